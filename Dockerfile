@@ -1,0 +1,18 @@
+# One image for every Publicist service; the compose file picks the command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY publicist ./publicist
+COPY connectors ./connectors
+COPY campaigns ./campaigns
+COPY metrics ./metrics
+COPY scheduler ./scheduler
+RUN pip install --no-cache-dir . \
+    && useradd --create-home --home-dir /var/lib/publicist publicist
+
+USER publicist
+WORKDIR /var/lib/publicist
+ENTRYPOINT ["publicist"]
+CMD ["--help"]

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts anyone can run; results and method in docs/benchmarks.md."""

@@ -1,0 +1,198 @@
+"""Tables of the domain: accounts, campaigns, posts with per-platform variants, deliveries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaigns.states import DeliveryState, LatePolicy, PostState
+from publicist.core.database import Base, UTCDateTime
+
+
+def _enum(cls: type[PostState] | type[DeliveryState], name: str) -> Enum:
+    # Stored as plain strings with a CHECK, identical on SQLite and PostgreSQL.
+    return Enum(
+        cls, name=name, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "handle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    handle: Mapped[str] = mapped_column(String(100))
+    api_base_url: Mapped[str | None] = mapped_column(String(500))
+    credentials_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rate_limit_requests: Mapped[int | None] = mapped_column(Integer)
+    rate_limit_per_seconds: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def label(self) -> str:
+        return f"{self.platform}:{self.handle}"
+
+    def __repr__(self) -> str:  # never shows credentials
+        return f"Account(id={self.id}, {self.label})"
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    theme: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    hashtags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    late_policy: Mapped[LatePolicy] = mapped_column(
+        Enum(
+            LatePolicy,
+            name="late_policy",
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=LatePolicy.PUBLISH,
+        server_default=LatePolicy.PUBLISH.value,
+    )
+    """What to do with a delivery found long after its time (the system was down)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    posts: Mapped[list[Post]] = relationship(back_populates="campaign")
+
+
+class Post(Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(String(200))
+    media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    state: Mapped[PostState] = mapped_column(_enum(PostState, "post_state"))
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    campaign: Mapped[Campaign] = relationship(back_populates="posts")
+    variants: Mapped[list[PostVariant]] = relationship(
+        back_populates="post", cascade="all, delete-orphan"
+    )
+    targets: Mapped[list[PostTarget]] = relationship(
+        back_populates="post", cascade="all, delete-orphan"
+    )
+    deliveries: Mapped[list[Delivery]] = relationship(back_populates="post")
+
+
+class PostVariant(Base):
+    """A post's text/title/digest/media for one platform, overriding the base where set."""
+
+    __tablename__ = "post_variants"
+    __table_args__ = (UniqueConstraint("post_id", "platform"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(String(200))
+    digest: Mapped[str | None] = mapped_column(String(500))
+    media: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+    post: Mapped[Post] = relationship(back_populates="variants")
+
+
+class PostTarget(Base):
+    """An account a post is meant for, chosen before the post is scheduled."""
+
+    __tablename__ = "post_targets"
+    __table_args__ = (UniqueConstraint("post_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+
+    post: Mapped[Post] = relationship(back_populates="targets")
+    account: Mapped[Account] = relationship()
+
+
+class Delivery(Base):
+    """One post to one account: the unit that is published, retried and measured."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("post_id", "account_id"),
+        # The dispatcher's claim: due work in one state, oldest first.
+        Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState, "delivery_state"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ticket: Mapped[int] = mapped_column(Integer, default=0)
+    """Raised each time the delivery is queued; a publish task must present the current one."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reserved_slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """A rate-limit slot held for this delivery; when set, it publishes without asking again."""
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lateness_ms: Mapped[int | None] = mapped_column(Integer)
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    submission_id: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    post: Mapped[Post] = relationship(back_populates="deliveries")
+    account: Mapped[Account] = relationship()
+    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="delivery", order_by="DeliveryAttempt.id"
+    )
+
+    @property
+    def marker(self) -> str:
+        """Unique per delivery; lets reconciliation find the post on the platform."""
+        return f"publicist-{self.id}"
+
+
+class DeliveryAttempt(Base):
+    """Evidence of one publish attempt, written before the platform is called."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(32))
+    platform_code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+    delivery: Mapped[Delivery] = relationship(back_populates="attempt_log")

@@ -1,0 +1,41 @@
+"""Inputs to the campaign services, shared by the CLI, the CSV importer and the HTTP API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class VariantInput:
+    """What differs on one platform; ``None`` fields fall back to the post's base values."""
+
+    text: str | None = None
+    title: str | None = None
+    digest: str | None = None
+    media: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class CampaignInput:
+    name: str
+    timezone: str | None = None
+    theme: str | None = None
+    description: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    hashtags: list[str] = field(default_factory=list)
+    owner: str | None = None
+    late_policy: str = "publish"
+
+
+@dataclass(frozen=True)
+class PostInput:
+    campaign: str
+    text: str
+    accounts: list[str]
+    at: str | None = None
+    title: str | None = None
+    media: list[dict[str, Any]] = field(default_factory=list)
+    variants: dict[str, VariantInput] = field(default_factory=dict)

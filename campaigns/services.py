@@ -1,0 +1,264 @@
+"""Campaign and post services: plain functions over a session; the caller commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.accounts import find_account
+from campaigns.content import content_for
+from campaigns.models import Campaign, Delivery, Post, PostTarget, PostVariant
+from campaigns.schemas import CampaignInput, PostInput
+from campaigns.states import (
+    DeliveryState,
+    LatePolicy,
+    PostState,
+    check_delivery_transition,
+    check_post_transition,
+)
+from campaigns.validation import (
+    check_content,
+    parse_publish_time,
+    parse_timezone,
+    require_future,
+    require_text,
+)
+from connectors.base import MediaKind
+from publicist.core.errors import Conflict, InvalidInput, NotFound
+
+
+def create_campaign(
+    session: Session, *, data: CampaignInput, default_timezone: str, now: datetime
+) -> Campaign:
+    name = require_text(data.name, "name")
+    zone = data.timezone or default_timezone
+    parse_timezone(zone)
+    if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
+        raise InvalidInput(
+            "ends_on", data.ends_on.isoformat(), f"is before starts_on {data.starts_on.isoformat()}"
+        )
+    if session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
+        raise Conflict(f"campaign {name!r} already exists")
+    try:
+        late_policy = LatePolicy(data.late_policy)
+    except ValueError:
+        raise InvalidInput(
+            "late_policy",
+            data.late_policy,
+            "must be 'publish' (publish late) or 'miss' (mark missed)",
+        ) from None
+    hashtags = [tag.strip() for tag in data.hashtags if tag.strip()]
+    campaign = Campaign(
+        name=name,
+        theme=data.theme,
+        description=data.description,
+        timezone=zone,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        hashtags=hashtags,
+        owner=data.owner,
+        late_policy=late_policy,
+        created_at=now,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def find_campaign(session: Session, reference: str, *, field: str = "campaign") -> Campaign:
+    reference = reference.strip()
+    campaign = session.scalar(select(Campaign).where(Campaign.name == reference))
+    if campaign is None and reference.isdigit():
+        campaign = session.get(Campaign, int(reference))
+    if campaign is None:
+        raise InvalidInput(
+            field, reference, "is not a known campaign (see 'publicist campaign list')"
+        )
+    return campaign
+
+
+def get_post(session: Session, post_id: int) -> Post:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise NotFound("post", post_id, "see 'publicist post list'")
+    return post
+
+
+def _check_media(items: list[dict[str, object]], field: str) -> None:
+    kinds = {kind.value for kind in MediaKind}
+    for index, item in enumerate(items):
+        if item.get("kind") not in kinds or not item.get("source"):
+            raise InvalidInput(
+                f"{field}[{index}]",
+                str(item),
+                f"needs a kind ({', '.join(sorted(kinds))}) and a source",
+            )
+
+
+def add_post(
+    session: Session,
+    *,
+    data: PostInput,
+    now: datetime,
+    approve: bool = False,
+    field_prefix: str = "",
+) -> Post:
+    """Create a post with its variants and targets; with ``approve`` it is also scheduled."""
+    p = field_prefix
+    campaign = find_campaign(session, data.campaign, field=f"{p}campaign")
+    text = require_text(data.text, f"{p}text")
+    if not data.accounts:
+        raise InvalidInput(f"{p}accounts", "", "must name at least one account")
+    accounts = []
+    for reference in data.accounts:
+        account = find_account(session, reference, field=f"{p}accounts")
+        if account in accounts:
+            raise InvalidInput(f"{p}accounts", reference, "is listed twice")
+        accounts.append(account)
+    publish_at = None
+    if data.at is not None:
+        publish_at = parse_publish_time(
+            data.at, zone=parse_timezone(campaign.timezone), field=f"{p}at"
+        )
+        require_future(publish_at, now=now, field=f"{p}at")
+    _check_media(data.media, f"{p}media")
+    platforms = {a.platform for a in accounts}
+    for platform in data.variants:
+        if platform not in platforms:
+            raise InvalidInput(
+                f"{p}variant",
+                platform,
+                f"targets no chosen account (platforms: {', '.join(sorted(platforms))})",
+            )
+        _check_media(data.variants[platform].media or [], f"{p}variant[{platform}].media")
+    post = Post(
+        campaign_id=campaign.id,
+        text=text,
+        title=data.title,
+        media=list(data.media),
+        state=PostState.DRAFT,
+        publish_at=publish_at,
+        created_at=now,
+    )
+    post.variants = [
+        PostVariant(platform=platform, text=v.text, title=v.title, digest=v.digest, media=v.media)
+        for platform, v in sorted(data.variants.items())
+    ]
+    post.targets = [PostTarget(account=account) for account in accounts]
+    for platform in sorted(platforms):
+        check_content(platform, content_for(post, platform, marker=""), field_prefix=p)
+    session.add(post)
+    session.flush()
+    if approve:
+        approve_post(session, post_id=post.id, now=now)
+    return post
+
+
+def approve_post(session: Session, *, post_id: int, now: datetime) -> Post:
+    """Approve a draft; a post with a publish time and targets is scheduled at once."""
+    post = get_post(session, post_id)
+    check_post_transition(post.id, post.state, PostState.APPROVED)
+    post.state = PostState.APPROVED
+    post.approved_at = now
+    if post.publish_at is not None and post.targets:
+        schedule_post(session, post_id=post.id, now=now)
+    return post
+
+
+def schedule_post(session: Session, *, post_id: int, now: datetime) -> list[Delivery]:
+    post = get_post(session, post_id)
+    check_post_transition(post.id, post.state, PostState.SCHEDULED)
+    if post.publish_at is None:
+        raise InvalidInput("at", "", f"post {post.id} needs a publish time to be scheduled")
+    require_future(post.publish_at, now=now)
+    post.state = PostState.SCHEDULED
+    deliveries = [
+        Delivery(
+            post=post,
+            account_id=target.account_id,
+            state=DeliveryState.SCHEDULED,
+            due_at=post.publish_at,
+            next_attempt_at=post.publish_at,
+            ticket=0,
+            attempts=0,
+            updated_at=now,
+        )
+        for target in post.targets
+    ]
+    session.add_all(deliveries)
+    session.flush()
+    return deliveries
+
+
+def cancel_post(session: Session, *, post_id: int, now: datetime) -> Post:
+    """Cancel a post and every delivery not yet started; published ones stay published."""
+    post = get_post(session, post_id)
+    check_post_transition(post.id, post.state, PostState.CANCELLED)
+    busy = [
+        d for d in post.deliveries if d.state in (DeliveryState.PUBLISHING, DeliveryState.SUBMITTED)
+    ]
+    if busy:
+        raise Conflict(
+            f"post {post.id} is being published to "
+            f"{', '.join(d.account.label for d in busy)}; it cannot be cancelled now"
+        )
+    post.state = PostState.CANCELLED
+    for delivery in post.deliveries:
+        if delivery.state in (
+            DeliveryState.SCHEDULED,
+            DeliveryState.QUEUED,
+            DeliveryState.FAILED,
+            DeliveryState.UNKNOWN,
+            DeliveryState.MISSED,
+        ):
+            set_delivery_state(delivery, DeliveryState.CANCELLED, now=now)
+    session.flush()
+    return post
+
+
+def reschedule_post(session: Session, *, post_id: int, at: str | datetime, now: datetime) -> Post:
+    post = get_post(session, post_id)
+    if post.state not in (PostState.DRAFT, PostState.APPROVED, PostState.SCHEDULED):
+        raise Conflict(f"post {post.id} is {post.state.value}; it cannot be rescheduled")
+    moment = parse_publish_time(at, zone=parse_timezone(post.campaign.timezone))
+    require_future(moment, now=now)
+    started = [
+        d
+        for d in post.deliveries
+        if d.state not in (DeliveryState.SCHEDULED, DeliveryState.QUEUED, DeliveryState.CANCELLED)
+    ]
+    if started:
+        raise Conflict(
+            f"post {post.id} has deliveries already {started[0].state.value}; "
+            "it cannot be rescheduled"
+        )
+    post.publish_at = moment
+    for delivery in post.deliveries:
+        if delivery.state in (DeliveryState.SCHEDULED, DeliveryState.QUEUED):
+            # A queued delivery's task holds the old ticket and will find nothing to do.
+            if delivery.state is DeliveryState.QUEUED:
+                set_delivery_state(delivery, DeliveryState.SCHEDULED, now=now)
+            delivery.due_at = moment
+            delivery.next_attempt_at = moment
+    session.flush()
+    return post
+
+
+def retry_delivery(session: Session, *, delivery_id: int, now: datetime) -> Delivery:
+    """Staff asked to try a failed delivery again, now."""
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise NotFound("delivery", delivery_id, "see 'publicist post list --failed'")
+    set_delivery_state(delivery, DeliveryState.SCHEDULED, now=now)
+    delivery.next_attempt_at = now
+    delivery.attempts = 0
+    session.flush()
+    return delivery
+
+
+def set_delivery_state(delivery: Delivery, target: DeliveryState, *, now: datetime) -> None:
+    check_delivery_transition(delivery.id, delivery.state, target)
+    delivery.state = target
+    delivery.updated_at = now

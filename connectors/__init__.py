@@ -1,0 +1,1 @@
+"""Platform adapters: one contract, built-in connectors over httpx, and local simulators."""

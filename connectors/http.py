@@ -1,0 +1,122 @@
+"""The one place where HTTP failures become typed connector errors.
+
+Platform modules send every request through :func:`send` with a ``classify`` function that
+recognises the platform's own error envelope (X problem JSON, Weibo ``error_code``, WeChat
+``errcode`` on HTTP 200, TikTok ``error.code``). Transport failures are mapped here, once.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from connectors.errors import ConnectorError, OutcomeUnknown, RateLimited, TransientError
+from publicist import __version__
+
+USER_AGENT = f"Publicist/{__version__} (+https://github.com/publicist)"
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
+
+Classifier = Callable[[httpx.Response], ConnectorError | None]
+
+
+def make_client(
+    base_url: str,
+    *,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    max_connections: int = 20,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """A pooled client for one connector instance; ``base_url`` selects real API or simulator."""
+    return httpx.Client(
+        base_url=base_url,
+        timeout=timeout,
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=10),
+        headers={"User-Agent": USER_AGENT},
+        transport=transport,
+    )
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    platform: str,
+    classify: Classifier,
+    creates: bool = False,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send a request and return a successful response, or raise a typed error.
+
+    ``creates`` marks a request that creates something on the platform: if its response is
+    lost after the request went out, the outcome is unknown and must be reconciled.
+    """
+    try:
+        response = client.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise TransientError(
+            f"cannot reach the platform ({type(exc).__name__})", platform=platform
+        ) from exc
+    except httpx.TransportError as exc:
+        # The request may have been received and acted on before the connection broke.
+        error_type = OutcomeUnknown if creates else TransientError
+        raise error_type(f"response lost ({type(exc).__name__})", platform=platform) from exc
+    problem = classify(response)
+    if problem is not None:
+        raise problem
+    if response.status_code == 429:
+        raise RateLimited(
+            "HTTP 429 Too Many Requests",
+            platform=platform,
+            code="429",
+            retry_at=retry_after(response),
+        )
+    if response.status_code in (502, 504) and creates:
+        raise OutcomeUnknown(
+            f"HTTP {response.status_code} from a gateway",
+            platform=platform,
+            code=str(response.status_code),
+        )
+    if response.status_code >= 500:
+        raise TransientError(
+            f"HTTP {response.status_code}", platform=platform, code=str(response.status_code)
+        )
+    if response.status_code >= 400:
+        raise ConnectorError(
+            f"unexpected HTTP {response.status_code}: {_excerpt(response)}",
+            platform=platform,
+            code=str(response.status_code),
+        )
+    return response
+
+
+def retry_after(response: httpx.Response, *, now: datetime | None = None) -> datetime | None:
+    """The moment a throttled request may be retried, from ``Retry-After`` if present."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    moment = now or datetime.now(UTC)
+    if value.strip().isdigit():
+        return moment + timedelta(seconds=int(value.strip()))
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The decoded JSON body, or ``None`` when the body is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _excerpt(response: httpx.Response) -> str:
+    text = response.text
+    return text if len(text) <= 200 else text[:197] + "..."

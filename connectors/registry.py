@@ -1,0 +1,82 @@
+"""Which connectors exist: built-ins by dotted path, third parties by entry point.
+
+Third-party packages declare ``[project.entry-points."publicist.connectors"]
+slug = "package.module:ConnectorClass"``. Each is loaded inside its own error handling,
+so one broken plugin cannot stop the others; ``broken()`` tells what failed and why.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from importlib.metadata import entry_points
+from typing import cast
+
+from connectors.base import Connector
+from publicist.core.errors import PublicistError
+
+ENTRY_POINT_GROUP = "publicist.connectors"
+
+BUILTIN: dict[str, str] = {
+    "mock": "connectors.mock:MockConnector",
+}
+
+
+class UnknownPlatform(PublicistError):
+    def __init__(self, slug: str, known: list[str]) -> None:
+        self.slug = slug
+        close = difflib.get_close_matches(slug, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        super().__init__(
+            f"platform: {slug!r} is not an installed connector (installed: "
+            f"{', '.join(sorted(known))}){hint}"
+        )
+
+
+class ConnectorLoadError(PublicistError):
+    pass
+
+
+def _declared() -> dict[str, str]:
+    declared = dict(BUILTIN)
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        declared[entry.name] = entry.value
+    return declared
+
+
+def available() -> list[str]:
+    """Slugs of every declared connector (not yet imported)."""
+    return sorted(_declared())
+
+
+def _import(path: str) -> type[Connector]:
+    module_name, _, attribute = path.partition(":")
+    module = importlib.import_module(module_name)
+    target = getattr(module, attribute)
+    if not isinstance(target, type) or not hasattr(target, "capabilities"):
+        raise TypeError(f"{path} is not a connector class (no 'capabilities')")
+    return cast(type[Connector], target)
+
+
+def load(slug: str) -> type[Connector]:
+    """The connector class for ``slug``; unknown slugs get a did-you-mean error."""
+    declared = _declared()
+    path = declared.get(slug)
+    if path is None:
+        raise UnknownPlatform(slug, list(declared))
+    try:
+        return _import(path)
+    except Exception as exc:
+        raise ConnectorLoadError(f"connector {slug!r} ({path}) failed to load: {exc}") from exc
+
+
+def load_all() -> tuple[dict[str, type[Connector]], dict[str, str]]:
+    """Every loadable connector, and for each broken one the reason it failed."""
+    loaded: dict[str, type[Connector]] = {}
+    broken: dict[str, str] = {}
+    for slug, path in sorted(_declared().items()):
+        try:
+            loaded[slug] = _import(path)
+        except Exception as exc:  # a broken plugin must not hide the others
+            broken[slug] = f"{type(exc).__name__}: {exc}"
+    return loaded, broken

@@ -1,0 +1,1 @@
+"""Engagement: snapshots, latest values, collection planning and campaign reports."""

@@ -1,0 +1,29 @@
+"""How often a post is measured: often while it is young, rarely once its numbers settle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+DEFAULT_TIERS: tuple[tuple[timedelta, timedelta], ...] = (
+    (timedelta(hours=1), timedelta(minutes=5)),
+    (timedelta(days=1), timedelta(minutes=30)),
+    (timedelta(days=7), timedelta(hours=6)),
+    (timedelta(days=90), timedelta(days=1)),
+)
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """``tiers``: (age up to, interval) pairs in increasing age; after the last, no more."""
+
+    tiers: tuple[tuple[timedelta, timedelta], ...] = DEFAULT_TIERS
+    speed: float = 1.0
+    """Compress ages and intervals (the demo runs days of collection in seconds)."""
+
+    def next_collection(self, *, published_at: datetime, now: datetime) -> datetime | None:
+        age = (now - published_at) * self.speed
+        for limit, interval in self.tiers:
+            if age < limit:
+                return now + interval / self.speed
+        return None

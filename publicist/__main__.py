@@ -1,0 +1,3 @@
+from publicist.cli import main
+
+main()

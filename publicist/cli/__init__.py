@@ -1,0 +1,5 @@
+"""The ``publicist`` command line."""
+
+from publicist.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,116 @@
+"""``publicist account``: connect platform accounts; credentials are stored encrypted."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from campaigns.accounts import create_account
+from campaigns.models import Account
+from connectors.base import Credentials
+from publicist.cli.common import console, database, local, now, settings
+from publicist.core.errors import InvalidInput
+
+app = typer.Typer(help="Platform accounts that posts are published to.", no_args_is_help=True)
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    result = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInput(option, item, "must look like KEY=VALUE")
+        result[key] = value
+    return result
+
+
+@app.command("add")
+def add(
+    platform: Annotated[str, typer.Argument(help="twitter, weibo, wechat, tiktok, mock, ...")],
+    handle: Annotated[str, typer.Argument(help="The account's name on the platform.")],
+    token: Annotated[
+        str,
+        typer.Option(help="Access token (or read from the prompt).", prompt=True, hide_input=True),
+    ] = "",
+    refresh_token: Annotated[str | None, typer.Option(help="Refresh token, if any.")] = None,
+    client_id: Annotated[str | None, typer.Option(help="App key / appid / client key.")] = None,
+    client_secret: Annotated[str | None, typer.Option(help="App secret.")] = None,
+    user_id: Annotated[str | None, typer.Option(help="Platform user id (uid, open_id).")] = None,
+    api_base_url: Annotated[
+        str | None,
+        typer.Option(help="Send requests here instead of the platform (e.g. a simulator)."),
+    ] = None,
+    extra: Annotated[
+        list[str] | None, typer.Option(help="Connector-specific KEY=VALUE, repeatable.")
+    ] = None,
+    rate_limit: Annotated[
+        str | None,
+        typer.Option(help="Override the publishing quota, e.g. 30/3600 (30 posts per hour)."),
+    ] = None,
+) -> None:
+    """Connect an account.
+
+    Example: [bold]publicist account add twitter @IPRinCN --token XXXX[/]
+    """
+    requests = per_seconds = None
+    if rate_limit:
+        count, sep, period = rate_limit.partition("/")
+        if not sep or not count.isdigit():
+            raise InvalidInput("rate-limit", rate_limit, "must look like REQUESTS/SECONDS")
+        try:
+            requests, per_seconds = int(count), float(period)
+        except ValueError:
+            raise InvalidInput(
+                "rate-limit", rate_limit, "must look like REQUESTS/SECONDS"
+            ) from None
+    credentials = Credentials(
+        access_token=token,
+        refresh_token=refresh_token,
+        client_id=client_id,
+        client_secret=client_secret,
+        user_id=user_id,
+        extra=_pairs(extra or [], "extra"),
+    )
+    config = settings()
+    with database() as session:
+        account = create_account(
+            session,
+            platform=platform,
+            handle=handle,
+            credentials=credentials,
+            secret=config.encryption_key(),
+            now=now(),
+            api_base_url=api_base_url,
+            rate_limit_requests=requests,
+            rate_limit_per_seconds=per_seconds,
+        )
+        console.print(f"added account [bold]{account.label}[/] (id {account.id})")
+
+
+@app.command("list")
+def list_accounts() -> None:
+    """List accounts (credentials are never shown).
+
+    Example: [bold]publicist account list[/]
+    """
+    config = settings()
+    with database() as session:
+        table = Table("id", "platform", "handle", "endpoint", "token expires", "quota")
+        for account in session.scalars(select(Account).order_by(Account.platform, Account.handle)):
+            quota = (
+                f"{account.rate_limit_requests}/{account.rate_limit_per_seconds:g}s"
+                if account.rate_limit_requests
+                else "platform default"
+            )
+            table.add_row(
+                str(account.id),
+                account.platform,
+                account.handle,
+                account.api_base_url or "platform API",
+                local(account.token_expires_at, config.default_timezone),
+                quota,
+            )
+        console.print(table)

@@ -1,0 +1,41 @@
+"""Entry point: the Typer app, its sub-commands, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.markup import escape
+
+from publicist.cli import accounts, campaigns, posts, reports, runtime
+from publicist.cli.common import err_console
+from publicist.core.errors import PublicistError
+
+app = typer.Typer(
+    name="publicist",
+    help="Plan publicity campaigns, publish on time and exactly once, and report engagement.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(accounts.app, name="account")
+app.add_typer(campaigns.app, name="campaign")
+app.add_typer(posts.app, name="post")
+app.add_typer(posts.schedule_app, name="schedule")
+app.add_typer(runtime.db_app, name="db")
+app.command("report")(reports.report)
+app.command("connectors")(runtime.connectors)
+app.command("health")(runtime.health)
+app.command("worker")(runtime.worker)
+app.command("beat")(runtime.beat)
+app.command("run")(runtime.run)
+app.command("demo")(runtime.demo)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except PublicistError as error:
+        err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        raise SystemExit(2) from None

@@ -1,0 +1,226 @@
+"""``publicist post`` and ``publicist schedule``: write, approve, schedule, fix and import posts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from campaigns.importing import import_schedule, parse_media
+from campaigns.models import Account, Delivery, Post
+from campaigns.schemas import PostInput, VariantInput
+from campaigns.services import (
+    add_post,
+    approve_post,
+    cancel_post,
+    find_campaign,
+    get_post,
+    reschedule_post,
+    retry_delivery,
+)
+from campaigns.states import DeliveryState
+from publicist.cli.common import console, database, local, now
+from publicist.core.errors import InvalidInput
+
+NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
+
+app = typer.Typer(help="Posts and their deliveries.", no_args_is_help=True)
+schedule_app = typer.Typer(help="Bulk scheduling.", no_args_is_help=True)
+
+
+def _variants(texts: list[str], titles: list[str], digests: list[str]) -> dict[str, VariantInput]:
+    fields: dict[str, dict[str, str]] = {}
+    for option, values in (("text", texts), ("title", titles), ("digest", digests)):
+        for item in values:
+            platform, sep, value = item.partition("=")
+            if not sep or not platform.strip():
+                raise InvalidInput(f"{option}-for", item, "must look like PLATFORM=VALUE")
+            fields.setdefault(platform.strip(), {})[option] = value
+    return {
+        platform: VariantInput(text=v.get("text"), title=v.get("title"), digest=v.get("digest"))
+        for platform, v in fields.items()
+    }
+
+
+@app.command("add")
+def add(
+    campaign: Annotated[str, typer.Option("--campaign", "-c", help="Campaign name or id.")],
+    text: Annotated[str, typer.Option("--text", "-t", help="Base text for every platform.")],
+    to: Annotated[
+        list[str], typer.Option("--to", help="Account (platform:handle or handle), repeatable.")
+    ],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="Publish time: 'YYYY-MM-DD HH:MM' in the campaign's zone, or with +08:00."
+        ),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Title (WeChat articles, TikTok).")] = None,
+    media: Annotated[
+        str | None, typer.Option(help="Media as KIND:SOURCE;... e.g. image:poster.jpg")
+    ] = None,
+    text_for: Annotated[
+        list[str] | None, typer.Option(help="Per-platform text, PLATFORM=TEXT, repeatable.")
+    ] = None,
+    title_for: Annotated[
+        list[str] | None, typer.Option(help="Per-platform title, PLATFORM=TITLE.")
+    ] = None,
+    digest_for: Annotated[
+        list[str] | None, typer.Option(help="Per-platform digest (WeChat), PLATFORM=DIGEST.")
+    ] = None,
+    approve: Annotated[
+        bool, typer.Option(help="Approve (and so schedule) at once instead of leaving a draft.")
+    ] = False,
+) -> None:
+    """Write a post (a draft unless --approve).
+
+    Example: [bold]publicist post add -c "IP Week" -t "Opening today" --to twitter:@IPRinCN
+    --at "2026-12-01 09:30" --text-for weibo="今天开幕" --approve[/]
+    """
+    data = PostInput(
+        campaign=campaign,
+        text=text,
+        accounts=to,
+        at=at,
+        title=title,
+        media=parse_media(media or ""),
+        variants=_variants(text_for or [], title_for or [], digest_for or []),
+    )
+    with database() as session:
+        post = add_post(session, data=data, now=now(), approve=approve)
+        console.print(
+            f"post {post.id}: {post.state.value}"
+            + (f", {len(post.deliveries)} deliveries" if post.deliveries else "")
+        )
+
+
+@app.command("approve")
+def approve(post_ids: Annotated[list[int], typer.Argument(help="Post ids.")]) -> None:
+    """Approve drafts; those with a time and accounts are scheduled.
+
+    Example: [bold]publicist post approve 12 13[/]
+    """
+    with database() as session:
+        for post_id in post_ids:
+            post = approve_post(session, post_id=post_id, now=now())
+            console.print(f"post {post.id}: {post.state.value}")
+
+
+@app.command("cancel")
+def cancel(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
+    """Cancel a post and its deliveries not yet published.
+
+    Example: [bold]publicist post cancel 12[/]
+    """
+    with database() as session:
+        post = cancel_post(session, post_id=post_id, now=now())
+        console.print(f"post {post.id}: cancelled")
+
+
+@app.command("reschedule")
+def reschedule(
+    post_id: Annotated[int, typer.Argument(help="Post id.")],
+    at: Annotated[str, typer.Option(help="New time, in the campaign's zone or with offset.")],
+) -> None:
+    """Move a post to another time.
+
+    Example: [bold]publicist post reschedule 12 --at "2026-12-02 10:00"[/]
+    """
+    with database() as session:
+        post = reschedule_post(session, post_id=post_id, at=at, now=now())
+        console.print(f"post {post.id}: now at {local(post.publish_at, post.campaign.timezone)}")
+
+
+@app.command("retry")
+def retry(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
+    """Try a post's failed, missed or unresolved deliveries again, now.
+
+    Example: [bold]publicist post retry 12[/]
+    """
+    with database() as session:
+        post = get_post(session, post_id)
+        stuck = [d for d in post.deliveries if d.state in NEEDS_ATTENTION]
+        if not stuck:
+            raise InvalidInput(
+                "post", post_id, "has no failed, missed or unknown deliveries to retry"
+            )
+        for delivery in stuck:
+            retry_delivery(session, delivery_id=delivery.id, now=now())
+            console.print(f"delivery {delivery.id} to {delivery.account.label}: scheduled again")
+
+
+@app.command("list")
+def list_posts(
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", "-c", help="Only this campaign.")
+    ] = None,
+    failed: Annotated[
+        bool,
+        typer.Option(help="Only failed, missed or unknown deliveries, with the reason."),
+    ] = False,
+    state: Annotated[str | None, typer.Option(help="Only deliveries in this state.")] = None,
+) -> None:
+    """List deliveries (one line per post and account).
+
+    Example: [bold]publicist post list --failed[/]
+    """
+    with database() as session:
+        query = (
+            select(Delivery, Post, Account)
+            .join(Post, Post.id == Delivery.post_id)
+            .join(Account, Account.id == Delivery.account_id)
+            .order_by(Delivery.due_at, Delivery.id)
+        )
+        if campaign:
+            query = query.where(Post.campaign_id == find_campaign(session, campaign).id)
+        if failed:
+            query = query.where(Delivery.state.in_(NEEDS_ATTENTION))
+        if state:
+            try:
+                query = query.where(Delivery.state == DeliveryState(state))
+            except ValueError:
+                raise InvalidInput(
+                    "state", state, "is not one of " + ", ".join(s.value for s in DeliveryState)
+                ) from None
+        table = Table("post", "delivery", "account", "state", "due", "tries", "result")
+        rows = session.execute(query).all()
+        for delivery, post, account in rows:
+            zone = post.campaign.timezone
+            result = delivery.url or ""
+            if delivery.state in NEEDS_ATTENTION:
+                result = f"[red]{delivery.last_error or ''}[/]"
+            table.add_row(
+                str(post.id),
+                str(delivery.id),
+                account.label,
+                delivery.state.value,
+                local(delivery.due_at, zone),
+                str(delivery.attempts),
+                result,
+            )
+        console.print(table)
+        console.print(f"{len(rows)} deliveries")
+
+
+@schedule_app.command("import")
+def import_csv(
+    file: Annotated[Path, typer.Argument(help="CSV file.", exists=True, dir_okay=False)],
+    draft: Annotated[bool, typer.Option(help="Import as drafts to approve later.")] = False,
+) -> None:
+    """Import a schedule from CSV: all rows or none.
+
+    Columns: campaign, at, accounts (a;b), text; optional title, media, text@PLATFORM,
+    title@PLATFORM, digest@PLATFORM.
+
+    Example: [bold]publicist schedule import week.csv[/]
+    """
+    with file.open(newline="", encoding="utf-8-sig") as handle, database() as session:
+        posts = import_schedule(session, lines=handle, now=now(), approve=not draft)
+        deliveries = sum(len(p.deliveries) for p in posts)
+        console.print(
+            f"imported {len(posts)} posts ({deliveries} deliveries"
+            f"{', drafts' if draft else ' scheduled'})"
+        )

@@ -1,0 +1,146 @@
+"""Running Publicist: database upgrades, workers, beat, the embedded runner and the demo."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from connectors import registry
+from publicist.cli.common import console, err_console, settings
+from publicist.core.migrate import upgrade
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply schema migrations (the CLI also does this on first use of an empty database).
+
+    Example: [bold]publicist db upgrade[/]
+    """
+    upgrade(settings().database_url, revision)
+    console.print(f"database at revision {revision}")
+
+
+def health() -> None:
+    """Check that the database and the broker answer; exit code 1 if one does not.
+
+    Example: [bold]publicist health[/]
+    """
+    from publicist.core.health import check_all
+
+    checks = check_all(settings())
+    for check in checks:
+        mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
+        console.print(
+            f"{mark} {check.name}: {check.detail} ({check.seconds * 1000:.0f} ms)", highlight=False
+        )
+    if not all(check.ok for check in checks):
+        raise typer.Exit(1)
+
+
+def connectors() -> None:
+    """List installed connectors and each platform's limits.
+
+    Example: [bold]publicist connectors[/]
+    """
+    loaded, broken = registry.load_all()
+    table = Table("platform", "name", "text", "media", "metrics batch", "publishing", "quota")
+    for slug, connector in loaded.items():
+        caps = connector.capabilities
+        quota = (
+            f"{caps.publish_rate_limit.requests}/{caps.publish_rate_limit.per_seconds:g}s"
+            if caps.publish_rate_limit
+            else "-"
+        )
+        kinds = ", ".join(sorted(k.value for k in caps.media_kinds))
+        table.add_row(
+            slug,
+            caps.display_name,
+            f"{caps.max_text_length} {caps.text_length_rule}",
+            f"≤{caps.max_media} ({kinds})",
+            str(caps.metrics_batch_size),
+            "asynchronous" if caps.publishes_async else "immediate",
+            quota,
+        )
+    console.print(table)
+    for slug, reason in broken.items():
+        err_console.print(f"[yellow]connector {slug!r} failed to load:[/] {reason}")
+
+
+def _worker_argv(queues: str, concurrency: int, pool: str, beat: bool) -> list[str]:
+    argv = [
+        "worker",
+        "--loglevel=INFO",
+        f"--queues={queues}",
+        f"--pool={pool}",
+        f"--concurrency={concurrency}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if beat:
+        argv += ["--beat", "--schedule=publicist-beat-schedule"]
+    return argv
+
+
+def worker(
+    queues: Annotated[
+        str, typer.Option(help="Queues to serve: publish, metrics.")
+    ] = "publish,metrics",
+    concurrency: Annotated[
+        int | None, typer.Option(help="Threads (default from settings).")
+    ] = None,
+) -> None:
+    """Run a Celery worker (production: one per queue and machine, scale out freely).
+
+    Example: [bold]publicist worker --queues publish --concurrency 32[/]
+    """
+    from scheduler.app import app
+
+    config = settings()
+    app.worker_main(
+        _worker_argv(queues, concurrency or config.worker_concurrency, "threads", beat=False)
+    )
+
+
+def beat() -> None:
+    """Run the beat scheduler (exactly one per installation).
+
+    Example: [bold]publicist beat[/]
+    """
+    from scheduler.app import app
+
+    app.start(["beat", "--loglevel=INFO", "--schedule=publicist-beat-schedule"])
+
+
+def run() -> None:
+    """Run worker and beat in one process: the embedded mode, no servers needed.
+
+    Example: [bold]publicist run[/]
+    """
+    from publicist.cli.common import database
+    from scheduler.app import app
+
+    with database():
+        pass  # create the schema before the worker starts
+    config = settings()
+    app.worker_main(
+        _worker_argv("publish,metrics", config.worker_concurrency, "threads", beat=True)
+    )
+
+
+def demo(
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per real second for engagement growth.")
+    ] = 43_200.0,
+    keep: Annotated[bool, typer.Option(help="Keep the demo's directory afterwards.")] = False,
+) -> None:
+    """Replay the reference scenario on a throwaway database and print the reports.
+
+    Example: [bold]publicist demo[/]
+    """
+    from publicist.demo import run_demo
+
+    run_demo(speed=speed, keep=keep)

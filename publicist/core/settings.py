@@ -1,0 +1,117 @@
+"""Settings from the environment (prefix ``PUBLICIST_``); defaults give the embedded mode."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "publicist.key"  # noqa: S105 - a file name, not a secret
+
+
+class Settings(BaseSettings):
+    """Every setting Publicist reads; the README lists them with their defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="PUBLICIST_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///publicist.db",
+        description="SQLAlchemy URL of the application database.",
+    )
+    broker_url: str = Field(
+        default="sqla+sqlite:///publicist-broker.db",
+        description="Celery broker URL; the default needs no server (kombu SQLAlchemy transport).",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the shared per-account rate limits. Unset: the broker's Redis "
+        "when the broker is Redis, else in-process limits (embedded mode).",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that encrypts platform credentials at rest. Unset: generated once "
+        "into ./publicist.key.",
+    )
+    default_timezone: str = Field(default="Asia/Shanghai")
+    dispatch_tick_seconds: float = Field(default=1.0, gt=0)
+    dispatch_lookahead_seconds: float = Field(default=10.0, ge=0)
+    publish_max_attempts: int = Field(default=5, ge=1)
+    publish_lease_seconds: float = Field(
+        default=150.0,
+        gt=0,
+        description="How long a publishing delivery belongs to its worker; longer than the "
+        "task time limit (120 s), after which the reconciler takes over.",
+    )
+    missed_grace_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="A delivery found this much later than due follows its campaign's "
+        "late policy (publish late, or mark missed).",
+    )
+    requeue_after_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A queued delivery whose task has not started this long after its time "
+        "is queued again (its message was lost with the broker).",
+    )
+    reconcile_tick_seconds: float = Field(default=10.0, gt=0)
+    metrics_port: int | None = Field(
+        default=None, description="Serve Prometheus metrics of a worker on this port."
+    )
+    collect_tick_seconds: float = Field(default=5.0, gt=0)
+    worker_concurrency: int = Field(default=8, ge=1)
+    collection_speed: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds of post age that one real second counts as when planning "
+        "metric collection; above 1 only for demos and tests.",
+    )
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone name") from exc
+        return value
+
+    @property
+    def is_embedded_broker(self) -> bool:
+        return self.broker_url.startswith("sqla+")
+
+    @property
+    def rate_limit_redis_url(self) -> str | None:
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
+
+    def encryption_key(self) -> str:
+        """The credential key; generated and kept beside the database on first use if unset."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = Path(SECRET_KEY_FILE)
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (after the environment changed, e.g. in tests or the demo)."""
+    get_settings.cache_clear()

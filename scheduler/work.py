@@ -1,0 +1,333 @@
+"""The units of work behind each task: they own the session scopes and call the services.
+
+Kept apart from the Celery wrappers so tests can run them directly, without a broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from campaigns.accounts import get_account, open_connector, store_credentials
+from campaigns.models import Account, Delivery
+from campaigns.publishing import (
+    AttemptStart,
+    Claim,
+    begin_attempt,
+    claim_due,
+    defer,
+    mark_missed,
+    peek_queued,
+    record_error,
+    record_found,
+    record_poll,
+    record_poll_failure,
+    record_result,
+    record_unknown,
+    submitted_deliveries,
+)
+from campaigns.reconcile import expired_leases, requeue_stale
+from campaigns.retry import Action, Decision, RetryPolicy
+from campaigns.states import DeliveryState
+from connectors import registry
+from connectors.base import Connector, RateLimitPolicy, batched
+from connectors.errors import ConnectorError, RateLimited
+from metrics.cadence import Cadence
+from metrics.collection import due_collections, record_counts
+from publicist.core import telemetry
+from publicist.core.clock import Clock
+from publicist.core.database import session_scope
+from publicist.core.settings import Settings
+from scheduler.ratelimit import RateLimiter
+
+log = logging.getLogger("publicist.scheduler")
+
+Enqueue = Callable[[list[Claim]], None]
+
+SLOT_SLACK = timedelta(milliseconds=50)
+"""A reserved slot this close is taken as now; a wait shorter than this is not deferred."""
+MAX_SLOT_WAIT = 7 * 24 * 3600.0
+
+
+def run_dispatch(*, settings: Settings, clock: Clock, enqueue: Enqueue) -> int:
+    """Claim what is due within the look-ahead, commit, then hand it to the broker."""
+    now = clock.now()
+    with session_scope() as session:
+        missed = mark_missed(
+            session, now=now, grace=timedelta(seconds=settings.missed_grace_seconds)
+        )
+        claims = claim_due(
+            session, now=now, lookahead=timedelta(seconds=settings.dispatch_lookahead_seconds)
+        )
+    if missed:
+        telemetry.FAILED.labels(platform="any", state="missed").inc(len(missed))
+        log.warning("deliveries %s missed: found too late under a 'miss' late policy", missed)
+    if claims:
+        enqueue(claims)  # after commit: a worker never sees a delivery that is not queued
+    return len(claims)
+
+
+def rate_limit_policy(account: Account) -> RateLimitPolicy | None:
+    """The account's own quota if set, else the platform's documented one."""
+    if account.rate_limit_requests and account.rate_limit_per_seconds:
+        return RateLimitPolicy(account.rate_limit_requests, account.rate_limit_per_seconds)
+    return registry.load(account.platform).capabilities.publish_rate_limit
+
+
+def _limiter_key(account: Account) -> str:
+    return f"account:{account.id}"
+
+
+def run_publish(
+    *,
+    delivery_id: int,
+    ticket: int,
+    settings: Settings,
+    clock: Clock,
+    limiter: RateLimiter,
+    rng: random.Random | None = None,
+) -> str:
+    """One publish attempt; returns the delivery's resulting state, ``skipped`` or ``deferred``."""
+    with session_scope() as session:
+        queued = peek_queued(session, delivery_id=delivery_id, ticket=ticket)
+        if queued is None:
+            return "skipped"  # a stale or duplicated message
+        account = get_account(session, queued.account_id)
+    now = clock.now()
+    policy = rate_limit_policy(account)
+    has_slot = queued.reserved_slot_at is not None and queued.reserved_slot_at <= now + SLOT_SLACK
+    if policy is not None and not has_slot:
+        reservation = limiter.reserve(_limiter_key(account), policy, max_wait=MAX_SLOT_WAIT)
+        if reservation.wait_seconds > SLOT_SLACK.total_seconds():
+            with session_scope() as session:
+                defer(
+                    session,
+                    delivery_id=delivery_id,
+                    ticket=ticket,
+                    at=now + timedelta(seconds=reservation.wait_seconds),
+                    now=now,
+                )
+            telemetry.DEFERRED.labels(platform=account.platform).inc()
+            return "deferred"
+    with session_scope() as session:
+        start = begin_attempt(
+            session,
+            delivery_id=delivery_id,
+            ticket=ticket,
+            now=clock.now(),
+            lease=timedelta(seconds=settings.publish_lease_seconds),
+        )
+        lateness = session.get_one(Delivery, delivery_id).lateness_ms if start else None
+    if start is None:
+        return "skipped"
+    if start.attempt == 1 and lateness is not None:
+        telemetry.LATENESS.labels(platform=start.platform).observe(lateness / 1000)
+    retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
+    secret = settings.encryption_key()
+    with open_connector(account, secret=secret, clock=clock) as connector:
+        try:
+            result = connector.publish(start.content)
+        except ConnectorError as error:
+            decision = retry_policy.decide(
+                error,
+                attempt=start.attempt,
+                now=clock.now(),
+                rng=rng or random.Random(),  # noqa: S311 - jitter, not secrecy
+            )
+            if isinstance(error, RateLimited) and error.retry_at is not None:
+                limiter.block(_limiter_key(account), error.retry_at)
+            if decision.action is Action.RECONCILE:
+                return _reconcile(
+                    start, connector, reason=str(error), clock=clock, retry_policy=retry_policy
+                )
+            if decision.action is Action.REFRESH:
+                try:
+                    _refresh(start, connector, secret=secret)
+                except ConnectorError as refresh_error:
+                    error = refresh_error
+                    decision = Decision(
+                        Action.FAIL, reason=f"token refresh failed: {refresh_error}"
+                    )
+            return _settle_error(start, error, decision, clock=clock)
+    with session_scope() as session:
+        state = record_result(session, start=start, result=result, now=clock.now()).state
+    if state is DeliveryState.PUBLISHED:
+        telemetry.PUBLISHED.labels(platform=start.platform).inc()
+    return state.value
+
+
+def _settle_error(
+    start: AttemptStart, error: ConnectorError, decision: Decision, *, clock: Clock
+) -> str:
+    with session_scope() as session:
+        state = record_error(
+            session, start=start, error=error, decision=decision, now=clock.now()
+        ).state
+    if state is DeliveryState.SCHEDULED:
+        telemetry.RETRIED.labels(platform=start.platform, reason=type(error).__name__).inc()
+    else:
+        telemetry.FAILED.labels(platform=start.platform, state=state.value).inc()
+    log.info(
+        "delivery %s attempt %s: %s (%s)",
+        start.delivery_id,
+        start.attempt,
+        decision.action.value,
+        error,
+    )
+    return state.value
+
+
+def _refresh(start: AttemptStart, connector: Connector, *, secret: str) -> None:
+    fresh = connector.refresh_credentials()  # a failure here propagates as a typed error
+    with session_scope() as session:
+        store_credentials(get_account(session, start.account_id), fresh, secret=secret)
+
+
+def _reconcile(
+    start: AttemptStart,
+    connector: Connector,
+    *,
+    reason: str,
+    clock: Clock,
+    retry_policy: RetryPolicy,
+) -> str:
+    """The outcome was lost: ask the platform before doing anything else.
+
+    Found → record it. Not found → the request never took effect, so trying again is safe
+    (within the attempt budget). The platform cannot tell → ``unknown``, for staff.
+    """
+    since = start.started_at - timedelta(minutes=5)
+    try:
+        found = connector.find_post(start.content, since=since)
+    except ConnectorError as error:
+        with session_scope() as session:
+            state = record_unknown(
+                session,
+                start=start,
+                now=clock.now(),
+                reason=f"{reason}; the platform could not be asked: {error}",
+            ).state
+        telemetry.RECONCILED.labels(outcome="unknown").inc()
+        return state.value
+    if found is not None:
+        with session_scope() as session:
+            state = record_found(session, start=start, found=found, now=clock.now()).state
+        telemetry.RECONCILED.labels(outcome="found").inc()
+        if state is DeliveryState.PUBLISHED:
+            telemetry.PUBLISHED.labels(platform=start.platform).inc()
+        return state.value
+    telemetry.RECONCILED.labels(outcome="not_found").inc()
+    if start.attempt >= retry_policy.max_attempts:
+        decision = Decision(Action.FAIL, reason=f"gave up after {start.attempt} attempts: {reason}")
+    else:
+        decision = Decision(
+            Action.RETRY,
+            retry_at=clock.now(),
+            reason=f"{reason}; not found on the platform, trying again",
+        )
+    return _settle_error(start, ConnectorError(reason), decision, clock=clock)
+
+
+def run_reconcile(*, settings: Settings, clock: Clock) -> int:
+    """Settle deliveries whose worker vanished and requeue those whose message was lost."""
+    now = clock.now()
+    with session_scope() as session:
+        requeued = requeue_stale(
+            session, now=now, after=timedelta(seconds=settings.requeue_after_seconds)
+        )
+        starts = expired_leases(session, now=now)
+        due = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.state.in_([DeliveryState.SCHEDULED, DeliveryState.QUEUED]),
+                Delivery.next_attempt_at <= now,
+            )
+        )
+    telemetry.QUEUE_DEPTH.set(due or 0)
+    if requeued:
+        log.warning("%s queued deliveries had lost their message; queued again", requeued)
+    retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
+    secret = settings.encryption_key()
+    for start in starts:
+        with session_scope() as session:
+            account = get_account(session, start.account_id)
+        with open_connector(account, secret=secret, clock=clock) as connector:
+            state = _reconcile(
+                start,
+                connector,
+                clock=clock,
+                retry_policy=retry_policy,
+                reason="the worker stopped during the publish call (lease expired)",
+            )
+        log.warning(
+            "delivery %s reconciled after its worker vanished: %s", start.delivery_id, state
+        )
+    return requeued + len(starts)
+
+
+def run_check_submissions(*, settings: Settings, clock: Clock) -> int:
+    """Poll platforms that publish asynchronously; returns how many became published."""
+    with session_scope() as session:
+        pending = submitted_deliveries(session)
+    by_account: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for delivery_id, account_id, submission_id in pending:
+        by_account[account_id].append((delivery_id, submission_id))
+    done = 0
+    secret = settings.encryption_key()
+    for account_id, items in by_account.items():
+        with session_scope() as session:
+            account = get_account(session, account_id)
+        with open_connector(account, secret=secret, clock=clock) as connector:
+            for delivery_id, submission_id in items:
+                try:
+                    result = connector.check_publish(submission_id)
+                except ConnectorError as error:
+                    with session_scope() as session:
+                        record_poll_failure(
+                            session, delivery_id=delivery_id, error=error, now=clock.now()
+                        )
+                    continue
+                with session_scope() as session:
+                    state = record_poll(
+                        session, delivery_id=delivery_id, result=result, now=clock.now()
+                    ).state
+                done += state.value == "published"
+    return done
+
+
+def run_collect(*, settings: Settings, clock: Clock) -> int:
+    """Fetch counters for every delivery due for measuring, a platform batch at a time."""
+    cadence = Cadence(speed=settings.collection_speed)
+    with session_scope() as session:
+        plan = due_collections(session, now=clock.now())
+    recorded = 0
+    secret = settings.encryption_key()
+    for due in plan:
+        with session_scope() as session:
+            account = get_account(session, due.account_id)
+        capabilities = registry.load(account.platform).capabilities
+        with open_connector(account, secret=secret, clock=clock) as connector:
+            for batch in batched(list(due.remote_ids), capabilities.metrics_batch_size):
+                try:
+                    counts = connector.fetch_metrics(batch)
+                except ConnectorError as error:
+                    # Earlier values stay; the same posts are due again at the next tick.
+                    log.warning("metrics for %s failed: %s", account.label, error)
+                    continue
+                with session_scope() as session:
+                    recorded += record_counts(
+                        session,
+                        account=get_account(session, account.id),
+                        capabilities=capabilities,
+                        delivery_ids={rid: due.remote_ids[rid] for rid in batch},
+                        counts=counts,
+                        cadence=cadence,
+                        now=clock.now(),
+                    )
+    return recorded

@@ -1,0 +1,93 @@
+"""The shared rate limiter: slots are reserved in order, blocks are honoured, workers agree."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+
+from connectors.base import RateLimitPolicy
+from scheduler.ratelimit import KEY_PREFIX, LocalRateLimiter, RateLimiter, RedisRateLimiter
+
+REDIS_URL = "redis://127.0.0.1:6379/11"
+
+
+@pytest.fixture(params=["local", pytest.param("redis", marks=pytest.mark.redis)])
+def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
+    if request.param == "local":
+        yield LocalRateLimiter()
+        return
+    client: redis.Redis[bytes] = redis.Redis.from_url(REDIS_URL)
+    yield RedisRateLimiter(client)
+    for key in client.scan_iter(f"{KEY_PREFIX}test-*"):
+        client.delete(key)
+    client.close()
+
+
+def _key() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+def test_burst_is_granted_then_slots_are_spaced_at_the_quota_pace(limiter: RateLimiter) -> None:
+    key = _key()
+    policy = RateLimitPolicy(requests=3, per_seconds=30)  # one token per 10 s
+    waits = [limiter.reserve(key, policy).wait_seconds for _ in range(6)]
+    assert waits[:3] == [0, 0, 0]
+    # each further caller holds its own slot: about 10 s, 20 s, 30 s from now
+    for index, wait in enumerate(waits[3:], start=1):
+        assert wait == pytest.approx(10 * index, abs=0.5)
+
+
+def test_a_wait_beyond_the_limit_reserves_nothing(limiter: RateLimiter) -> None:
+    key = _key()
+    policy = RateLimitPolicy(requests=1, per_seconds=100)
+    assert limiter.reserve(key, policy).wait_seconds == 0
+    refused = limiter.reserve(key, policy, max_wait=5)
+    assert not refused.granted
+    assert refused.wait_seconds == pytest.approx(100, abs=0.5)
+    granted = limiter.reserve(key, policy, max_wait=500)
+    assert granted.granted
+    assert granted.wait_seconds == pytest.approx(100, abs=0.5)  # the refusal took no slot
+
+
+def test_block_holds_every_caller_until_the_platform_reset(limiter: RateLimiter) -> None:
+    key = _key()
+    policy = RateLimitPolicy(requests=100, per_seconds=1)
+    limiter.block(key, datetime.now(UTC) + timedelta(seconds=40))
+    reservation = limiter.reserve(key, policy)
+    assert reservation.wait_seconds == pytest.approx(40, abs=1)
+
+
+def test_a_block_in_the_past_changes_nothing(limiter: RateLimiter) -> None:
+    key = _key()
+    limiter.block(key, datetime.now(UTC) - timedelta(seconds=5))
+    assert limiter.reserve(key, RateLimitPolicy(1, 60)).wait_seconds == 0
+
+
+def test_concurrent_callers_never_share_a_slot(limiter: RateLimiter) -> None:
+    key = _key()
+    policy = RateLimitPolicy(requests=5, per_seconds=50)
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        for _ in range(5):
+            wait = limiter.reserve(key, policy).wait_seconds
+            with lock:
+                waits.append(wait)
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(waits) == 20
+    assert sum(1 for w in waits if w == 0) == 5
+    delayed = sorted(w for w in waits if w > 0)
+    gaps = [b - a for a, b in itertools.pairwise(delayed)]
+    assert all(gap == pytest.approx(10, abs=0.5) for gap in gaps)

@@ -1,0 +1,352 @@
+"""Exactly-once machinery: concurrent dispatchers, late policy, lost messages, vanished workers."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from campaigns.models import Delivery, DeliveryAttempt
+from campaigns.publishing import begin_attempt, claim_due
+from campaigns.states import DeliveryState
+from connectors.base import RateLimitPolicy
+from connectors.mock import MockPlatform
+from publicist.core.clock import FrozenClock
+from publicist.core.database import make_engine, session_scope
+from publicist.core.migrate import upgrade
+from publicist.core.settings import Settings
+from scheduler.ratelimit import LocalRateLimiter, Reservation
+from scheduler.work import run_dispatch, run_publish, run_reconcile
+from tests import factories
+from tests.conftest import drop_postgres_database, postgres_database
+
+NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def committed_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh database whose writes are committed, for tests with several connections."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'claims.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
+        return
+    url, admin = postgres_database("publicist_claims")
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
+    finally:
+        drop_postgres_database(url, admin)
+
+
+def _seed(engine: Engine, *, posts: int, in_seconds: float = 5) -> None:
+    with session_scope(engine) as session:
+        factories.account(session, handle="a", now=NOW)
+        factories.account(session, handle="b", now=NOW)
+        factories.campaign(session, now=NOW)
+        for n in range(posts):
+            factories.scheduled_post(
+                session,
+                campaign_name="IP Creates a Better Life",
+                accounts=["mock:a", "mock:b"],
+                now=NOW,
+                in_seconds=in_seconds + n * 0.01,
+                text=f"post {n}",
+            )
+
+
+def test_concurrent_dispatchers_never_claim_the_same_delivery(committed_engine: Engine) -> None:
+    _seed(committed_engine, posts=60)
+    results: list[list[int]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def dispatcher() -> None:
+        start.wait(timeout=10)
+        mine: list[int] = []
+        for _ in range(5):
+            with session_scope(committed_engine) as session:
+                claims = claim_due(
+                    session,
+                    now=NOW + timedelta(seconds=10),
+                    lookahead=timedelta(seconds=1),
+                    limit=17,
+                )
+            mine.extend(c.delivery_id for c in claims)
+        with lock:
+            results.append(mine)
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    claimed = [d for batch in results for d in batch]
+    assert len(claimed) == 120
+    assert len(set(claimed)) == 120, "a delivery was claimed twice"
+    with session_scope(committed_engine) as session:
+        tickets = set(session.scalars(select(Delivery.ticket)))
+        states = set(session.scalars(select(Delivery.state)))
+    assert tickets == {1}
+    assert states == {DeliveryState.QUEUED}
+
+
+def _publish_all(settings: Settings, clock: FrozenClock, limiter: LocalRateLimiter) -> list[str]:
+    queued: list[tuple[int, int]] = []
+    run_dispatch(
+        settings=settings,
+        clock=clock,
+        enqueue=lambda claims: queued.extend((c.delivery_id, c.ticket) for c in claims),
+    )
+    return [
+        run_publish(delivery_id=d, ticket=t, settings=settings, clock=clock, limiter=limiter)
+        for d, t in queued
+    ]
+
+
+def test_a_duplicated_message_publishes_once(
+    configured_db: Settings, mock_platform: MockPlatform
+) -> None:
+    clock = FrozenClock(NOW)
+    with session_scope() as session:
+        factories.account(session, handle="a", now=NOW)
+        factories.campaign(session, now=NOW)
+        factories.scheduled_post(
+            session,
+            campaign_name="IP Creates a Better Life",
+            accounts=["mock:a"],
+            now=NOW,
+            in_seconds=1,
+        )
+    clock.advance(timedelta(seconds=2))
+    queued: list[tuple[int, int]] = []
+    run_dispatch(
+        settings=configured_db,
+        clock=clock,
+        enqueue=lambda claims: queued.extend((c.delivery_id, c.ticket) for c in claims),
+    )
+    limiter = LocalRateLimiter()
+    ((delivery_id, ticket),) = queued
+    first = run_publish(
+        delivery_id=delivery_id, ticket=ticket, settings=configured_db, clock=clock, limiter=limiter
+    )
+    again = run_publish(
+        delivery_id=delivery_id, ticket=ticket, settings=configured_db, clock=clock, limiter=limiter
+    )
+    assert (first, again) == ("published", "skipped")
+    assert mock_platform.count_by_marker() == {f"publicist-{delivery_id}": 1}
+
+
+def test_a_backlog_on_one_account_is_spread_at_its_quota(
+    configured_db: Settings, mock_platform: MockPlatform
+) -> None:
+    clock = FrozenClock(NOW)
+    with session_scope() as session:
+        account = factories.account(session, handle="a", now=NOW)
+        account.rate_limit_requests, account.rate_limit_per_seconds = 2, 60.0
+        factories.campaign(session, now=NOW)
+        for n in range(5):
+            factories.scheduled_post(
+                session,
+                campaign_name="IP Creates a Better Life",
+                accounts=["mock:a"],
+                now=NOW,
+                in_seconds=1,
+                text=f"p{n}",
+            )
+    clock.advance(timedelta(hours=1))  # the system was down; the backlog is found at once
+    outcomes = _publish_all(configured_db, clock, LocalRateLimiter())
+    assert sorted(outcomes) == ["deferred"] * 3 + ["published"] * 2
+    with session_scope() as session:
+        slots = sorted(
+            d.next_attempt_at
+            for d in session.scalars(select(Delivery))
+            if d.state is DeliveryState.SCHEDULED
+        )
+    assert len(slots) == 3
+    assert all(
+        later - earlier >= timedelta(seconds=29) for earlier, later in itertools.pairwise(slots)
+    )
+    assert len(mock_platform.posts()) == 2
+
+
+def test_a_reserved_slot_is_used_without_asking_the_limiter_again(
+    configured_db: Settings, mock_platform: MockPlatform
+) -> None:
+    class Refusing(LocalRateLimiter):
+        def reserve(
+            self, key: str, policy: RateLimitPolicy, *, max_wait: float = 3600.0
+        ) -> Reservation:
+            return Reservation(True, 30.0)
+
+    clock = FrozenClock(NOW)
+    with session_scope() as session:
+        factories.account(session, handle="a", now=NOW)
+        factories.campaign(session, now=NOW)
+        factories.scheduled_post(
+            session,
+            campaign_name="IP Creates a Better Life",
+            accounts=["mock:a"],
+            now=NOW,
+            in_seconds=1,
+        )
+    clock.advance(timedelta(seconds=1))
+    assert _publish_all(configured_db, clock, Refusing()) == ["deferred"]
+    clock.advance(timedelta(seconds=30))
+    assert _publish_all(configured_db, clock, Refusing()) == ["published"]
+
+
+@pytest.mark.parametrize(("policy", "expected"), [("miss", "missed"), ("publish", "published")])
+def test_late_policy_decides_what_a_long_outage_does(
+    configured_db: Settings, mock_platform: MockPlatform, policy: str, expected: str
+) -> None:
+    from campaigns.schemas import CampaignInput
+    from campaigns.services import create_campaign
+
+    clock = FrozenClock(NOW)
+    with session_scope() as session:
+        factories.account(session, handle="a", now=NOW)
+        create_campaign(
+            session,
+            data=CampaignInput(name="Week", late_policy=policy),
+            default_timezone="Asia/Shanghai",
+            now=NOW,
+        )
+        factories.scheduled_post(
+            session, campaign_name="Week", accounts=["mock:a"], now=NOW, in_seconds=10
+        )
+    clock.advance(timedelta(seconds=10 + configured_db.missed_grace_seconds + 1))
+    _publish_all(configured_db, clock, LocalRateLimiter())
+    with session_scope() as session:
+        delivery = session.scalars(select(Delivery)).one()
+    assert delivery.state.value == expected
+    assert len(mock_platform.posts()) == (1 if expected == "published" else 0)
+
+
+def test_a_lost_message_is_queued_again_and_the_old_one_does_nothing(
+    configured_db: Settings, mock_platform: MockPlatform
+) -> None:
+    clock = FrozenClock(NOW)
+    with session_scope() as session:
+        factories.account(session, handle="a", now=NOW)
+        factories.campaign(session, now=NOW)
+        factories.scheduled_post(
+            session,
+            campaign_name="IP Creates a Better Life",
+            accounts=["mock:a"],
+            now=NOW,
+            in_seconds=1,
+        )
+    clock.advance(timedelta(seconds=1))
+    lost: list[tuple[int, int]] = []
+    run_dispatch(
+        settings=configured_db,
+        clock=clock,
+        enqueue=lambda claims: lost.extend((c.delivery_id, c.ticket) for c in claims),
+    )
+    clock.advance(timedelta(seconds=configured_db.requeue_after_seconds + 1))
+    assert run_reconcile(settings=configured_db, clock=clock) == 1
+    assert _publish_all(configured_db, clock, LocalRateLimiter()) == ["published"]
+    ((delivery_id, old_ticket),) = lost
+    assert (
+        run_publish(
+            delivery_id=delivery_id,
+            ticket=old_ticket,
+            settings=configured_db,
+            clock=clock,
+            limiter=LocalRateLimiter(),
+        )
+        == "skipped"
+    )
+    assert len(mock_platform.posts()) == 1
+
+
+def _vanish_mid_call(
+    settings: Settings, clock: FrozenClock, *, created: bool, platform: MockPlatform
+) -> int:
+    """Leave a delivery ``publishing`` as a killed worker would, the post made or not."""
+    with session_scope() as session:
+        factories.account(session, handle="a", now=NOW)
+        factories.campaign(session, now=NOW)
+        factories.scheduled_post(
+            session,
+            campaign_name="IP Creates a Better Life",
+            accounts=["mock:a"],
+            now=NOW,
+            in_seconds=1,
+        )
+    clock.advance(timedelta(seconds=1))
+    with session_scope() as session:
+        (claim,) = claim_due(session, now=clock.now(), lookahead=timedelta(0))
+    with session_scope() as session:
+        start = begin_attempt(
+            session,
+            delivery_id=claim.delivery_id,
+            ticket=claim.ticket,
+            now=clock.now(),
+            lease=timedelta(seconds=150),
+        )
+        assert start is not None
+    if created:
+        platform.create("a", start.content.marker, start.content.text, clock.now())
+    clock.advance(timedelta(seconds=151))
+    return claim.delivery_id
+
+
+def test_reconciler_records_a_post_the_vanished_worker_made(
+    configured_db: Settings, mock_platform: MockPlatform
+) -> None:
+    clock = FrozenClock(NOW)
+    delivery_id = _vanish_mid_call(configured_db, clock, created=True, platform=mock_platform)
+    assert run_reconcile(settings=configured_db, clock=clock) == 1
+    with session_scope() as session:
+        delivery = session.get_one(Delivery, delivery_id)
+        outcomes = [a.outcome for a in session.scalars(select(DeliveryAttempt))]
+    assert delivery.state is DeliveryState.PUBLISHED
+    assert delivery.remote_id == mock_platform.posts()[0][0]
+    assert outcomes == ["published"]
+    assert _publish_all(configured_db, clock, LocalRateLimiter()) == []
+    assert len(mock_platform.posts()) == 1
+
+
+def test_reconciler_retries_when_the_platform_has_no_such_post(
+    configured_db: Settings, mock_platform: MockPlatform
+) -> None:
+    clock = FrozenClock(NOW)
+    delivery_id = _vanish_mid_call(configured_db, clock, created=False, platform=mock_platform)
+    run_reconcile(settings=configured_db, clock=clock)
+    with session_scope() as session:
+        assert session.get_one(Delivery, delivery_id).state is DeliveryState.SCHEDULED
+    assert _publish_all(configured_db, clock, LocalRateLimiter()) == ["published"]
+    assert mock_platform.count_by_marker() == {f"publicist-{delivery_id}": 1}
+
+
+def test_reconciler_leaves_unknown_when_the_platform_cannot_be_asked(
+    configured_db: Settings, mock_platform: MockPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors.errors import TransientError
+    from connectors.mock import MockConnector
+
+    clock = FrozenClock(NOW)
+    delivery_id = _vanish_mid_call(configured_db, clock, created=True, platform=mock_platform)
+
+    def unreachable(self: MockConnector, *args: object, **kwargs: object) -> None:
+        raise TransientError("HTTP 503", platform="mock", code="503")
+
+    monkeypatch.setattr(MockConnector, "find_post", unreachable)
+    run_reconcile(settings=configured_db, clock=clock)
+    with session_scope() as session:
+        delivery = session.get_one(Delivery, delivery_id)
+    assert delivery.state is DeliveryState.UNKNOWN
+    assert "could not be asked" in (delivery.last_error or "")
+    assert _publish_all(configured_db, clock, LocalRateLimiter()) == []
+    assert len(mock_platform.posts()) == 1
