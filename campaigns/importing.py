@@ -99,6 +99,7 @@ def import_schedule(
         )
     errors: list[RowError] = []
     posts: list[Post] = []
+    whole_file = session.begin_nested()  # undone as one if any row is bad
     for row in reader:
         line = reader.line_num
         if None in row:
@@ -119,5 +120,7 @@ def import_schedule(
     if not posts and not errors:
         errors.append(RowError(1, "the file has a header but no rows"))
     if errors:
+        whole_file.rollback()
         raise ImportFailed(errors)
+    whole_file.commit()
     return posts

@@ -47,7 +47,9 @@ def local(moment: datetime | None, zone: str) -> str:
 
 
 def fail(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err_console.print(
+        f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True
+    )
     sys.exit(EXIT_BAD_INPUT)
 
 

@@ -37,5 +37,7 @@ def main() -> None:
     try:
         app()
     except PublicistError as error:
-        err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         raise SystemExit(2) from None

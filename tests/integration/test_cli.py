@@ -1,0 +1,128 @@
+"""The CLI as staff use it: good input is stored, bad input gets one line, exit 2, no writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from publicist.cli.main import main
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(
+    embedded_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Run:
+    def invoke(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.argv", ["publicist", *args])
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as caught:
+            main()
+        captured = capsys.readouterr()
+        code = caught.value.code
+        return (code if isinstance(code, int) else 0), captured.out, captured.err
+
+    return invoke
+
+
+def _rows(workdir: Path, table: str) -> int:
+    engine = sa.create_engine(f"sqlite:///{workdir / 'publicist.db'}")
+    try:
+        with engine.connect() as connection:
+            query = sa.select(sa.func.count()).select_from(sa.table(table))
+            return int(connection.execute(query).scalar_one())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def world(run: Run) -> Run:
+    assert run("account", "add", "mock", "@IPRinCN", "--token", "secret-token-123")[0] == 0
+    code, _, err = run(
+        "campaign", "create", "IP Creates a Better Life", "--timezone", "Asia/Shanghai"
+    )
+    assert code == 0, err
+    return run
+
+
+def test_a_post_is_added_and_listed_without_showing_the_token(
+    world: Run, embedded_env: Path
+) -> None:
+    code, out, err = world(
+        "post", "add", "-c", "IP Creates a Better Life", "-t", "Opening today",
+        "--to", "mock:@IPRinCN", "--at", "2099-04-20 09:30", "--approve",
+    )  # fmt: skip
+    assert code == 0, err
+    assert _rows(embedded_env, "posts") == 1
+    assert _rows(embedded_env, "deliveries") == 1
+    code, out, _ = world("account", "list")
+    assert code == 0
+    assert "@IPRinCN" in out
+    assert "secret-token-123" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["-t", "", "--at", "2099-04-20 09:30"], "text"),
+        (["-t", "Hi", "--at", "2001-04-20 09:30"], "at"),
+        (["-t", "Hi", "--at", "20 April"], "at"),
+        (["-t", "Hi", "--at", "2099-04-20 09:30", "--campaign", "Nope"], "campaign"),
+        (["-t", "Hi", "--at", "2099-04-20 09:30", "--to", "mock:@nobody"], "account"),
+    ],
+)
+def test_bad_post_input_exits_2_with_one_line_naming_the_field(
+    world: Run, embedded_env: Path, args: list[str], field: str
+) -> None:
+    base = {"--campaign": "IP Creates a Better Life", "--to": "mock:@IPRinCN"}
+    for option in list(base):
+        if option in args:
+            del base[option]
+    extra = [item for pair in base.items() for item in pair]
+    code, _, err = world("post", "add", *extra, *args)
+    assert code == 2
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert field in lines[0]
+    assert _rows(embedded_env, "posts") == 0
+    assert _rows(embedded_env, "deliveries") == 0
+
+
+def test_an_invalid_time_zone_is_refused(world: Run, embedded_env: Path) -> None:
+    code, _, err = world("campaign", "create", "Elsewhere", "--timezone", "Mars/Olympus")
+    assert code == 2
+    assert "Mars/Olympus" in err
+    assert _rows(embedded_env, "campaigns") == 1
+
+
+def test_a_bad_csv_reports_every_bad_line_and_writes_nothing(
+    world: Run, embedded_env: Path
+) -> None:
+    csv_file = embedded_env / "week.csv"
+    csv_file.write_text(
+        "campaign,at,accounts,text\n"
+        "IP Creates a Better Life,2099-04-21 09:30,mock:@IPRinCN,Fine\n"
+        "IP Creates a Better Life,not a date,mock:@IPRinCN,Bad date\n"
+        "IP Creates a Better Life,2099-04-21 09:30,mock:@IPRinCN,\n",
+        encoding="utf-8",
+    )
+    code, _, err = world("schedule", "import", str(csv_file))
+    assert code == 2
+    assert "line 3" in err
+    assert "line 4" in err
+    assert _rows(embedded_env, "posts") == 0
+
+
+def test_every_command_has_help_with_an_example(run: Run) -> None:
+    for command in (
+        ["account", "add"], ["campaign", "create"], ["post", "add"], ["post", "list"],
+        ["schedule", "import"], ["report"],
+    ):  # fmt: skip
+        code, out, _ = run(*command, "--help")
+        assert code == 0
+        assert "Example" in out, f"{' '.join(command)} --help has no example"
