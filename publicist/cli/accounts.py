@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import httpx
 import typer
 from rich.table import Table
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from campaigns.accounts import create_account
 from campaigns.models import Account
 from connectors.base import Credentials
+from connectors.simulators.control import SimulatorControl
 from publicist.cli.common import console, database, local, now, settings
 from publicist.core.errors import InvalidInput
 
@@ -32,9 +34,9 @@ def add(
     platform: Annotated[str, typer.Argument(help="twitter, weibo, wechat, tiktok, mock, ...")],
     handle: Annotated[str, typer.Argument(help="The account's name on the platform.")],
     token: Annotated[
-        str,
-        typer.Option(help="Access token (or read from the prompt).", prompt=True, hide_input=True),
-    ] = "",
+        str | None,
+        typer.Option(help="Access token (asked for at a prompt when not given)."),
+    ] = None,
     refresh_token: Annotated[str | None, typer.Option(help="Refresh token, if any.")] = None,
     client_id: Annotated[str | None, typer.Option(help="App key / appid / client key.")] = None,
     client_secret: Annotated[str | None, typer.Option(help="App secret.")] = None,
@@ -49,6 +51,12 @@ def add(
     rate_limit: Annotated[
         str | None,
         typer.Option(help="Override the publishing quota, e.g. 30/3600 (30 posts per hour)."),
+    ] = None,
+    simulator: Annotated[
+        str | None,
+        typer.Option(
+            help="Root URL of 'publicist simulate': create the account there and publish to it."
+        ),
     ] = None,
 ) -> None:
     """Connect an account.
@@ -66,14 +74,19 @@ def add(
             raise InvalidInput(
                 "rate-limit", rate_limit, "must look like REQUESTS/SECONDS"
             ) from None
-    credentials = Credentials(
-        access_token=token,
-        refresh_token=refresh_token,
-        client_id=client_id,
-        client_secret=client_secret,
-        user_id=user_id,
-        extra=_pairs(extra or [], "extra"),
-    )
+    if simulator:
+        credentials, api_base_url = _simulated(platform, handle, simulator)
+    else:
+        if token is None:
+            token = typer.prompt("Access token", hide_input=True)
+        credentials = Credentials(
+            access_token=token,
+            refresh_token=refresh_token,
+            client_id=client_id,
+            client_secret=client_secret,
+            user_id=user_id,
+            extra=_pairs(extra or [], "extra"),
+        )
     config = settings()
     with database() as session:
         account = create_account(
@@ -88,6 +101,21 @@ def add(
             rate_limit_per_seconds=per_seconds,
         )
         console.print(f"added account [bold]{account.label}[/] (id {account.id})")
+
+
+def _simulated(platform: str, handle: str, root_url: str) -> tuple[Credentials, str]:
+    """Provision ``handle`` on a running simulator; returns its credentials and base URL."""
+    base_url = f"{root_url.rstrip('/')}/{platform}"
+    control = SimulatorControl(base_url)
+    try:
+        provisioned = control.add_account(handle)
+    except httpx.HTTPError as exc:
+        raise InvalidInput(
+            "simulator", root_url, f"did not provision a {platform} account ({exc})"
+        ) from None
+    finally:
+        control.close()
+    return Credentials.from_dict(provisioned), base_url
 
 
 @app.command("list")
