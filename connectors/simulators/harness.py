@@ -228,6 +228,10 @@ class TokenStore:
             raise TokenError("expired")
         return grant
 
+    def grant_for_refresh(self, refresh_token: str) -> Grant | None:
+        """The grant a refresh token currently belongs to (to pick its account's lifetimes)."""
+        return self._by_refresh.get(refresh_token)
+
     def refresh(
         self, refresh_token: str, *, lifetime: float, rotate: bool, refresh_lifetime: float
     ) -> Grant:
