@@ -1,46 +1,171 @@
-"""Collection: which deliveries to measure now, and recording what the platform returned."""
+"""Collection: which deliveries to measure now, and recording what the platform returned.
+
+The plan lives in ``delivery_metrics.next_collect_at``. Each tick claims the rows that are
+due (pushing them a lease ahead, so a concurrent tick or a second worker skips them), groups
+them per account in batches of the platform's maximum ids per request, and records each
+answer in one transaction: a snapshot appended, the latest values raised (never lowered),
+the daily rollup grown by the increase, and the next time set by the cadence.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from campaigns.models import Account, Delivery, Post
+from campaigns.models import Account, Campaign, Delivery, Post
 from campaigns.states import DeliveryState
 from connectors.base import Capabilities, MetricCounts
+from metrics import platforms
 from metrics.cadence import Cadence
+from metrics.dialect import insert_for
 from metrics.interactions import interactions
-from metrics.models import DeliveryMetrics, MetricSnapshot
+from metrics.models import DailyRollup, DeliveryMetrics, MetricSnapshot
+
+log = logging.getLogger("publicist.metrics")
+
+COUNTERS = ("views", "likes", "comments", "shares")
+"""The standard counters stored in their own columns; platform extras live in ``extras``."""
+
+CLAIM_LEASE = timedelta(minutes=10)
+"""How long claimed deliveries are hidden from other ticks; a vanished worker's come back."""
+
+_CHUNK = 500  # ids per IN (...) list, well under every engine's parameter limit
 
 
 @dataclass(frozen=True)
-class DueCollection:
+class CollectionBatch:
+    """Deliveries of one account to measure with one platform request."""
+
     account_id: int
+    platform: str
     remote_ids: dict[str, int]
     """remote id → delivery id"""
 
 
-def due_collections(session: Session, *, now: datetime, limit: int = 10_000) -> list[DueCollection]:
-    """Published deliveries never measured or whose next collection time has come."""
-    rows = session.execute(
-        select(Delivery.id, Delivery.account_id, Delivery.remote_id)
-        .outerjoin(DeliveryMetrics, DeliveryMetrics.delivery_id == Delivery.id)
+def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def plan_new(session: Session, *, now: datetime) -> int:
+    """Give every published delivery not yet planned a row, due now; returns how many."""
+    missing = session.execute(
+        select(Delivery.id)
         .where(
             Delivery.state == DeliveryState.PUBLISHED,
             Delivery.remote_id.is_not(None),
-            or_(DeliveryMetrics.delivery_id.is_(None), DeliveryMetrics.next_collect_at <= now),
+            ~exists().where(DeliveryMetrics.delivery_id == Delivery.id),
         )
-        .order_by(Delivery.account_id, Delivery.id)
-        .limit(limit)
+        .order_by(Delivery.id)
+    ).scalars()
+    ids = list(missing)
+    for chunk in _chunks(ids):
+        _insert_rows(session, delivery_ids=chunk, now=now)
+    return len(ids)
+
+
+def _insert_rows(session: Session, *, delivery_ids: Sequence[int], now: datetime) -> None:
+    """Unmeasured rows for these deliveries (as of their publication), unless they exist."""
+    rows = session.execute(
+        select(Delivery.id, Post.campaign_id, Delivery.account_id, Account.platform)
+        .add_columns(Delivery.published_at)
+        .join(Post, Post.id == Delivery.post_id)
+        .join(Account, Account.id == Delivery.account_id)
+        .where(Delivery.id.in_(delivery_ids))
     ).all()
-    grouped: dict[int, dict[str, int]] = defaultdict(dict)
-    for delivery_id, account_id, remote_id in rows:
-        grouped[account_id][str(remote_id)] = delivery_id
-    return [DueCollection(account_id, ids) for account_id, ids in grouped.items()]
+    if not rows:
+        return
+    values = [
+        {
+            "delivery_id": delivery_id,
+            "campaign_id": campaign_id,
+            "account_id": account_id,
+            "platform": platform,
+            # "As of publication, nothing measured": keeps the row older than any real answer.
+            "collected_at": published_at or now,
+            "interactions": 0,
+            "extras": {},
+            "next_collect_at": now,
+            "collections": 0,
+        }
+        for delivery_id, campaign_id, account_id, platform, published_at in rows
+    ]
+    statement = insert_for(session, DeliveryMetrics).values(values)
+    session.execute(statement.on_conflict_do_nothing(index_elements=["delivery_id"]))
+
+
+def claim_collections(
+    session: Session, *, now: datetime, limit: int = 10_000, lease: timedelta = CLAIM_LEASE
+) -> list[CollectionBatch]:
+    """Plan new deliveries, then claim up to ``limit`` due ones, most overdue first.
+
+    Claimed rows are pushed ``lease`` ahead; recording the answer (or ``release``) sets
+    their real next time. Rows another transaction holds are skipped, not waited for.
+    """
+    plan_new(session, now=now)
+    rows = session.execute(
+        select(
+            DeliveryMetrics.delivery_id,
+            DeliveryMetrics.account_id,
+            DeliveryMetrics.platform,
+            Delivery.remote_id,
+        )
+        .join(Delivery, Delivery.id == DeliveryMetrics.delivery_id)
+        .where(DeliveryMetrics.next_collect_at <= now, Delivery.remote_id.is_not(None))
+        .order_by(DeliveryMetrics.next_collect_at, DeliveryMetrics.delivery_id)
+        .limit(limit)
+        .with_for_update(of=DeliveryMetrics, skip_locked=True)
+    ).all()
+    if not rows:
+        return []
+    ids = [row.delivery_id for row in rows]
+    for chunk in _chunks(ids):
+        session.execute(
+            update(DeliveryMetrics)
+            .where(DeliveryMetrics.delivery_id.in_(chunk))
+            .values(next_collect_at=now + lease)
+        )
+    by_account: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+    for delivery_id, account_id, platform, remote_id in rows:
+        by_account[(account_id, platform)][str(remote_id)] = delivery_id
+    batches: list[CollectionBatch] = []
+    sizes: dict[str, int] = {}
+    for (account_id, platform), remote_ids in sorted(by_account.items()):
+        if platform not in sizes:
+            sizes[platform] = _batch_size(platform)
+        items = list(remote_ids.items())
+        size = sizes[platform]
+        for start in range(0, len(items), size):
+            batches.append(CollectionBatch(account_id, platform, dict(items[start : start + size])))
+    return batches
+
+
+def _batch_size(platform: str) -> int:
+    capabilities = platforms.capabilities_of(platform)
+    if capabilities is None:
+        # The connector is gone; its posts wait out the lease and are tried again then.
+        log.warning("cannot plan metrics for %r: no installed connector", platform)
+        return 1
+    return max(1, capabilities.metrics_batch_size)
+
+
+def release(session: Session, *, delivery_ids: Iterable[int], at: datetime) -> None:
+    """Claimed but not measured (rate limit, platform error): due again at ``at``."""
+    ids = list(delivery_ids)
+    for chunk in _chunks(ids):
+        session.execute(
+            update(DeliveryMetrics)
+            .where(DeliveryMetrics.delivery_id.in_(chunk))
+            .values(next_collect_at=at)
+        )
 
 
 def _not_lower(old: int | None, new: int | None) -> int | None:
@@ -52,97 +177,150 @@ def _not_lower(old: int | None, new: int | None) -> int | None:
     return max(old, new)
 
 
+def _growth(before: int | None, after: int | None) -> int | None:
+    """The increase of a counter; ``None`` while the platform has never given it."""
+    if after is None:
+        return None
+    return after - (before or 0)
+
+
+@dataclass
+class _DayGrowth:
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    interactions: int = 0
+
+    def add(self, name: str, amount: int | None) -> None:
+        if amount is None:
+            return
+        current: int | None = getattr(self, name)
+        setattr(self, name, (current or 0) + amount)
+
+
 def record_counts(
     session: Session,
     *,
-    account: Account,
     capabilities: Capabilities,
     delivery_ids: dict[str, int],
     counts: list[MetricCounts],
     cadence: Cadence,
     now: datetime,
 ) -> int:
-    """Append a snapshot per result and raise the latest values; returns how many recorded."""
-    recorded = 0
+    """Append a snapshot per result, raise the latest values, grow the day's rollup.
+
+    ``delivery_ids`` maps the remote ids asked for to their deliveries; ids the platform
+    did not answer for keep every earlier value and are asked again at their next time.
+    Returns how many results were recorded.
+    """
+    ids = sorted(set(delivery_ids.values()))
+    for chunk in _chunks(ids):
+        _insert_rows(session, delivery_ids=chunk, now=now)
+    latest: dict[int, tuple[DeliveryMetrics, datetime | None, str]] = {}
+    for chunk in _chunks(ids):
+        for row, published_at, zone in session.execute(
+            select(DeliveryMetrics, Delivery.published_at, Campaign.timezone)
+            .join(Delivery, Delivery.id == DeliveryMetrics.delivery_id)
+            .join(Campaign, Campaign.id == DeliveryMetrics.campaign_id)
+            .where(DeliveryMetrics.delivery_id.in_(chunk))
+            .order_by(DeliveryMetrics.delivery_id)
+            .with_for_update(of=DeliveryMetrics)
+            .execution_options(populate_existing=True)
+        ):
+            latest[row.delivery_id] = (row, published_at, zone)
+    snapshots: list[dict[str, Any]] = []
+    growth: dict[tuple[int, str, date], _DayGrowth] = defaultdict(_DayGrowth)
+    answered: set[int] = set()
     for item in counts:
         delivery_id = delivery_ids.get(item.remote_id)
-        if delivery_id is None:
+        if delivery_id is None or delivery_id not in latest:
             continue
-        session.add(
-            MetricSnapshot(
-                delivery_id=delivery_id,
-                collected_at=now,
-                views=item.views,
-                likes=item.likes,
-                comments=item.comments,
-                shares=item.shares,
-                extras=dict(item.extras),
-                raw=dict(item.raw),
-            )
+        row, published_at, zone = latest[delivery_id]
+        snapshots.append(
+            {
+                "delivery_id": delivery_id,
+                "collected_at": now,
+                "views": item.views,
+                "likes": item.likes,
+                "comments": item.comments,
+                "shares": item.shares,
+                "extras": dict(item.extras),
+                "raw": dict(item.raw),
+            }
         )
-        delivery = session.get_one(Delivery, delivery_id)
-        latest = session.get(DeliveryMetrics, delivery_id)
-        if latest is None:
-            post = session.get_one(Post, delivery.post_id)
-            latest = DeliveryMetrics(
-                delivery_id=delivery_id,
-                campaign_id=post.campaign_id,
-                account_id=account.id,
-                platform=account.platform,
-                interactions=0,
-                extras={},
-            )
-            session.add(latest)
-        latest.views = _not_lower(latest.views, item.views)
-        latest.likes = _not_lower(latest.likes, item.likes)
-        latest.comments = _not_lower(latest.comments, item.comments)
-        latest.shares = _not_lower(latest.shares, item.shares)
-        extras = dict(latest.extras or {})
+        day = growth[(row.campaign_id, row.platform, now.astimezone(ZoneInfo(zone)).date())]
+        for name in COUNTERS:
+            before: int | None = getattr(row, name)
+            after = _not_lower(before, item.counter(name))
+            setattr(row, name, after)
+            day.add(name, _growth(before, after))
+        extras = dict(row.extras or {})
         for key, value in item.extras.items():
             extras[key] = _not_lower(extras.get(key), value)
-        latest.extras = extras
+        row.extras = extras
         merged = MetricCounts(
             remote_id=item.remote_id,
-            views=latest.views,
-            likes=latest.likes,
-            comments=latest.comments,
-            shares=latest.shares,
+            views=row.views,
+            likes=row.likes,
+            comments=row.comments,
+            shares=row.shares,
             extras=extras,
         )
-        latest.interactions = interactions(merged, capabilities)
-        latest.collected_at = now
-        published_at = delivery.published_at or now
-        latest.next_collect_at = cadence.next_collection(published_at=published_at, now=now)
-        recorded += 1
-    returned = {item.remote_id for item in counts}
-    for remote_id, delivery_id in delivery_ids.items():
-        if remote_id not in returned:
-            _postpone_missing(
-                session, delivery_id=delivery_id, account=account, cadence=cadence, now=now
-            )
+        total = max(row.interactions, interactions(merged, capabilities))
+        day.interactions += total - row.interactions
+        row.interactions = total
+        row.collected_at = now
+        row.collections += 1
+        row.next_collect_at = cadence.next_collection(published_at=published_at or now, now=now)
+        answered.add(delivery_id)
+    for delivery_id in ids:
+        if delivery_id in answered or delivery_id not in latest:
+            continue
+        # Deleted, hidden or not yet visible: keep every earlier value, look again later.
+        row, published_at, _zone = latest[delivery_id]
+        row.next_collect_at = cadence.next_collection(published_at=published_at or now, now=now)
+    if snapshots:
+        session.execute(insert(MetricSnapshot), snapshots)
+    _grow_rollups(session, growth, now=now)
     session.flush()
-    return recorded
+    return len(answered)
 
 
-def _postpone_missing(
-    session: Session, *, delivery_id: int, account: Account, cadence: Cadence, now: datetime
+def _grow_rollups(
+    session: Session, growth: dict[tuple[int, str, date], _DayGrowth], *, now: datetime
 ) -> None:
-    """The platform returned nothing for this post (deleted, hidden, not yet visible):
-    keep every earlier value, and look again at the next regular time."""
-    delivery = session.get_one(Delivery, delivery_id)
-    latest = session.get(DeliveryMetrics, delivery_id)
-    if latest is None:
-        post = session.get_one(Post, delivery.post_id)
-        latest = DeliveryMetrics(
-            delivery_id=delivery_id,
-            campaign_id=post.campaign_id,
-            account_id=account.id,
-            platform=account.platform,
-            interactions=0,
-            extras={},
-            collected_at=now,
+    if not growth:
+        return
+    # Sorted keys: concurrent collectors lock rollup rows in the same order (no deadlock).
+    values = [
+        {
+            "campaign_id": campaign_id,
+            "platform": platform,
+            "day": day,
+            "views": amounts.views,
+            "likes": amounts.likes,
+            "comments": amounts.comments,
+            "shares": amounts.shares,
+            "interactions": amounts.interactions,
+            "updated_at": now,
+        }
+        for (campaign_id, platform, day), amounts in sorted(growth.items())
+    ]
+    statement = insert_for(session, DailyRollup).values(values)
+    new = statement.excluded
+    table = DailyRollup.__table__.c
+    grown: dict[str, Any] = {
+        name: case(
+            (new[name].is_(None), table[name]),
+            else_=func.coalesce(table[name], 0) + new[name],
         )
-        session.add(latest)
-    latest.next_collect_at = cadence.next_collection(
-        published_at=delivery.published_at or now, now=now
+        for name in COUNTERS
+    }
+    grown["interactions"] = table.interactions + new.interactions
+    grown["updated_at"] = new.updated_at
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["campaign_id", "platform", "day"], set_=grown
+        )
     )

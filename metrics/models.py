@@ -1,17 +1,19 @@
-"""Engagement tables: an append-only snapshot history and each delivery's latest values."""
+"""Engagement tables: snapshot history, each delivery's latest values, and daily rollups."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from publicist.core.database import Base, UTCDateTime
 
 
 class MetricSnapshot(Base):
+    """What the platform answered at one collection; append-only, never read by dashboards."""
+
     __tablename__ = "metric_snapshots"
     __table_args__ = (
         Index("ix_metric_snapshots_delivery_collected", "delivery_id", "collected_at"),
@@ -29,10 +31,19 @@ class MetricSnapshot(Base):
 
 
 class DeliveryMetrics(Base):
-    """Latest counters per delivery; campaign totals are sums over this table, never history."""
+    """Latest counters per delivery; campaign totals are sums over this table, never history.
+
+    A row exists for every published delivery from its first collection plan on: it also
+    carries the plan (``next_collect_at``). ``collections`` counts the answers recorded, so
+    a row with 0 has not been measured yet.
+    """
 
     __tablename__ = "delivery_metrics"
-    __table_args__ = (Index("ix_delivery_metrics_campaign_platform", "campaign_id", "platform"),)
+    __table_args__ = (
+        Index("ix_delivery_metrics_campaign_platform", "campaign_id", "platform"),
+        Index("ix_delivery_metrics_campaign_interactions", "campaign_id", "interactions"),
+        Index("ix_delivery_metrics_account_id", "account_id"),
+    )
 
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
@@ -46,3 +57,25 @@ class DeliveryMetrics(Base):
     interactions: Mapped[int] = mapped_column(BigInteger)
     extras: Mapped[dict[str, int | None]] = mapped_column(JSON, default=dict)
     next_collect_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    collections: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class DailyRollup(Base):
+    """Growth per campaign, platform and calendar day (in the campaign's time zone).
+
+    Each collection adds the increase of the latest values to the day it was observed, so a
+    day holds that day's growth and the sum over all days equals the current totals. A
+    ``None`` counter means no delivery on that platform has ever reported it.
+    """
+
+    __tablename__ = "metric_daily_rollups"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    interactions: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,38 +1,69 @@
-"""Campaign reports: totals, per platform and top posts, read from latest values only."""
+"""Reports: campaign and account totals, per platform, per day and top posts.
+
+Totals are sums over each delivery's latest values and per-day series come from the daily
+rollups; nothing here reads the snapshot history. A counter a platform does not give is
+``None`` ("not available"), kept out of totals, and each total states its coverage
+("3 of 4 platforms").
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, case, func, select, type_coerce
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from campaigns.models import Account, Campaign, Delivery, Post
 from campaigns.states import DeliveryState
-from connectors import registry
-from connectors.errors import ConnectorError
-from metrics.models import DeliveryMetrics
-from publicist.core.errors import PublicistError
+from metrics.models import DailyRollup, DeliveryMetrics
+from metrics.platforms import gives
+from publicist.core.database import UTCDateTime
+
+COUNTERS = ("views", "likes", "comments", "shares")
+
+_Group = ColumnElement[Any] | InstrumentedAttribute[int]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+class _Serializable:
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values: dates and times as ISO 8601, not-available counters as null."""
+        data: dict[str, Any] = _jsonable(asdict(self))  # type: ignore[call-overload]
+        return data
 
 
 @dataclass(frozen=True)
-class PlatformTotals:
+class PlatformTotals(_Serializable):
     platform: str
     scheduled: int
     published: int
     failed: int
     views: int | None
     """``None``: the platform does not report views (not zero)."""
-    likes: int
-    comments: int
-    shares: int
+    likes: int | None
+    comments: int | None
+    shares: int | None
     interactions: int
+    engagement_rate: float | None = None
+    last_updated: datetime | None = None
+    unknown: int = 0
 
 
 @dataclass(frozen=True)
-class TopPost:
+class TopPost(_Serializable):
     post_id: int
     delivery_id: int
     platform: str
@@ -45,7 +76,33 @@ class TopPost:
 
 
 @dataclass(frozen=True)
-class CampaignReport:
+class DailyPoint(_Serializable):
+    """Growth on one calendar day (campaign's time zone) on one platform."""
+
+    day: date
+    platform: str
+    views: int | None
+    interactions: int
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+
+
+@dataclass(frozen=True)
+class _Totals:
+    scheduled: int
+    published: int
+    failed: int
+    unknown: int
+    views: int | None
+    interactions: int
+    engagement_rate: float | None
+    last_updated: datetime | None
+    coverage: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CampaignReport(_Serializable):
     campaign_id: int
     campaign: str
     timezone: str
@@ -60,114 +117,297 @@ class CampaignReport:
     last_updated: datetime | None
     platforms: list[PlatformTotals] = field(default_factory=list)
     top_posts: list[TopPost] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key in ("last_updated",):
-            value = data[key]
-            data[key] = value.isoformat() if value else None
-        for post in data["top_posts"]:
-            post["published_at"] = (
-                post["published_at"].isoformat() if post["published_at"] else None
-            )
-        return data
+    coverage: dict[str, str] = field(default_factory=dict)
+    """Per counter, how many platforms give it: ``{"views": "3 of 4 platforms", ...}``."""
+    daily: list[DailyPoint] = field(default_factory=list)
 
 
-def _views_available(platform: str) -> bool:
-    try:
-        return registry.load(platform).capabilities.views_available
-    except (PublicistError, ConnectorError):
-        return True
+@dataclass(frozen=True)
+class CampaignSummary(_Serializable):
+    """One line of the dashboard's campaign list."""
+
+    campaign_id: int
+    campaign: str
+    timezone: str
+    scheduled: int
+    published: int
+    failed: int
+    unknown: int
+    views: int | None
+    views_coverage: str
+    interactions: int
+    engagement_rate: float | None
+    last_updated: datetime | None
+    platforms: list[PlatformTotals] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AccountCampaign(_Serializable):
+    """What one account contributed to one campaign."""
+
+    campaign_id: int
+    campaign: str
+    scheduled: int
+    published: int
+    failed: int
+    views: int | None
+    interactions: int
+    last_updated: datetime | None
+
+
+@dataclass(frozen=True)
+class AccountReport(_Serializable):
+    """Everything one account published since it was added, across campaigns."""
+
+    account_id: int
+    account: str
+    platform: str
+    handle: str
+    created_at: datetime
+    scheduled: int
+    published: int
+    failed: int
+    unknown: int
+    views: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    interactions: int
+    engagement_rate: float | None
+    first_published_at: datetime | None
+    last_published_at: datetime | None
+    last_updated: datetime | None
+    campaigns: list[AccountCampaign] = field(default_factory=list)
+    top_posts: list[TopPost] = field(default_factory=list)
+
+
+# -- aggregation shared by campaign, summary and account views ------------------------------
+
+
+@dataclass
+class _Sums:
+    values: dict[str, int] = field(default_factory=dict)
+    reported: dict[str, int] = field(default_factory=dict)
+    interactions: int = 0
+    updated: datetime | None = None
+
+
+def _metric_sums(group: _Group, *where: ColumnElement[bool]) -> Any:
+    measured = case((DeliveryMetrics.collections > 0, DeliveryMetrics.collected_at))
+    columns: list[Any] = [group, DeliveryMetrics.platform]
+    for name in COUNTERS:
+        column = getattr(DeliveryMetrics, name)
+        columns += [func.sum(column), func.count(column)]
+    columns += [
+        func.coalesce(func.sum(DeliveryMetrics.interactions), 0),
+        type_coerce(func.max(measured), UTCDateTime()),
+    ]
+    return select(*columns).where(*where).group_by(group, DeliveryMetrics.platform)
+
+
+def _read_sums(session: Session, statement: Any) -> dict[tuple[Any, str], _Sums]:
+    sums: dict[tuple[Any, str], _Sums] = {}
+    for row in session.execute(statement):
+        key, platform, *rest = row
+        item = _Sums()
+        for index, name in enumerate(COUNTERS):
+            item.values[name] = int(rest[2 * index] or 0)
+            item.reported[name] = int(rest[2 * index + 1])
+        item.interactions = int(rest[-2])
+        item.updated = _aware(rest[-1])
+        sums[(key, platform)] = item
+    return sums
+
+
+def _state_counts(group: _Group, *where: ColumnElement[bool]) -> Any:
+    return (
+        select(group, Account.platform, Delivery.state, func.count())
+        .join(Account, Account.id == Delivery.account_id)
+        .join(Post, Post.id == Delivery.post_id)
+        .where(*where)
+        .group_by(group, Account.platform, Delivery.state)
+    )
+
+
+def _read_states(session: Session, statement: Any) -> dict[tuple[Any, str], dict[str, int]]:
+    states: dict[tuple[Any, str], dict[str, int]] = defaultdict(dict)
+    for key, platform, state, count in session.execute(statement):
+        states[(key, platform)][DeliveryState(state).value] = int(count)
+    return states
+
+
+def _platform_totals(
+    platform: str, states: Mapping[str, int], sums: _Sums | None
+) -> PlatformTotals:
+    values: dict[str, int | None] = {}
+    for name in COUNTERS:
+        reported = bool(sums and sums.reported[name])
+        values[name] = (
+            (sums.values[name] if sums else 0) if gives(platform, name, reported=reported) else None
+        )
+    interactions = sums.interactions if sums else 0
+    views = values["views"]
+    return PlatformTotals(
+        platform=platform,
+        scheduled=sum(states.values()) - states.get(DeliveryState.CANCELLED.value, 0),
+        published=states.get(DeliveryState.PUBLISHED.value, 0),
+        failed=states.get(DeliveryState.FAILED.value, 0),
+        unknown=states.get(DeliveryState.UNKNOWN.value, 0),
+        views=views,
+        likes=values["likes"],
+        comments=values["comments"],
+        shares=values["shares"],
+        interactions=interactions,
+        engagement_rate=(interactions / views) if views else None,
+        last_updated=sums.updated if sums else None,
+    )
+
+
+def _group_platforms(
+    states: Mapping[tuple[Any, str], Mapping[str, int]],
+    sums: Mapping[tuple[Any, str], _Sums],
+) -> dict[Any, list[PlatformTotals]]:
+    grouped: dict[Any, list[PlatformTotals]] = defaultdict(list)
+    for key, platform in sorted(set(states) | set(sums), key=lambda item: (item[0], item[1])):
+        grouped[key].append(
+            _platform_totals(platform, states.get((key, platform), {}), sums.get((key, platform)))
+        )
+    return grouped
+
+
+def _coverage(platforms: list[PlatformTotals], counter: str) -> str:
+    given = sum(1 for p in platforms if getattr(p, counter) is not None)
+    noun = "platform" if len(platforms) == 1 else "platforms"
+    return f"{given} of {len(platforms)} {noun}"
+
+
+def _sum_available(platforms: Iterable[PlatformTotals], counter: str) -> int | None:
+    values = [getattr(p, counter) for p in platforms if getattr(p, counter) is not None]
+    return sum(values) if values else None
+
+
+def _totals(platforms: list[PlatformTotals]) -> _Totals:
+    viewed = [p for p in platforms if p.views is not None]
+    views = _sum_available(platforms, "views")
+    updated = [p.last_updated for p in platforms if p.last_updated is not None]
+    return _Totals(
+        scheduled=sum(p.scheduled for p in platforms),
+        published=sum(p.published for p in platforms),
+        failed=sum(p.failed for p in platforms),
+        unknown=sum(p.unknown for p in platforms),
+        views=views,
+        interactions=sum(p.interactions for p in platforms),
+        # Only interactions on platforms that give views belong over views.
+        engagement_rate=(sum(p.interactions for p in viewed) / views) if views else None,
+        last_updated=max(updated) if updated else None,
+        coverage={name: _coverage(platforms, name) for name in COUNTERS},
+    )
+
+
+# -- public reports ----------------------------------------------------------------------------
 
 
 def campaign_report(session: Session, *, campaign: Campaign, top: int = 5) -> CampaignReport:
-    states = session.execute(
-        select(Account.platform, Delivery.state, func.count())
-        .join(Account, Account.id == Delivery.account_id)
-        .join(Post, Post.id == Delivery.post_id)
-        .where(Post.campaign_id == campaign.id)
-        .group_by(Account.platform, Delivery.state)
-    ).all()
-    by_platform: dict[str, dict[DeliveryState, int]] = {}
-    for platform, state, count in states:
-        by_platform.setdefault(platform, {})[DeliveryState(state)] = int(count)
-    sums = {
-        row.platform: row
-        for row in session.execute(
-            select(
-                DeliveryMetrics.platform,
-                func.sum(DeliveryMetrics.views).label("views"),
-                func.count(DeliveryMetrics.views).label("with_views"),
-                func.coalesce(func.sum(DeliveryMetrics.likes), 0).label("likes"),
-                func.coalesce(func.sum(DeliveryMetrics.comments), 0).label("comments"),
-                func.coalesce(func.sum(DeliveryMetrics.shares), 0).label("shares"),
-                func.coalesce(func.sum(DeliveryMetrics.interactions), 0).label("interactions"),
-                func.max(DeliveryMetrics.collected_at).label("updated"),
-            )
-            .where(DeliveryMetrics.campaign_id == campaign.id)
-            .group_by(DeliveryMetrics.platform)
-        )
-    }
-    platforms: list[PlatformTotals] = []
-    last_updated: datetime | None = None
-    for platform in sorted(by_platform):
-        counts = by_platform[platform]
-        row = sums.get(platform)
-        views: int | None = None
-        if row is not None and _views_available(platform) and row.with_views:
-            views = int(row.views)
-        elif row is None and _views_available(platform):
-            views = 0
-        platforms.append(
-            PlatformTotals(
-                platform=platform,
-                scheduled=sum(counts.values()) - counts.get(DeliveryState.CANCELLED, 0),
-                published=counts.get(DeliveryState.PUBLISHED, 0),
-                failed=counts.get(DeliveryState.FAILED, 0),
-                views=views,
-                likes=int(row.likes) if row else 0,
-                comments=int(row.comments) if row else 0,
-                shares=int(row.shares) if row else 0,
-                interactions=int(row.interactions) if row else 0,
-            )
-        )
-        if row is not None and row.updated is not None:
-            updated = _aware(row.updated)
-            last_updated = updated if last_updated is None else max(last_updated, updated)
-    with_views = [p for p in platforms if p.views is not None]
-    total_views = sum(p.views or 0 for p in with_views) if with_views else None
-    total_interactions = sum(p.interactions for p in platforms)
-    viewed_interactions = sum(p.interactions for p in with_views)
-    rate = (viewed_interactions / total_views) if total_views else None
-    unknown = sum(by_platform[p].get(DeliveryState.UNKNOWN, 0) for p in by_platform)
+    """Deliveries, views and interactions of one campaign: totals, per platform, per day."""
+    states = _read_states(session, _state_counts(Post.campaign_id, Post.campaign_id == campaign.id))
+    sums = _read_sums(
+        session,
+        _metric_sums(DeliveryMetrics.campaign_id, DeliveryMetrics.campaign_id == campaign.id),
+    )
+    platforms = _group_platforms(states, sums).get(campaign.id, [])
+    totals = _totals(platforms)
     return CampaignReport(
         campaign_id=campaign.id,
         campaign=campaign.name,
         timezone=campaign.timezone,
-        scheduled=sum(p.scheduled for p in platforms),
-        published=sum(p.published for p in platforms),
-        failed=sum(p.failed for p in platforms),
-        unknown=unknown,
-        views=total_views,
-        views_coverage=f"{len(with_views)} of {len(platforms)} platforms",
-        interactions=total_interactions,
-        engagement_rate=rate,
-        last_updated=last_updated,
+        scheduled=totals.scheduled,
+        published=totals.published,
+        failed=totals.failed,
+        unknown=totals.unknown,
+        views=totals.views,
+        views_coverage=totals.coverage["views"],
+        interactions=totals.interactions,
+        engagement_rate=totals.engagement_rate,
+        last_updated=totals.last_updated,
         platforms=platforms,
-        top_posts=top_posts(session, campaign_id=campaign.id, limit=top),
+        top_posts=top_posts(session, campaign_id=campaign.id, limit=top) if top else [],
+        coverage=totals.coverage,
+        daily=daily_series(session, campaign_id=campaign.id),
     )
 
 
+def campaign_summaries(session: Session) -> list[CampaignSummary]:
+    """Every campaign's totals, newest campaign first, in two grouped queries."""
+    states = _read_states(session, _state_counts(Post.campaign_id))
+    sums = _read_sums(session, _metric_sums(DeliveryMetrics.campaign_id))
+    grouped = _group_platforms(states, sums)
+    summaries: list[CampaignSummary] = []
+    for campaign in session.scalars(select(Campaign).order_by(Campaign.id.desc())):
+        platforms = grouped.get(campaign.id, [])
+        totals = _totals(platforms)
+        summaries.append(
+            CampaignSummary(
+                campaign_id=campaign.id,
+                campaign=campaign.name,
+                timezone=campaign.timezone,
+                scheduled=totals.scheduled,
+                published=totals.published,
+                failed=totals.failed,
+                unknown=totals.unknown,
+                views=totals.views,
+                views_coverage=totals.coverage["views"],
+                interactions=totals.interactions,
+                engagement_rate=totals.engagement_rate,
+                last_updated=totals.last_updated,
+                platforms=platforms,
+            )
+        )
+    return summaries
+
+
+def daily_series(session: Session, *, campaign_id: int) -> list[DailyPoint]:
+    """Growth per day and platform, oldest first, from the daily rollups only."""
+    points: list[DailyPoint] = []
+    for row in session.scalars(
+        select(DailyRollup)
+        .where(DailyRollup.campaign_id == campaign_id)
+        .order_by(DailyRollup.day, DailyRollup.platform)
+    ):
+        shown = {
+            name: getattr(row, name)
+            if gives(row.platform, name, reported=getattr(row, name) is not None)
+            else None
+            for name in COUNTERS
+        }
+        points.append(
+            DailyPoint(
+                day=row.day,
+                platform=row.platform,
+                views=shown["views"],
+                interactions=row.interactions,
+                likes=shown["likes"],
+                comments=shown["comments"],
+                shares=shown["shares"],
+            )
+        )
+    return points
+
+
 def top_posts(session: Session, *, campaign_id: int, limit: int) -> list[TopPost]:
+    """The campaign's deliveries with the most interactions, with their URLs."""
+    return _top(session, DeliveryMetrics.campaign_id == campaign_id, limit=limit)
+
+
+def _top(session: Session, where: ColumnElement[bool], *, limit: int) -> list[TopPost]:
     rows = session.execute(
         select(DeliveryMetrics, Delivery, Post, Account)
         .join(Delivery, Delivery.id == DeliveryMetrics.delivery_id)
         .join(Post, Post.id == Delivery.post_id)
         .join(Account, Account.id == Delivery.account_id)
-        .where(DeliveryMetrics.campaign_id == campaign_id)
+        .where(where)
         .order_by(DeliveryMetrics.interactions.desc(), Delivery.id)
         .limit(limit)
-    ).all()
+    )
     return [
         TopPost(
             post_id=post.id,
@@ -177,12 +417,85 @@ def top_posts(session: Session, *, campaign_id: int, limit: int) -> list[TopPost
             text=post.text,
             url=delivery.url,
             published_at=delivery.published_at,
-            views=latest.views if _views_available(account.platform) else None,
+            views=latest.views
+            if gives(account.platform, "views", reported=latest.views is not None)
+            else None,
             interactions=latest.interactions,
         )
         for latest, delivery, post, account in rows
     ]
 
 
-def _aware(value: datetime) -> datetime:
+def account_report(session: Session, *, account: Account, top: int = 5) -> AccountReport:
+    """One account across every campaign since it was added (e.g. @IPRinCN's 80 articles)."""
+    states = _read_states(
+        session, _state_counts(Post.campaign_id, Delivery.account_id == account.id)
+    )
+    sums = _read_sums(
+        session,
+        _metric_sums(DeliveryMetrics.campaign_id, DeliveryMetrics.account_id == account.id),
+    )
+    campaign_ids = {key for key, _ in states} | {key for key, _ in sums}
+    names: dict[int, str] = {
+        campaign_id: name
+        for campaign_id, name in session.execute(
+            select(Campaign.id, Campaign.name).where(Campaign.id.in_(campaign_ids))
+        )
+    }
+    per_campaign: list[AccountCampaign] = []
+    overall: list[PlatformTotals] = []
+    for campaign_id, platforms in sorted(_group_platforms(states, sums).items()):
+        for item in platforms:  # one platform: the account's
+            overall.append(item)
+            per_campaign.append(
+                AccountCampaign(
+                    campaign_id=campaign_id,
+                    campaign=names.get(campaign_id, str(campaign_id)),
+                    scheduled=item.scheduled,
+                    published=item.published,
+                    failed=item.failed,
+                    views=item.views,
+                    interactions=item.interactions,
+                    last_updated=item.last_updated,
+                )
+            )
+    totals = _totals(overall)
+    first, last = session.execute(
+        select(func.min(Delivery.published_at), func.max(Delivery.published_at)).where(
+            Delivery.account_id == account.id, Delivery.state == DeliveryState.PUBLISHED
+        )
+    ).one()
+
+    def counter(name: str) -> int | None:
+        value = _sum_available(overall, name)
+        given = gives(account.platform, name, reported=value is not None)
+        return (value or 0) if given else None
+
+    return AccountReport(
+        account_id=account.id,
+        account=account.label,
+        platform=account.platform,
+        handle=account.handle,
+        created_at=account.created_at,
+        scheduled=totals.scheduled,
+        published=totals.published,
+        failed=totals.failed,
+        unknown=totals.unknown,
+        views=counter("views"),
+        likes=counter("likes"),
+        comments=counter("comments"),
+        shares=counter("shares"),
+        interactions=totals.interactions,
+        engagement_rate=totals.engagement_rate,
+        first_published_at=_aware(first),
+        last_published_at=_aware(last),
+        last_updated=totals.last_updated,
+        campaigns=per_campaign,
+        top_posts=_top(session, DeliveryMetrics.account_id == account.id, limit=top) if top else [],
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)

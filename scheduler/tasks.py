@@ -64,4 +64,4 @@ def reconcile() -> int:
 
 @app.task(name="scheduler.collect_metrics")
 def collect_metrics() -> int:
-    return run_collect(settings=get_settings(), clock=system_clock)
+    return run_collect(settings=get_settings(), clock=system_clock, limiter=rate_limiter())

@@ -9,7 +9,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -35,13 +35,14 @@ from campaigns.reconcile import expired_leases, requeue_stale
 from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
 from connectors import registry
-from connectors.base import Connector, RateLimitPolicy, batched
-from connectors.errors import ConnectorError, RateLimited
+from connectors.base import Connector, RateLimitPolicy
+from connectors.errors import AuthExpired, ConnectorError, RateLimited
 from metrics.cadence import Cadence
-from metrics.collection import due_collections, record_counts
+from metrics.collection import CollectionBatch, claim_collections, record_counts, release
 from publicist.core import telemetry
 from publicist.core.clock import Clock
 from publicist.core.database import session_scope
+from publicist.core.errors import PublicistError
 from publicist.core.settings import Settings
 from scheduler.ratelimit import RateLimiter
 
@@ -301,33 +302,109 @@ def run_check_submissions(*, settings: Settings, clock: Clock) -> int:
     return done
 
 
-def run_collect(*, settings: Settings, clock: Clock) -> int:
-    """Fetch counters for every delivery due for measuring, a platform batch at a time."""
-    cadence = Cadence(speed=settings.collection_speed)
+COLLECT_LIMIT = 10_000
+"""Deliveries claimed per collection tick; the rest stay due for the next tick."""
+
+
+def _metrics_key(account: Account) -> str:
+    # Reads get their own bucket under the account's quota: collection never takes a
+    # publishing slot, so a metrics backlog cannot delay a post.
+    return f"account:{account.id}:metrics"
+
+
+def run_collect(
+    *,
+    settings: Settings,
+    clock: Clock,
+    limiter: RateLimiter | None = None,
+    limit: int = COLLECT_LIMIT,
+) -> int:
+    """Measure the deliveries due now, per account in platform-sized batches; returns how
+    many answers were recorded. Without ``limiter`` requests are not rate limited."""
+    cadence = Cadence.from_spec(settings.collection_cadence, speed=settings.collection_speed)
     with session_scope() as session:
-        plan = due_collections(session, now=clock.now())
-    recorded = 0
+        batches = claim_collections(session, now=clock.now(), limit=limit)
+    by_account: dict[int, list[CollectionBatch]] = defaultdict(list)
+    for batch in batches:
+        by_account[batch.account_id].append(batch)
     secret = settings.encryption_key()
-    for due in plan:
-        with session_scope() as session:
-            account = get_account(session, due.account_id)
+    return sum(
+        _collect_account(
+            account_id, pending, clock=clock, limiter=limiter, cadence=cadence, secret=secret
+        )
+        for account_id, pending in by_account.items()
+    )
+
+
+def _collect_account(
+    account_id: int,
+    batches: list[CollectionBatch],
+    *,
+    clock: Clock,
+    limiter: RateLimiter | None,
+    cadence: Cadence,
+    secret: str,
+) -> int:
+    with session_scope() as session:
+        account = get_account(session, account_id)
+    try:
         capabilities = registry.load(account.platform).capabilities
-        with open_connector(account, secret=secret, clock=clock) as connector:
-            for batch in batched(list(due.remote_ids), capabilities.metrics_batch_size):
+    except PublicistError as error:
+        log.warning("metrics for %s skipped: %s", account.label, error)
+        return 0  # claimed rows come back when their lease ends
+    policy = rate_limit_policy(account)
+    retry_after = cadence.tiers[0][1] / cadence.speed
+    recorded = 0
+    with open_connector(account, secret=secret, clock=clock) as connector:
+        for index, batch in enumerate(batches):
+            if limiter is not None and policy is not None:
+                reservation = limiter.reserve(_metrics_key(account), policy, max_wait=0.0)
+                if not reservation.granted:
+                    wait = timedelta(seconds=reservation.wait_seconds)
+                    _release(batches[index:], at=clock.now() + wait)
+                    break
+            try:
+                counts = connector.fetch_metrics(list(batch.remote_ids))
+            except RateLimited as error:
+                until = error.retry_at or clock.now() + retry_after
+                if limiter is not None:
+                    limiter.block(_metrics_key(account), until)
+                _release(batches[index:], at=until)
+                break
+            except AuthExpired as error:
+                # Collection runs for weeks after the last publish: keep the token alive.
+                log.info("metrics for %s: %s; refreshing the token", account.label, error)
+                _release(batches[index:], at=clock.now())
                 try:
-                    counts = connector.fetch_metrics(batch)
-                except ConnectorError as error:
-                    # Earlier values stay; the same posts are due again at the next tick.
-                    log.warning("metrics for %s failed: %s", account.label, error)
-                    continue
+                    fresh = connector.refresh_credentials()
+                except ConnectorError as refresh_error:
+                    log.warning("token refresh for %s failed: %s", account.label, refresh_error)
+                    _release(batches[index:], at=clock.now() + retry_after)
+                    break
                 with session_scope() as session:
-                    recorded += record_counts(
-                        session,
-                        account=get_account(session, account.id),
-                        capabilities=capabilities,
-                        delivery_ids={rid: due.remote_ids[rid] for rid in batch},
-                        counts=counts,
-                        cadence=cadence,
-                        now=clock.now(),
-                    )
+                    store_credentials(get_account(session, account.id), fresh, secret=secret)
+                break
+            except ConnectorError as error:
+                # Earlier values stay; these posts are asked again after the shortest interval.
+                log.warning("metrics for %s failed: %s", account.label, error)
+                _release([batch], at=clock.now() + retry_after)
+                continue
+            with session_scope() as session:
+                recorded += record_counts(
+                    session,
+                    capabilities=capabilities,
+                    delivery_ids=batch.remote_ids,
+                    counts=counts,
+                    cadence=cadence,
+                    now=clock.now(),
+                )
     return recorded
+
+
+def _release(batches: list[CollectionBatch], *, at: datetime) -> None:
+    with session_scope() as session:
+        release(
+            session,
+            delivery_ids=[d for batch in batches for d in batch.remote_ids.values()],
+            at=at,
+        )

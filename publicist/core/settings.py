@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         description="Seconds of post age that one real second counts as when planning "
         "metric collection; above 1 only for demos and tests.",
     )
+    collection_cadence: str = Field(
+        default="1h:5m,1d:30m,7d:6h,90d:1d",
+        description="AGE:INTERVAL tiers of metric collection (s, m, h, d): measure every "
+        "INTERVAL until a post is AGE old, then the next tier; none after the last.",
+    )
 
     @field_validator("default_timezone")
     @classmethod

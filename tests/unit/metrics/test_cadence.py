@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from metrics.cadence import DEFAULT_TIERS, Cadence
+from metrics.cadence import DEFAULT_SPEC, DEFAULT_TIERS, Cadence, parse_tiers
+from publicist.core.errors import InvalidInput
+from publicist.core.settings import Settings
 
 PUBLISHED = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
 
@@ -72,3 +74,36 @@ def test_default_tiers_are_in_increasing_age() -> None:
     limits = [limit for limit, _ in DEFAULT_TIERS]
     assert limits == sorted(limits)
     assert limits[-1] == timedelta(days=90)
+
+
+def test_the_default_setting_spells_the_default_tiers() -> None:
+    assert parse_tiers(DEFAULT_SPEC) == DEFAULT_TIERS
+    assert Settings.model_fields["collection_cadence"].default == DEFAULT_SPEC
+
+
+def test_tiers_from_a_setting() -> None:
+    cadence = Cadence.from_spec("30m:1m, 2h:10m, 1.5d:1h", speed=2.0)
+    assert cadence.tiers == (
+        (timedelta(minutes=30), timedelta(minutes=1)),
+        (timedelta(hours=2), timedelta(minutes=10)),
+        (timedelta(hours=36), timedelta(hours=1)),
+    )
+    assert cadence.speed == 2.0
+
+
+@pytest.mark.parametrize(
+    ("spec", "rule"),
+    [
+        ("", "names no AGE:INTERVAL tier"),
+        ("1h", "not AGE:INTERVAL"),
+        ("1h:5x", "where a duration"),
+        ("1h:0m", "zero interval"),
+        ("1d:1h,1h:5m", "increasing order"),
+        ("1d:1h,1d:2h", "increasing order"),
+    ],
+)
+def test_bad_cadence_settings_name_the_setting_and_the_rule(spec: str, rule: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_tiers(spec)
+    assert caught.value.field == "PUBLICIST_COLLECTION_CADENCE"
+    assert rule in str(caught.value)
