@@ -45,11 +45,11 @@ def compact(value: float) -> str:
 
 
 def _nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above ``value`` (axis maximum)."""
+    """The smallest round number (1, 1.2, 1.5, 2, ... × 10ⁿ) at or above ``value``."""
     if value <= 0:
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if value <= step * power:
             return step * power
     return 10 * power
@@ -126,9 +126,14 @@ def _panel(
             f'fill="{colours[platform]}"/>'
         )
     for index in _label_positions(len(days)):
+        anchor = "middle"
+        if len(days) > 1 and index == 0:
+            anchor = "start"
+        elif len(days) > 1 and index == len(days) - 1:
+            anchor = "end"  # keeps the last date inside the picture
         parts.append(
             f'<text x="{x_of(index):.1f}" y="{bottom + 16:.0f}" class="tick" '
-            f'text-anchor="middle">{days[index].isoformat()}</text>'
+            f'text-anchor="{anchor}">{days[index].isoformat()}</text>'
         )
     return parts
 
