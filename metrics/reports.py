@@ -123,6 +123,32 @@ class CampaignReport(_Serializable):
 
 
 @dataclass(frozen=True)
+class PlatformCounters(_Serializable):
+    platform: str
+    views: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    interactions: int
+    engagement_rate: float | None
+    last_updated: datetime | None
+
+
+@dataclass(frozen=True)
+class CampaignTotals(_Serializable):
+    """A campaign's engagement totals alone (no delivery counts): the dashboard's fast tile."""
+
+    campaign_id: int
+    views: int | None
+    views_coverage: str
+    interactions: int
+    engagement_rate: float | None
+    last_updated: datetime | None
+    coverage: dict[str, str] = field(default_factory=dict)
+    platforms: list[PlatformCounters] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class CampaignSummary(_Serializable):
     """One line of the dashboard's campaign list."""
 
@@ -333,6 +359,58 @@ def campaign_report(session: Session, *, campaign: Campaign, top: int = 5) -> Ca
         top_posts=top_posts(session, campaign_id=campaign.id, limit=top) if top else [],
         coverage=totals.coverage,
         daily=daily_series(session, campaign_id=campaign.id),
+    )
+
+
+def campaign_totals(session: Session, *, campaign_id: int) -> CampaignTotals:
+    """Views and interactions of one campaign, summed over its daily rollups.
+
+    One index range of (platforms × days) rows, whatever the number of posts; equal to the
+    totals of ``campaign_report`` because the days add up to the latest values.
+    """
+    columns: list[Any] = [DailyRollup.platform]
+    for name in COUNTERS:
+        column = getattr(DailyRollup, name)
+        columns += [func.sum(column), func.count(column)]
+    columns += [
+        func.coalesce(func.sum(DailyRollup.interactions), 0),
+        func.max(DailyRollup.updated_at),
+    ]
+    rows = session.execute(
+        select(*columns)
+        .where(DailyRollup.campaign_id == campaign_id)
+        .group_by(DailyRollup.platform)
+        .order_by(DailyRollup.platform)
+    ).all()
+    platforms: list[PlatformTotals] = []
+    for platform, *rest in rows:
+        sums = _Sums(interactions=int(rest[-2]), updated=_aware(rest[-1]))
+        for index, name in enumerate(COUNTERS):
+            sums.values[name] = int(rest[2 * index] or 0)
+            sums.reported[name] = int(rest[2 * index + 1])
+        platforms.append(_platform_totals(platform, {}, sums))
+    totals = _totals(platforms)
+    return CampaignTotals(
+        campaign_id=campaign_id,
+        views=totals.views,
+        views_coverage=totals.coverage["views"],
+        interactions=totals.interactions,
+        engagement_rate=totals.engagement_rate,
+        last_updated=totals.last_updated,
+        coverage=totals.coverage,
+        platforms=[
+            PlatformCounters(
+                platform=p.platform,
+                views=p.views,
+                likes=p.likes,
+                comments=p.comments,
+                shares=p.shares,
+                interactions=p.interactions,
+                engagement_rate=p.engagement_rate,
+                last_updated=p.last_updated,
+            )
+            for p in platforms
+        ],
     )
 
 

@@ -16,6 +16,7 @@ from metrics.reports import (
     account_report,
     campaign_report,
     campaign_summaries,
+    campaign_totals,
     daily_series,
     top_posts,
 )
@@ -311,3 +312,31 @@ def test_the_campaign_list_has_every_campaign_with_the_report_totals(session: Se
         report.last_updated,
     )
     assert full.platforms == report.platforms
+
+
+def test_the_fast_totals_from_rollups_equal_the_report_from_latest_values(
+    session: Session,
+) -> None:
+    week, _, deliveries = _week(session)
+    _measure_week(session, deliveries)
+
+    fast = campaign_totals(session, campaign_id=week.id)
+    report = campaign_report(session, campaign=week)
+
+    assert (fast.views, fast.views_coverage, fast.interactions) == (
+        report.views,
+        report.views_coverage,
+        report.interactions,
+    )
+    assert (fast.engagement_rate, fast.last_updated, fast.coverage) == (
+        report.engagement_rate,
+        report.last_updated,
+        report.coverage,
+    )
+    assert [
+        (p.platform, p.views, p.likes, p.comments, p.shares, p.interactions) for p in fast.platforms
+    ] == [
+        (p.platform, p.views, p.likes, p.comments, p.shares, p.interactions)
+        for p in report.platforms
+    ]
+    assert campaign_totals(session, campaign_id=week.id + 100).views is None
