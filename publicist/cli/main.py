@@ -7,7 +7,7 @@ import logging
 import typer
 from rich.markup import escape
 
-from publicist.cli import accounts, campaigns, posts, reports, runtime
+from publicist.cli import accounts, api, campaigns, posts, reports, runtime, simulate
 from publicist.cli.common import err_console
 from publicist.core.errors import PublicistError
 
@@ -23,13 +23,16 @@ app.add_typer(campaigns.app, name="campaign")
 app.add_typer(posts.app, name="post")
 app.add_typer(posts.schedule_app, name="schedule")
 app.add_typer(runtime.db_app, name="db")
+app.add_typer(api.token_app, name="token")
 app.command("report")(reports.report)
 app.command("connectors")(runtime.connectors)
 app.command("health")(runtime.health)
 app.command("worker")(runtime.worker)
 app.command("beat")(runtime.beat)
 app.command("run")(runtime.run)
+app.command("api")(api.serve)
 app.command("demo")(runtime.demo)
+app.command("simulate")(simulate.simulate)
 
 
 def main() -> None:

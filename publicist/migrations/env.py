@@ -6,6 +6,7 @@ from alembic import context
 
 import campaigns.models  # noqa: F401  (registers tables)
 import metrics.models  # noqa: F401
+import publicist.web.models  # noqa: F401
 from publicist.core.database import Base, get_engine
 from publicist.core.settings import get_settings
 

@@ -1,0 +1,59 @@
+"""The application factory: routes, error handling, the per-request unit of work."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from publicist import __version__
+from publicist.core.clock import Clock, system_clock
+from publicist.core.database import get_engine, session_factory
+from publicist.core.settings import Settings, get_settings
+from publicist.web import errors
+from publicist.web.routers import accounts, campaigns, dashboard, health, posts, reports, tokens
+
+MAX_BODY_BYTES = 6 * 1024 * 1024
+"""Every request body; above the largest CSV import (5 MiB)."""
+
+DESCRIPTION = """
+Staff endpoints (accounts, campaigns, posts, CSV import) and read-only dashboard endpoints
+(campaign totals, per platform, per day, top posts, failures, whole-account view).
+
+Authenticate with `Authorization: Bearer <token>`; create tokens with
+`publicist token create --role viewer|editor|admin`. A **viewer** reads reports only,
+an **editor** also writes campaigns and posts, an **admin** also connects accounts and manages
+tokens. Errors are JSON: `{"error": {"type", "message", "field", "value", "rule"}}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    sessions: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    """Build the API and the dashboard page.
+
+    ``sessions`` replaces the database sessions (tests bind them to a transaction they roll
+    back); by default they come from ``settings.database_url``.
+    """
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Publicist",
+        version=__version__,
+        description=DESCRIPTION,
+        max_body_size=MAX_BODY_BYTES,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or system_clock
+    app.state.session_factory = sessions or session_factory(get_engine(settings.database_url))
+    errors.install(app)
+    for module in (health, accounts, campaigns, posts, reports, tokens, dashboard):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/dashboard", status_code=303)
+
+    return app

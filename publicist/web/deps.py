@@ -1,0 +1,52 @@
+"""Per-request dependencies: the unit of work, the clock, the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from publicist.core.clock import Clock
+from publicist.core.settings import Settings
+from publicist.web.schemas import MAX_ID
+
+
+def _session(request: Request) -> Iterator[Session]:
+    """One session per request: committed when the handler returns, rolled back on any error.
+
+    The dependency is function-scoped (below), so the commit happens before the response is
+    sent and a failed commit becomes an error response instead of a lost write.
+    """
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def _now(request: Request) -> datetime:
+    return _clock(request).now()
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DbSession = Annotated[Session, Depends(_session, scope="function")]
+Now = Annotated[datetime, Depends(_now)]
+AppSettings = Annotated[Settings, Depends(_settings)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id.")]

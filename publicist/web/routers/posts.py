@@ -1,0 +1,198 @@
+"""``/api/posts`` and ``/api/imports``: write, approve, schedule, fix and import posts.
+
+Each route calls the same campaign service the CLI command of the same name calls.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, status
+from sqlalchemy import select
+
+from campaigns.importing import import_schedule
+from campaigns.models import Post
+from campaigns.schemas import PostInput, VariantInput
+from campaigns.services import (
+    add_post,
+    approve_post,
+    cancel_post,
+    find_campaign,
+    get_post,
+    reschedule_post,
+    retry_delivery,
+    schedule_post,
+)
+from campaigns.states import DeliveryState, PostState
+from publicist.core.errors import InvalidInput
+from publicist.web.auth import Editor
+from publicist.web.deps import DbSession, Now, PathId
+from publicist.web.present import post_out
+from publicist.web.schemas import AtIn, ImportOut, PostCreate, PostOut, RetryOut, ScheduleIn
+
+NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+router = APIRouter(tags=["posts"])
+
+
+@contextmanager
+def _time_in_range(field: str, value: str | None) -> Iterator[None]:
+    """A time near year 1 or 9999 can overflow when converted to UTC; that is bad input."""
+    try:
+        yield
+    except OverflowError:
+        raise InvalidInput(field, value or "", "is out of the supported range of dates") from None
+
+
+def _input(body: PostCreate) -> PostInput:
+    return PostInput(
+        campaign=body.campaign,
+        text=body.text,
+        accounts=list(body.accounts),
+        at=body.at,
+        title=body.title,
+        media=[m.as_dict() for m in body.media],
+        variants={
+            platform: VariantInput(
+                text=v.text,
+                title=v.title,
+                digest=v.digest,
+                media=[m.as_dict() for m in v.media] if v.media is not None else None,
+            )
+            for platform, v in body.variants.items()
+        },
+    )
+
+
+@router.get("/api/posts")
+def list_posts(
+    session: DbSession,
+    _: Editor,
+    campaign: Annotated[
+        str | None, Query(max_length=200, description="Campaign name or id.")
+    ] = None,
+    state: Annotated[PostState | None, Query(description="Only posts in this state.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[PostOut]:
+    query = select(Post).order_by(Post.id).limit(limit).offset(offset)
+    if campaign is not None:
+        query = query.where(Post.campaign_id == find_campaign(session, campaign).id)
+    if state is not None:
+        query = query.where(Post.state == state)
+    return [post_out(p) for p in session.scalars(query)]
+
+
+@router.get("/api/posts/{post_id}")
+def show_post(post_id: PathId, session: DbSession, _: Editor) -> PostOut:
+    return post_out(get_post(session, post_id))
+
+
+@router.post("/api/posts", status_code=status.HTTP_201_CREATED)
+def create_post(body: PostCreate, session: DbSession, now: Now, _: Editor) -> PostOut:
+    """Write a post with per-platform variants; a draft unless ``approve`` is true."""
+    with _time_in_range("at", body.at):
+        post = add_post(session, data=_input(body), now=now, approve=body.approve)
+    session.flush()
+    return post_out(post)
+
+
+@router.post("/api/posts/{post_id}/approve")
+def approve(post_id: PathId, session: DbSession, now: Now, _: Editor) -> PostOut:
+    """Approve a draft; one with a time and accounts is scheduled at once."""
+    post = approve_post(session, post_id=post_id, now=now)
+    session.flush()
+    return post_out(post)
+
+
+@router.post("/api/posts/{post_id}/schedule")
+def schedule(
+    post_id: PathId, session: DbSession, now: Now, _: Editor, body: ScheduleIn | None = None
+) -> PostOut:
+    """Schedule an approved post, optionally setting (or moving) its time first."""
+    post = get_post(session, post_id)
+    if body is not None and body.at is not None:
+        with _time_in_range("at", body.at):
+            post = reschedule_post(session, post_id=post_id, at=body.at, now=now)
+    if post.state is not PostState.SCHEDULED or body is None or body.at is None:
+        schedule_post(session, post_id=post_id, now=now)
+    session.flush()
+    return post_out(post)
+
+
+@router.post("/api/posts/{post_id}/reschedule")
+def reschedule(post_id: PathId, body: AtIn, session: DbSession, now: Now, _: Editor) -> PostOut:
+    """Move a post (and its deliveries not yet started) to another time."""
+    with _time_in_range("at", body.at):
+        post = reschedule_post(session, post_id=post_id, at=body.at, now=now)
+    return post_out(post)
+
+
+@router.post("/api/posts/{post_id}/cancel")
+def cancel(post_id: PathId, session: DbSession, now: Now, _: Editor) -> PostOut:
+    """Cancel a post and its deliveries not yet published."""
+    return post_out(cancel_post(session, post_id=post_id, now=now))
+
+
+@router.post("/api/posts/{post_id}/retry")
+def retry(post_id: PathId, session: DbSession, now: Now, _: Editor) -> RetryOut:
+    """Try the post's failed, missed or unresolved deliveries again, now."""
+    post = get_post(session, post_id)
+    stuck = [d for d in post.deliveries if d.state in NEEDS_ATTENTION]
+    if not stuck:
+        raise InvalidInput("post", post_id, "has no failed, missed or unknown deliveries to retry")
+    for delivery in stuck:
+        retry_delivery(session, delivery_id=delivery.id, now=now)
+    return RetryOut(post=post_out(post), retried=[d.id for d in stuck])
+
+
+@router.post(
+    "/api/imports",
+    status_code=status.HTTP_201_CREATED,
+    tags=["imports"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+def import_csv(
+    session: DbSession,
+    now: Now,
+    _: Editor,
+    body: Annotated[bytes, Body(media_type="text/csv")] = b"",
+    draft: Annotated[bool, Query(description="Import as drafts to approve later.")] = False,
+) -> ImportOut:
+    """Import a schedule (the CSV file as the request body): all rows or none.
+
+    Columns: campaign, at, accounts (a;b), text; optional title, media, text@PLATFORM,
+    title@PLATFORM, digest@PLATFORM. A failed import lists every bad row by line number.
+    """
+    if not body:
+        raise InvalidInput("file", "", "is empty; send the CSV as the request body")
+    if len(body) > MAX_CSV_BYTES:
+        raise InvalidInput("file", f"{len(body)} bytes", f"is larger than {MAX_CSV_BYTES} bytes")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("file", "", "is not UTF-8 text") from None
+    try:
+        posts = import_schedule(
+            session, lines=io.StringIO(text, newline=""), now=now, approve=not draft
+        )
+    except csv.Error as exc:
+        raise InvalidInput("file", "", f"is not valid CSV ({exc})") from None
+    except OverflowError:
+        raise InvalidInput("at", "", "has a time out of the supported range of dates") from None
+    return ImportOut(
+        imported=len(posts),
+        deliveries=sum(len(p.deliveries) for p in posts),
+        drafts=draft,
+        post_ids=[p.id for p in posts],
+    )

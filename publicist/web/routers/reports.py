@@ -1,0 +1,119 @@
+"""``/api/reports``: the dashboard's read-only numbers, from the same functions as the CLI.
+
+Every route here is open to the viewer role. Counters a platform does not give are
+``null`` (not available), never 0; totals state their coverage.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from campaigns.accounts import get_account
+from campaigns.models import Account
+from metrics.chart import render_series_svg
+from metrics.reports import (
+    AccountReport,
+    CampaignReport,
+    CampaignSummary,
+    DailyPoint,
+    PlatformTotals,
+    TopPost,
+    account_report,
+    campaign_report,
+    campaign_summaries,
+    daily_series,
+    top_posts,
+)
+from publicist.web.auth import Viewer
+from publicist.web.deps import DbSession, PathId
+from publicist.web.queries import failures, get_campaign
+from publicist.web.schemas import FailureOut
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])
+
+Top = Annotated[int, Query(ge=0, le=100, description="How many top posts to list.")]
+Limit = Annotated[int, Query(ge=1, le=500, description="At most this many rows.")]
+
+
+@router.get("/campaigns")
+def campaigns(session: DbSession, _: Viewer) -> list[CampaignSummary]:
+    """Every campaign with its totals (newest first): the dashboard's campaign list."""
+    return campaign_summaries(session)
+
+
+@router.get("/campaigns/{campaign_id}")
+def campaign(campaign_id: PathId, session: DbSession, _: Viewer, top: Top = 5) -> CampaignReport:
+    """One campaign: totals with coverage, per platform, per day and top posts
+    (the same numbers as ``publicist report --format json``)."""
+    return campaign_report(session, campaign=get_campaign(session, campaign_id), top=top)
+
+
+@router.get("/campaigns/{campaign_id}/platforms")
+def platforms(campaign_id: PathId, session: DbSession, _: Viewer) -> list[PlatformTotals]:
+    """Deliveries, views and interactions per platform."""
+    return campaign_report(session, campaign=get_campaign(session, campaign_id), top=0).platforms
+
+
+@router.get("/campaigns/{campaign_id}/series")
+def series(campaign_id: PathId, session: DbSession, _: Viewer) -> list[DailyPoint]:
+    """Growth per day (in the campaign's time zone) and platform, oldest first."""
+    get_campaign(session, campaign_id)
+    return daily_series(session, campaign_id=campaign_id)
+
+
+@router.get(
+    "/campaigns/{campaign_id}/chart.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+def chart(campaign_id: PathId, session: DbSession, _: Viewer) -> Response:
+    """Views and interactions over time per platform, as an SVG image."""
+    found = get_campaign(session, campaign_id)
+    svg = render_series_svg(daily_series(session, campaign_id=found.id), title=found.name)
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/campaigns/{campaign_id}/top-posts")
+def campaign_top_posts(
+    campaign_id: PathId,
+    session: DbSession,
+    _: Viewer,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> list[TopPost]:
+    """The posts with the most interactions, with their URLs."""
+    get_campaign(session, campaign_id)
+    return top_posts(session, campaign_id=campaign_id, limit=limit)
+
+
+@router.get("/campaigns/{campaign_id}/failures")
+def campaign_failures(
+    campaign_id: PathId, session: DbSession, _: Viewer, limit: Limit = 100
+) -> list[FailureOut]:
+    """Failed, missed and unresolved deliveries of one campaign, with the reason."""
+    get_campaign(session, campaign_id)
+    return failures(session, campaign_id=campaign_id, limit=limit)
+
+
+@router.get("/failures")
+def all_failures(session: DbSession, _: Viewer, limit: Limit = 100) -> list[FailureOut]:
+    """Failed, missed and unresolved deliveries of every campaign."""
+    return failures(session, campaign_id=None, limit=limit)
+
+
+@router.get("/accounts")
+def accounts(session: DbSession, _: Viewer) -> list[AccountReport]:
+    """Every account's totals since it was added, across campaigns (no credentials)."""
+    return [
+        account_report(session, account=account, top=0)
+        for account in session.scalars(select(Account).order_by(Account.platform, Account.handle))
+    ]
+
+
+@router.get("/accounts/{account_id}")
+def account(account_id: PathId, session: DbSession, _: Viewer, top: Top = 5) -> AccountReport:
+    """The whole-account view: everything one account published, per campaign, top posts."""
+    return account_report(session, account=get_account(session, account_id), top=top)

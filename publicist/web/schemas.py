@@ -1,0 +1,288 @@
+"""Request and response bodies of the HTTP API (pydantic); sizes mirror the table columns.
+
+Requests are strict about shape (unknown fields are refused) and bounded in size, so a
+client cannot reach the database with a value it would refuse. The rules about content
+(time zones, publish times, platform text limits) stay in the campaign services, so the
+API, the CLI and the CSV import apply one set of rules.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from publicist.web.tokens import Role
+
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit on every engine; larger numbers are refused before any query."""
+
+Short = Annotated[str, Field(max_length=200)]
+Text = Annotated[str, Field(max_length=100_000)]
+
+
+def _no_nul(value: Any, path: str) -> None:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"{path or 'value'} must not contain the NUL character")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key, path)
+            _no_nul(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _no_nul(item, f"{path}[{index}]")
+
+
+class Request(BaseModel):
+    """A request body: unknown fields refused, and no NUL characters (PostgreSQL refuses
+    them in text, so every engine refuses them here, before anything is written)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        _no_nul(data, "")
+        return data
+
+
+class AccountCreate(Request):
+    platform: Annotated[str, Field(min_length=1, max_length=32, examples=["twitter"])]
+    handle: Annotated[str, Field(min_length=1, max_length=100, examples=["@IPRinCN"])]
+    access_token: Annotated[SecretStr, Field(max_length=4000)]
+    refresh_token: Annotated[SecretStr | None, Field(max_length=4000)] = None
+    client_id: Short | None = None
+    client_secret: Annotated[SecretStr | None, Field(max_length=4000)] = None
+    user_id: Short | None = None
+    api_base_url: Annotated[str | None, Field(max_length=500)] = None
+    extra: Annotated[
+        dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=4000)]],
+        Field(max_length=50, description="Connector-specific settings; treated as secret."),
+    ] = {}
+    rate_limit_requests: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
+    rate_limit_per_seconds: Annotated[
+        float | None, Field(gt=0, le=31_536_000, allow_inf_nan=False)
+    ] = None
+
+
+class AccountOut(BaseModel):
+    """An account as the API shows it: never a token, secret or connector setting."""
+
+    id: int
+    platform: str
+    handle: str
+    label: str
+    api_base_url: str | None
+    token_expires_at: datetime | None
+    rate_limit_requests: int | None
+    rate_limit_per_seconds: float | None
+    created_at: datetime
+
+
+class CampaignCreate(Request):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    timezone: Annotated[str | None, Field(max_length=64, examples=["Asia/Shanghai"])] = None
+    theme: Annotated[str | None, Field(max_length=10_000)] = None
+    description: Annotated[str | None, Field(max_length=10_000)] = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    hashtags: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=30)] = []
+    owner: Annotated[str | None, Field(max_length=100)] = None
+    late_policy: Annotated[str, Field(max_length=16, examples=["publish", "miss"])] = "publish"
+
+
+class CampaignOut(BaseModel):
+    id: int
+    name: str
+    theme: str | None
+    description: str | None
+    timezone: str
+    starts_on: date | None
+    ends_on: date | None
+    hashtags: list[str]
+    owner: str | None
+    late_policy: str
+    created_at: datetime
+    posts: int
+
+
+class MediaItem(Request):
+    kind: Annotated[str, Field(max_length=16, examples=["image"])]
+    source: Annotated[str, Field(min_length=1, max_length=1000, examples=["poster.jpg"])]
+    mime_type: Annotated[str | None, Field(max_length=100)] = None
+    size_bytes: Annotated[int | None, Field(ge=0, le=10**12)] = None
+    alt_text: Annotated[str | None, Field(max_length=1000)] = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+MediaList = Annotated[list[MediaItem], Field(max_length=20)]
+
+
+class VariantIn(Request):
+    """What differs on one platform; fields left out fall back to the post's base values."""
+
+    text: Text | None = None
+    title: Short | None = None
+    digest: Annotated[str | None, Field(max_length=500)] = None
+    media: MediaList | None = None
+
+
+class PostCreate(Request):
+    campaign: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="Campaign name or id.",
+            examples=["IP Creates a Better Life"],
+        ),
+    ]
+    text: Text
+    accounts: Annotated[
+        list[Annotated[str, Field(max_length=140)]],
+        Field(max_length=50, description="platform:handle, a unique handle, or an account id."),
+    ]
+    at: Annotated[
+        str | None,
+        Field(
+            max_length=64,
+            description="Publish time: ISO 8601 with an offset, or without one to mean the "
+            "campaign's time zone.",
+            examples=["2026-12-01 09:30", "2026-12-01T09:30:00+08:00"],
+        ),
+    ] = None
+    title: Short | None = None
+    media: MediaList = []
+    variants: Annotated[
+        dict[Annotated[str, Field(max_length=32)], VariantIn], Field(max_length=20)
+    ] = {}
+    approve: bool = Field(
+        default=False, description="Approve at once (and so schedule it when it has a time)."
+    )
+
+
+class AtIn(Request):
+    at: Annotated[
+        str,
+        Field(min_length=1, max_length=64, examples=["2026-12-02 10:00", "2026-12-02T02:00Z"]),
+    ]
+
+
+class ScheduleIn(Request):
+    at: Annotated[
+        str | None,
+        Field(max_length=64, description="Set or change the publish time first (optional)."),
+    ] = None
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    account: str
+    platform: str
+    state: str
+    due_at: datetime
+    published_at: datetime | None
+    attempts: int
+    url: str | None
+    remote_id: str | None
+    last_error: str | None
+    last_error_code: str | None
+
+
+class VariantOut(BaseModel):
+    text: str | None
+    title: str | None
+    digest: str | None
+    media: list[dict[str, Any]] | None
+
+
+class PostOut(BaseModel):
+    id: int
+    campaign_id: int
+    campaign: str
+    state: str
+    text: str
+    title: str | None
+    media: list[dict[str, Any]]
+    publish_at: datetime | None
+    """In UTC."""
+    publish_at_local: datetime | None
+    """The same moment in the campaign's time zone."""
+    accounts: list[str]
+    variants: dict[str, VariantOut]
+    deliveries: list[DeliveryOut]
+    created_at: datetime
+    approved_at: datetime | None
+
+
+class RetryOut(BaseModel):
+    post: PostOut
+    retried: list[int]
+    """Ids of the deliveries scheduled again."""
+
+
+class ImportOut(BaseModel):
+    imported: int
+    deliveries: int
+    drafts: bool
+    post_ids: list[int]
+
+
+class TokenCreate(Request):
+    name: Annotated[str, Field(min_length=1, max_length=100, examples=["wall display"])]
+    role: Role
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The token itself; shown this once and never again.")
+
+
+class FailureOut(BaseModel):
+    delivery_id: int
+    post_id: int
+    campaign_id: int
+    account: str
+    platform: str
+    state: str
+    due_at: datetime
+    attempts: int
+    error: str | None
+    error_code: str | None
+    text: str
+
+
+class FieldError(BaseModel):
+    field: str
+    rule: str
+    value: str | None = None
+
+
+class ErrorDetail(BaseModel):
+    type: str
+    message: str
+    field: str | None = None
+    value: str | None = None
+    rule: str | None = None
+    errors: list[FieldError] | None = None
+    """Every problem found, when there are several (validation, CSV rows)."""
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+class Health(BaseModel):
+    status: str
+    database: str

@@ -1,0 +1,100 @@
+"""API tokens: created with a role, stored as a sha256 hash, shown to their owner only once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from publicist.core.errors import Conflict, InvalidInput, NotFound
+from publicist.web.models import ApiToken
+
+TOKEN_PREFIX = "pub_"  # noqa: S105 - a recognisable prefix, not a secret
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+"""``last_used_at`` is refreshed at most this often, so reads do not turn into writes."""
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    """Reads reports and the dashboard."""
+    EDITOR = "editor"
+    """Also writes: campaigns, posts, approvals, schedules, imports."""
+    ADMIN = "admin"
+    """Also connects accounts and manages tokens."""
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= needed.rank
+
+
+_RANKS = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
+
+
+def parse_role(value: str, *, field: str = "role") -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(field, value, "must be one of viewer, editor, admin") from None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A newly created token: ``secret`` is the only copy there will ever be."""
+
+    token: ApiToken
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"IssuedToken({self.token!r})"
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, *, role: Role, name: str, now: datetime) -> IssuedToken:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("name", name, "must not be empty")
+    if len(name) > 100:
+        raise InvalidInput("name", name, "must be at most 100 characters")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, role=role.value, token_hash=hash_token(secret), created_at=now)
+    session.add(token)
+    session.flush()
+    return IssuedToken(token=token, secret=secret)
+
+
+def authenticate(session: Session, *, secret: str, now: datetime) -> ApiToken | None:
+    """The live token matching ``secret``, or None (unknown, malformed or revoked)."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+    return token
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
+
+
+def revoke_token(session: Session, *, token_id: int, now: datetime) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("token", token_id, "see 'publicist token list'")
+    if token.revoked_at is not None:
+        raise Conflict(f"token {token_id} is already revoked")
+    token.revoked_at = now
+    session.flush()
+    return token

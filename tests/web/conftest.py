@@ -1,0 +1,82 @@
+"""Fixtures for the HTTP API: an app on a rolled-back transaction, and a token per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from publicist.core.clock import FrozenClock
+from publicist.core.settings import Settings
+from publicist.web.app import create_app
+from publicist.web.tokens import Role, create_token
+from tests.conftest import TEST_SECRET
+
+
+@dataclass
+class Api:
+    """A client for the app plus a ready token of each role."""
+
+    client: TestClient
+    sessions: sessionmaker[Session]
+    clock: FrozenClock
+    tokens: dict[Role, str]
+
+    def auth(self, role: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.auth(Role.ADMIN)
+
+    @property
+    def editor(self) -> dict[str, str]:
+        return self.auth(Role.EDITOR)
+
+    @property
+    def viewer(self) -> dict[str, str]:
+        return self.auth(Role.VIEWER)
+
+
+def app_settings() -> Settings:
+    return Settings(secret_key=TEST_SECRET, default_timezone="Asia/Shanghai")
+
+
+def issue_tokens(sessions: sessionmaker[Session], clock: FrozenClock) -> dict[Role, str]:
+    with sessions() as session, session.begin():
+        issued = {
+            role: create_token(session, role=role, name=f"test {role.value}", now=clock.now())
+            for role in Role
+        }
+        return {role: token.secret for role, token in issued.items()}
+
+
+@pytest.fixture
+def rolled_back_sessions(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions that commit savepoints inside one outer transaction, rolled back at the end.
+
+    Each request still gets its own session that commits or rolls back, as in production.
+    """
+    connection = engine.connect()
+    outer = connection.begin()
+    try:
+        yield sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def api(rolled_back_sessions: sessionmaker[Session], clock: FrozenClock) -> Iterator[Api]:
+    app: FastAPI = create_app(app_settings(), clock=clock, sessions=rolled_back_sessions)
+    tokens = issue_tokens(rolled_back_sessions, clock)
+    # raise_server_exceptions: any 500 fails the test loudly instead of hiding in a status.
+    with TestClient(app, raise_server_exceptions=True) as client:
+        yield Api(client=client, sessions=rolled_back_sessions, clock=clock, tokens=tokens)
