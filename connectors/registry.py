@@ -19,6 +19,7 @@ ENTRY_POINT_GROUP = "publicist.connectors"
 
 BUILTIN: dict[str, str] = {
     "mock": "connectors.mock:MockConnector",
+    "tiktok": "connectors.tiktok:TiktokConnector",
     "weibo": "connectors.weibo:WeiboConnector",
 }
 
