@@ -1,13 +1,10 @@
 """Sina Weibo Open API v2 simulator: OAuth2, statuses/share, count, show, timelines, destroy.
 
-Speaks Weibo's wire format: ``.json`` paths, form or multipart bodies, ``access_token`` as a
-parameter (or the SDKs' ``Authorization: OAuth2`` header), status objects with int64 ``id``
-plus ``idstr``, ``created_at`` as ``"Wed Oct 24 23:49:17 +0800 2012"``, links rewritten to
-t.cn, and errors as ``{"request", "error_code", "error"}`` with no rate-limit headers.
-
-Per-account settings (``/__sim/accounts`` ``settings``) and the Weibo knobs under
-``/__sim/weibo`` make every unverified behaviour configurable (see ``SETTINGS`` and
-:class:`WeiboKnobs`).
+Speaks Weibo's wire format (``weibo_wire.py``): ``.json`` paths, form or multipart bodies,
+``access_token`` as a parameter (or the SDKs' ``Authorization: OAuth2`` header), hourly
+limits signalled only by error codes. Per-account settings (``/__sim/accounts`` ``settings``,
+see ``SETTINGS``) and the knobs under ``/__sim/weibo`` (:class:`WeiboKnobs`) make every
+unverified behaviour configurable.
 """
 
 from __future__ import annotations
@@ -15,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import secrets
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,7 +22,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from connectors.fingerprint import content_fingerprint
+from connectors.fingerprint import content_fingerprint, normalise_text
 from connectors.simulators.control import CONTROL_PREFIX, control_router
 from connectors.simulators.harness import (
     DropConnection,
@@ -33,143 +30,29 @@ from connectors.simulators.harness import (
     Grant,
     GrowthModel,
     SimAccount,
-    SimPost,
     Simulation,
     TokenError,
 )
-from connectors.weibo_text import (
-    URL_PATTERN,
-    WeiboTextRules,
-    links,
-    on_safe_domain,
-    parse_domains,
-    topics,
+from connectors.simulators.weibo_wire import (
+    APP_KEY,
+    APP_SECRET,
+    FOREIGN_APP,
+    MAX_PICTURE_BYTES,
+    SETTINGS,
+    WeiboError,
+    WeiboKnobs,
+    add_status,
+    error_response,
+    knobs,
+    oauth_error_response,
+    setting,
+    sniff_picture,
+    status_object,
+    visible,
 )
+from connectors.weibo_text import links, on_safe_domain, parse_domains, topics
 
-APP_KEY = "3172049951"
-APP_SECRET = "sim-weibo-app-secret"  # noqa: S105 - the simulator's own fixed test app
-FOREIGN_APP = "weibo.com"
-"""Posts made outside this app (the website, other apps); hidden by ``base_app=1``."""
-BEIJING = timezone(timedelta(hours=8))
-MAX_PICTURE_BYTES = 5 * 1024 * 1024
-_ID_BASE = 9_100_000_000_000_000  # 16 digits, above 2**53 like the int64 ids Weibo sends
-_ID_EPOCH = datetime(2020, 1, 1, tzinfo=BEIJING)
-
-SETTINGS: dict[str, Any] = {
-    "safe_domains": "example.com",  # the app's 安全域名, comma-separated
-    "rip": "203.0.113.7",  # what the provisioner tells the connector to report
-    "token_lifetime": 86_400.0,  # seconds; Weibo's depends on the app's audit level
-    "refresh_tokens": False,  # web apps get none; True imitates the mobile SDK
-    "refresh_lifetime": 30 * 86_400.0,
-    "posts_per_hour": 30,  # -> 10024
-    "requests_per_hour": 150,  # every API call of the user through this app -> 10023
-    "duplicate_posts": 20,  # how many recent posts the duplicate check compares with
-    "duplicate_seconds": 86_400.0,  # and how far back
-    "min_post_interval_seconds": 0.0,  # > 0: posting faster than this -> 20016
-}
-
-MESSAGES: dict[int, str] = {
-    10001: "System error!",
-    10002: "Service unavailable!",
-    10016: "Miss required parameter ({}), see doc for more info!",
-    10017: "Parameter ({})'s value invalid, see doc for more info!",
-    10022: "IP requests out of rate limit!",
-    10023: "User requests out of rate limit!",
-    10024: "User requests for ({}) out of rate limit!",
-    20005: "Unsupported image type, only suport JPG, GIF, PNG!",
-    20006: "Image size too large.",
-    20007: "Does multipart has image?",
-    20008: "Content is null!",
-    20009: "IDs is too many!",
-    20012: "Text too long, please input text less than 140 characters!",
-    20016: "Out of limit!",
-    20017: "Repeat content!",
-    20018: "Contains illegal website!",
-    20019: "Repeat conetnt!",  # sic: Weibo's spelling
-    20020: "Contains advertising!",
-    20021: "Content is illegal!",
-    20032: "Update success, while server slow now, please wait 1-2 minutes!",
-    20101: "Target weibo does not exist!",
-    21301: "auth faild!",
-    21316: "Token revoked",
-    21323: "invalid_request",
-    21324: "invalid_client",
-    21325: "invalid_grant",
-    21327: "expired_token",
-    21332: "invalid_access_token",
-}
-
-_STATUS_FOR: dict[int, int] = {
-    10001: 500,
-    10002: 503,
-    10022: 403,
-    10023: 403,
-    10024: 403,
-    20016: 403,
-    20032: 200,
-    21301: 401,
-    21316: 401,
-    21327: 401,
-    21332: 401,
-}
-_BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-@dataclass
-class WeiboKnobs:
-    """Weibo-only faults and rules, set through ``POST /__sim/weibo``; reset with the sim."""
-
-    slow_success_next: int = 0
-    """The next N shares are stored but answered with 20032 (no status object)."""
-    slow_success_seconds: float = 90.0
-    """How long such a post stays out of timelines and counts (Weibo says 1-2 minutes)."""
-    error_next: list[int] = field(default_factory=list)
-    """Error codes the next shares fail with, one each, before anything is stored."""
-    blocked_words: list[str] = field(default_factory=list)
-    """Text containing one of these is refused with 20021 (illegal content)."""
-    topic_error_code: int = 10017
-    max_count_ids: int = 100
-    ip_requests_per_hour: int = 10_000
-    http_status: dict[str, int] = field(default_factory=dict)
-    """Override the HTTP status sent with an error code, e.g. ``{"20019": 403}``."""
-    authorize_account: str | None = None
-    """Who ``/oauth2/authorize`` approves (default: the most recently added account)."""
-    text_rules: dict[str, int] = field(default_factory=dict)
-    """Overrides for :class:`WeiboTextRules` (``limit``, ``url_half_units``, ...)."""
-
-    def update(self, changes: dict[str, Any]) -> None:
-        for key, value in changes.items():
-            if key not in self.__dataclass_fields__:
-                raise ValueError(f"weibo: unknown knob {key!r}")
-            if key == "error_next":
-                value = [int(code) for code in value]
-            elif key == "blocked_words":
-                value = [str(word) for word in value]
-            elif key in ("http_status", "text_rules"):
-                value = {str(name): int(number) for name, number in dict(value).items()}
-            elif key == "authorize_account":
-                value = None if value is None else str(value)
-            else:
-                value = type(getattr(self, key))(value)
-            setattr(self, key, value)
-        WeiboTextRules(**self.text_rules)  # refuse unknown rule names now, not mid-request
-
-    def rules(self) -> WeiboTextRules:
-        return WeiboTextRules(**self.text_rules)
-
-
-class WeiboError(Exception):
-    """A refusal, answered with Weibo's error body; ``details`` fill the message's blanks."""
-
-    def __init__(self, code: int, *details: str, message: str | None = None) -> None:
-        self.code = code
-        template = MESSAGES.get(code, "Unknown error!")
-        self.message = message or (
-            template.format(*details) if details else template.replace(" ({})", "")
-        )
-        super().__init__(self.message)
+__all__ = ["SETTINGS", "WeiboKnobs", "add_status", "create_app", "new_simulation"]
 
 
 def new_simulation(*, seed: int = 1) -> Simulation:
@@ -184,19 +67,11 @@ def new_simulation(*, seed: int = 1) -> Simulation:
     return Simulation("weibo", seed=seed, growth=growth, provision=_provision)
 
 
-def _setting(account: SimAccount, name: str) -> Any:
-    value = account.settings.get(name, SETTINGS[name])
-    default = SETTINGS[name]
-    if isinstance(default, bool):
-        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-    return type(default)(value)
-
-
 def _issue(sim: Simulation, account: SimAccount) -> Grant:
-    refresh = _setting(account, "refresh_lifetime") if _setting(account, "refresh_tokens") else None
+    refresh = setting(account, "refresh_lifetime") if setting(account, "refresh_tokens") else None
     return sim.tokens.issue(
         account.account_id,
-        lifetime=_setting(account, "token_lifetime"),
+        lifetime=setting(account, "token_lifetime"),
         refresh_lifetime=refresh,
         scopes=("all",),
         prefix="2.00weibo",
@@ -213,175 +88,10 @@ def _provision(sim: Simulation, account: SimAccount) -> dict[str, Any]:
         "client_secret": APP_SECRET,
         "user_id": account.account_id,
         "extra": {
-            "safe_domain": _setting(account, "safe_domains"),
-            "rip": _setting(account, "rip"),
+            "safe_domain": setting(account, "safe_domains"),
+            "rip": setting(account, "rip"),
         },
     }
-
-
-def knobs(sim: Simulation) -> WeiboKnobs:
-    state = sim.objects.setdefault("weibo", {})
-    found = state.get("knobs")
-    if not isinstance(found, WeiboKnobs):
-        found = state["knobs"] = WeiboKnobs()
-    return found
-
-
-# -- wire formats -------------------------------------------------------------------------
-def weibo_time(moment: datetime) -> str:
-    """``"Wed Oct 24 23:49:17 +0800 2012"``, in Beijing time, whatever the server's locale."""
-    local = moment.astimezone(BEIJING)
-    return (
-        f"{_DAYS[local.weekday()]} {_MONTHS[local.month - 1]} {local.day:02d} "
-        f"{local:%H:%M:%S} +0800 {local.year}"
-    )
-
-
-def _short_code(seed: str) -> str:
-    number = int(hashlib.sha256(seed.encode()).hexdigest()[:16], 16)
-    digits = ""
-    for _ in range(7):
-        number, rest = divmod(number, 62)
-        digits += _BASE62[rest]
-    return "A" + digits
-
-
-def _shorten(sim: Simulation, text: str, sequence: int) -> str:
-    """Every link becomes a 20-character ``http://t.cn/…`` link, as Weibo does."""
-    count = iter(range(1_000))
-
-    def replace(match: Any) -> str:
-        return "http://t.cn/" + _short_code(f"{sim.seed}:{sequence}:{next(count)}:{match[0]}")
-
-    return URL_PATTERN.sub(replace, text)
-
-
-def _visible(post: SimPost, now: datetime) -> bool:
-    return not post.deleted and (post.visible_at is None or post.visible_at <= now)
-
-
-def _user(sim: Simulation, account_id: str, *, trim: bool) -> dict[str, Any]:
-    if trim:
-        return {"id": int(account_id), "idstr": account_id}
-    account = sim.accounts.get(account_id)
-    handle = account.handle if account else account_id
-    return {
-        "id": int(account_id),
-        "idstr": account_id,
-        "screen_name": handle,
-        "name": handle,
-        "followers_count": account.followers if account else 0,
-        "verified": account.verified if account else False,
-        "profile_url": f"u/{account_id}",
-    }
-
-
-def status_object(sim: Simulation, post: SimPost, *, trim_user: bool = False) -> dict[str, Any]:
-    counters = (
-        sim.engagement(post) if _visible(post, sim.clock.now()) else {}
-    )  # a slow-success post shows no counters until it surfaces
-    status: dict[str, Any] = {
-        "created_at": weibo_time(post.created_at),
-        "id": int(post.remote_id),
-        "idstr": post.remote_id,
-        "mid": post.remote_id,
-        "can_edit": False,
-        "text": post.text,
-        "textLength": knobs(sim).rules().half_units(post.text),
-        "source_allowclick": 0,
-        "source_type": 1,
-        "source": f'<a href="http://app.weibo.com/t/feed/{post.extra.get("app_key", APP_KEY)}" '
-        'rel="nofollow">Publicist</a>',
-        "favorited": False,
-        "truncated": False,
-        "in_reply_to_status_id": "",
-        "in_reply_to_user_id": "",
-        "in_reply_to_screen_name": "",
-        "pic_urls": [],
-        "geo": None,
-        "user": _user(sim, post.account_id, trim=trim_user),
-        "reposts_count": counters.get("reposts", 0),
-        "comments_count": counters.get("comments", 0),
-        "attitudes_count": counters.get("attitudes", 0),
-        "isLongText": False,
-        "mlevel": 0,
-        "visible": {"type": 0, "list_id": 0},
-    }
-    picture = post.extra.get("picture")
-    if picture:
-        sizes = {size: f"http://wx1.sinaimg.cn/{size}/{picture}.jpg" for size in ("thumbnail",)}
-        status["pic_urls"] = [{"thumbnail_pic": sizes["thumbnail"]}]
-        status["thumbnail_pic"] = sizes["thumbnail"]
-        status["bmiddle_pic"] = f"http://wx1.sinaimg.cn/bmiddle/{picture}.jpg"
-        status["original_pic"] = f"http://wx1.sinaimg.cn/large/{picture}.jpg"
-    return status
-
-
-def _next_status_id(sim: Simulation) -> str:
-    """16-digit ids that grow with (virtual) time and never repeat."""
-    state = sim.objects.setdefault("weibo", {})
-    millis = int((sim.clock.now() - _ID_EPOCH).total_seconds() * 1000)
-    candidate = _ID_BASE + max(0, millis) * 1_000
-    number = max(candidate, int(state.get("last_id", 0)) + 1)
-    state["last_id"] = number
-    return str(number)
-
-
-def add_status(
-    sim: Simulation,
-    account_id: str,
-    text: str,
-    *,
-    app_key: str = APP_KEY,
-    picture: str | None = None,
-    visible_at: datetime | None = None,
-) -> SimPost:
-    """Store a status the way ``share`` does; tests and the control plane use it directly."""
-    remote_id = _next_status_id(sim)
-    shown = _shorten(sim, text, int(remote_id))
-    return sim.record_post(
-        account_id,
-        shown,
-        remote_id=remote_id,
-        url=f"https://m.weibo.cn/status/{remote_id}",
-        visible_at=visible_at,
-        sent=text,
-        app_key=app_key,
-        picture=picture,
-    )
-
-
-def _sniff(data: bytes) -> str | None:
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    return None
-
-
-# -- request handling ---------------------------------------------------------------------
-def _reply_error(sim: Simulation, request_path: str, error: WeiboError) -> JSONResponse:
-    override = knobs(sim).http_status.get(str(error.code))
-    status = override or _STATUS_FOR.get(error.code, 400)
-    return JSONResponse(
-        {"request": request_path, "error_code": error.code, "error": error.message},
-        status_code=status,
-    )
-
-
-def _oauth_error(request_path: str, code: int, description: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "error": MESSAGES[code],
-            "error_code": code,
-            "request": request_path,
-            "error_uri": request_path,
-            "error_description": description,
-        },
-        status_code=400,
-    )
 
 
 def _token_from(request: Request, form: FormData | None) -> str:
@@ -415,7 +125,7 @@ def _count_request(sim: Simulation, request: Request, grant: Grant) -> None:
         raise WeiboError(10022)
     allowed, _, _ = sim.limits.hit(
         f"user:{account.account_id}:{hour}",
-        limit=_setting(account, "requests_per_hour"),
+        limit=setting(account, "requests_per_hour"),
         window_seconds=3600,
     )
     if not allowed:
@@ -457,7 +167,7 @@ def _check_share(sim: Simulation, account: SimAccount, form: FormData) -> tuple[
         if not isinstance(picture, UploadFile):
             raise WeiboError(20007)
         data = picture.file.read()
-        if _sniff(data) is None:
+        if sniff_picture(data) is None:
             raise WeiboError(20005)
         if len(data) >= MAX_PICTURE_BYTES:
             raise WeiboError(20006)
@@ -466,35 +176,41 @@ def _check_share(sim: Simulation, account: SimAccount, form: FormData) -> tuple[
         raise WeiboError(settings.topic_error_code, "status")
     if settings.rules().too_long(status):
         raise WeiboError(20012)
-    domains = parse_domains(_setting(account, "safe_domains"))
+    domains = parse_domains(setting(account, "safe_domains"))
     if not any(on_safe_domain(url, domains) for url in links(status)):
         raise WeiboError(10017, message="appkey not bind domain!")
     if any(word and word in status for word in settings.blocked_words):
         raise WeiboError(20021)
     _check_repeats(sim, account, status)
+    _check_post_quota(sim, account)
     return status, data
 
 
 def _check_repeats(sim: Simulation, account: SimAccount, status: str) -> None:
     """Weibo compares a new status with the user's recent ones (hidden ones included)."""
     now = sim.clock.now()
-    window = timedelta(seconds=_setting(account, "duplicate_seconds"))
+    window = timedelta(seconds=setting(account, "duplicate_seconds"))
     recent = [
         post for post in sim.live_posts(account.account_id) if post.created_at >= now - window
-    ][: _setting(account, "duplicate_posts")]
-    fingerprint = content_fingerprint(status)
+    ][: setting(account, "duplicate_posts")]
+    # Near-duplicates: the same words with other links or spacing (a bare link has no words).
+    fingerprint = content_fingerprint(status) if normalise_text(status) else None
     for post in recent:
         if post.extra.get("sent") == status:
             raise WeiboError(20019)
         if post.fingerprint == fingerprint:
             raise WeiboError(20017)
-    gap = _setting(account, "min_post_interval_seconds")
+    gap = setting(account, "min_post_interval_seconds")
     if gap > 0 and recent and recent[0].created_at > now - timedelta(seconds=gap):
         raise WeiboError(20016)
-    hour = now.strftime("%Y%m%d%H")
+
+
+def _check_post_quota(sim: Simulation, account: SimAccount) -> None:
+    """Posts per hour, counted only for statuses that are otherwise acceptable."""
+    hour = sim.clock.now().strftime("%Y%m%d%H")
     allowed, _, _ = sim.limits.hit(
         f"posts:{account.account_id}:{hour}",
-        limit=_setting(account, "posts_per_hour"),
+        limit=setting(account, "posts_per_hour"),
         window_seconds=3600,
     )
     if not allowed:
@@ -545,7 +261,7 @@ def create_app(sim: Simulation) -> FastAPI:
             response: Response = await work()
         except WeiboError as error:
             sim.note(request.method, path, str(error.code))
-            return _reply_error(sim, path, error)
+            return error_response(sim, path, error)
         dropped = isinstance(response, DropConnection)
         sim.note(request.method, path, "dropped" if dropped else str(response.status_code))
         return response
@@ -574,7 +290,7 @@ def create_app(sim: Simulation) -> FastAPI:
             rows = []
             for remote_id in ids:
                 post = sim.posts.get(remote_id)
-                if post is None or not _visible(post, now):
+                if post is None or not visible(post, now):
                     continue  # deleted, hidden or unknown ids are silently left out
                 counters = sim.engagement(post)
                 rows.append(
@@ -597,7 +313,7 @@ def create_app(sim: Simulation) -> FastAPI:
             if not remote_id:
                 raise WeiboError(10016, "id")
             post = sim.posts.get(remote_id)
-            if post is None or not _visible(post, sim.clock.now()):
+            if post is None or not visible(post, sim.clock.now()):
                 raise WeiboError(20101)
             return JSONResponse(status_object(sim, post))
 
@@ -616,7 +332,7 @@ def create_app(sim: Simulation) -> FastAPI:
             posts = [
                 post
                 for post in sim.live_posts(grant.account_id)
-                if _visible(post, now)
+                if visible(post, now)
                 and int(post.remote_id) > since_id
                 and (max_id == 0 or int(post.remote_id) <= max_id)
                 and (not base_app or post.extra.get("app_key") == APP_KEY)
@@ -670,10 +386,10 @@ def _oauth_routes(app: FastAPI, sim: Simulation) -> None:
         params = request.query_params
         redirect_uri = params.get("redirect_uri", "")
         if params.get("client_id") != APP_KEY or not redirect_uri:
-            return _oauth_error("/oauth2/authorize", 21323, "client_id or redirect_uri")
+            return oauth_error_response("/oauth2/authorize", 21323, "client_id or redirect_uri")
         chosen = knobs(sim).authorize_account or next(reversed(sim.accounts), None)
         if chosen is None or chosen not in sim.accounts:
-            return _oauth_error("/oauth2/authorize", 21323, "no account to authorise")
+            return oauth_error_response("/oauth2/authorize", 21323, "no account to authorise")
         code = secrets.token_hex(16)
         sim.objects[f"weibo:code:{code}"] = {
             "account_id": chosen,
@@ -690,7 +406,7 @@ def _oauth_routes(app: FastAPI, sim: Simulation) -> None:
         form = await request.form()
         values = {**request.query_params, **{k: v for k, v in form.items() if isinstance(v, str)}}
         if values.get("client_id") != APP_KEY or values.get("client_secret") != APP_SECRET:
-            return _oauth_error(path, 21324, "client_id or client_secret is wrong")
+            return oauth_error_response(path, 21324, "client_id or client_secret is wrong")
         grant_type = values.get("grant_type")
         if grant_type == "authorization_code":
             record = sim.objects.pop(f"weibo:code:{values.get('code', '')}", None)
@@ -699,26 +415,26 @@ def _oauth_routes(app: FastAPI, sim: Simulation) -> None:
                 or record["expires_at"] <= sim.clock.now()
                 or record["redirect_uri"] != values.get("redirect_uri")
             ):
-                return _oauth_error(path, 21325, "invalid authorization code")
+                return oauth_error_response(path, 21325, "invalid authorization code")
             grant = _issue(sim, sim.accounts[record["account_id"]])
         elif grant_type == "refresh_token":
             previous = sim.tokens.grant_for_refresh(values.get("refresh_token", ""))
             owner = sim.accounts.get(previous.account_id) if previous else None
             if owner is None:
-                return _oauth_error(path, 21325, "invalid refresh_token")
+                return oauth_error_response(path, 21325, "invalid refresh_token")
             try:
                 grant = sim.tokens.refresh(
                     values["refresh_token"],
-                    lifetime=_setting(owner, "token_lifetime"),
+                    lifetime=setting(owner, "token_lifetime"),
                     rotate=False,
-                    refresh_lifetime=_setting(owner, "refresh_lifetime"),
+                    refresh_lifetime=setting(owner, "refresh_lifetime"),
                 )
             except TokenError:
-                return _oauth_error(path, 21325, "expired or revoked refresh_token")
+                return oauth_error_response(path, 21325, "expired or revoked refresh_token")
         else:
-            return _oauth_error(path, 21323, f"unsupported grant_type {grant_type!r}")
+            return oauth_error_response(path, 21323, f"unsupported grant_type {grant_type!r}")
         sim.note("POST", path, "200")
-        lifetime = int((grant.expires_at - sim.clock.now()).total_seconds())
+        lifetime = round((grant.expires_at - sim.clock.now()).total_seconds())
         body: dict[str, Any] = {
             "access_token": grant.access_token,
             "remind_in": str(lifetime),
@@ -736,9 +452,9 @@ def _oauth_routes(app: FastAPI, sim: Simulation) -> None:
         try:
             grant = _authorise(sim, _token_from(request, form))
         except WeiboError as error:
-            return _oauth_error("/oauth2/get_token_info", error.code, error.message)
+            return oauth_error_response("/oauth2/get_token_info", error.code, error.message)
         issued = grant.expires_at - timedelta(
-            seconds=_setting(sim.accounts[grant.account_id], "token_lifetime")
+            seconds=setting(sim.accounts[grant.account_id], "token_lifetime")
         )
         return JSONResponse(
             {
