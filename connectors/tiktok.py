@@ -166,6 +166,17 @@ def _timestamp(value: Any) -> datetime | None:
     return None
 
 
+def _moment(value: str | None) -> datetime | None:
+    """A stored ISO timestamp; an unreadable one is treated as unknown, not as expired."""
+    try:
+        moment = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
 def _count(value: Any) -> int | None:
     """A counter as given; absent or malformed means "not available", never 0."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -187,10 +198,7 @@ class TiktokConnector(BaseConnector):
         platform=PLATFORM,
         display_name="TikTok",
         max_text_length=MAX_CAPTION_UNITS,
-        text_length_rule=(
-            "UTF-16 code units (emoji outside the BMP count 2); photo posts: description "
-            "4,000 units, title 90 characters"
-        ),
+        text_length_rule="UTF-16 code units (photo descriptions: 4,000)",
         media_kinds=frozenset({MediaKind.VIDEO, MediaKind.IMAGE}),
         max_media=35,
         metrics_batch_size=20,
@@ -655,10 +663,11 @@ class TiktokConnector(BaseConnector):
                 platform=PLATFORM,
             )
         now = self.clock.now()
-        refresh_expiry = current.extra.get("refresh_expires_at")
-        if refresh_expiry and datetime.fromisoformat(refresh_expiry) <= now:
+        refresh_expiry = _moment(current.extra.get("refresh_expires_at"))
+        if refresh_expiry is not None and refresh_expiry <= now:
             raise ReauthorizationRequired(
-                f"the refresh token expired at {refresh_expiry}; authorise the account again",
+                f"the refresh token expired at {refresh_expiry.isoformat()}; authorise the "
+                "account again",
                 platform=PLATFORM,
                 code="refresh_token_expired",
             )

@@ -527,6 +527,8 @@ def test_refresh_needs_the_apps_credentials_and_a_live_refresh_token(
         with pytest.raises(ReauthorizationRequired):
             accounts.connector(broken).refresh_credentials()
     assert platform_calls(control) == []
+    unreadable = dataclasses.replace(credentials, extra={"refresh_expires_at": "soon"})
+    assert accounts.connector(unreadable).refresh_credentials().access_token  # TikTok decides
     wrong = dataclasses.replace(credentials, client_secret="not-the-secret")
     with pytest.raises(ReauthorizationRequired) as caught:
         accounts.connector(wrong).refresh_credentials()
