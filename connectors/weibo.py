@@ -199,9 +199,10 @@ class WeiboConnector(BaseConnector):
                 )
             )
         for index, item in enumerate(content.media):
-            problems.extend(
-                cls._media_violations(index, item.source, item.mime_type, item.size_bytes)
-            )
+            if item.kind in cls.capabilities.media_kinds:  # others are refused as a whole
+                problems.extend(
+                    cls._media_violations(index, item.source, item.mime_type, item.size_bytes)
+                )
         return problems
 
     @staticmethod
