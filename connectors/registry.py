@@ -19,6 +19,7 @@ ENTRY_POINT_GROUP = "publicist.connectors"
 
 BUILTIN: dict[str, str] = {
     "mock": "connectors.mock:MockConnector",
+    "twitter": "connectors.twitter:TwitterConnector",
     "tiktok": "connectors.tiktok:TiktokConnector",
     "weibo": "connectors.weibo:WeiboConnector",
 }

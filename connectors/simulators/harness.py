@@ -258,6 +258,11 @@ class TokenStore:
             self._by_refresh[refresh_token] = new
         return new
 
+    def refresh_owner(self, refresh_token: str) -> str | None:
+        """The account a refresh token belongs to, so its settings can shape the refresh."""
+        grant = self._by_refresh.get(refresh_token)
+        return grant.account_id if grant else None
+
     def expire(self, account_id: str | None = None) -> int:
         """Expire every access token (of one account); refresh tokens keep working."""
         moment = self.clock.now() - timedelta(seconds=1)
