@@ -63,7 +63,7 @@ svg text{font:13px system-ui,sans-serif;fill:#3a4255}
 svg .chart-title{font-weight:600;font-size:14px}
 svg .value{font-variant-numeric:tabular-nums}
 .bad{color:#b3261e}
-.series svg{max-width:100%;height:auto;display:block;margin:0 auto}
+.series svg{width:100%;max-width:860px;height:auto;display:block;margin:0 auto}
 .text{max-width:380px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .login{max-width:420px;margin:12vh auto;background:#fff;border:1px solid #e1e4ea;
 border-radius:10px;padding:28px}

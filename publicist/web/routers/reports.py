@@ -19,12 +19,14 @@ from metrics.reports import (
     AccountReport,
     CampaignReport,
     CampaignSummary,
+    CampaignTotals,
     DailyPoint,
     PlatformTotals,
     TopPost,
     account_report,
     campaign_report,
     campaign_summaries,
+    campaign_totals,
     daily_series,
     top_posts,
 )
@@ -50,6 +52,14 @@ def campaign(campaign_id: PathId, session: DbSession, _: Viewer, top: Top = 5) -
     """One campaign: totals with coverage, per platform, per day and top posts
     (the same numbers as ``publicist report --format json``)."""
     return campaign_report(session, campaign=get_campaign(session, campaign_id), top=top)
+
+
+@router.get("/campaigns/{campaign_id}/totals")
+def totals(campaign_id: PathId, session: DbSession, _: Viewer) -> CampaignTotals:
+    """Views and interactions alone, from the daily rollups: the cheapest read for a tile
+    that refreshes often. Equal to the report's totals."""
+    get_campaign(session, campaign_id)
+    return campaign_totals(session, campaign_id=campaign_id)
 
 
 @router.get("/campaigns/{campaign_id}/platforms")
