@@ -36,7 +36,7 @@ from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
 from connectors import registry
 from connectors.base import Connector, RateLimitPolicy
-from connectors.errors import AuthExpired, ConnectorError, RateLimited
+from connectors.errors import AuthExpired, ConnectorError, DuplicateContent, RateLimited
 from metrics.cadence import Cadence
 from metrics.collection import CollectionBatch, claim_collections, record_counts, release
 from publicist.core import telemetry
@@ -144,7 +144,23 @@ def run_publish(
                 limiter.block(_limiter_key(account), error.retry_at)
             if decision.action is Action.RECONCILE:
                 return _reconcile(
-                    start, connector, reason=str(error), clock=clock, retry_policy=retry_policy
+                    start,
+                    connector,
+                    reason=str(error),
+                    clock=clock,
+                    retry_policy=retry_policy,
+                    settle=timedelta(seconds=settings.reconcile_settle_seconds),
+                )
+            if isinstance(error, DuplicateContent) and start.attempt > 1:
+                # An earlier attempt of ours may have posted it after all (lost response):
+                # the platform's refusal is evidence, so look before calling it a failure.
+                return _reconcile(
+                    start,
+                    connector,
+                    reason=str(error),
+                    clock=clock,
+                    retry_policy=retry_policy,
+                    settle=None,
                 )
             if decision.action is Action.REFRESH:
                 try:
@@ -196,11 +212,15 @@ def _reconcile(
     reason: str,
     clock: Clock,
     retry_policy: RetryPolicy,
+    settle: timedelta | None,
 ) -> str:
     """The outcome was lost: ask the platform before doing anything else.
 
-    Found → record it. Not found → the request never took effect, so trying again is safe
-    (within the attempt budget). The platform cannot tell → ``unknown``, for staff.
+    Found → record it. Not found → the request likely never took effect, so trying again
+    after ``settle`` (platforms may index a new post with a lag) is safe within the attempt
+    budget; a later duplicate refusal brings us back here. ``settle=None`` means the platform
+    already claims to hold the post: not finding it leaves ``unknown``, for staff.
+    The platform cannot be asked → ``unknown``.
     """
     since = start.started_at - timedelta(minutes=5)
     try:
@@ -223,12 +243,21 @@ def _reconcile(
             telemetry.PUBLISHED.labels(platform=start.platform).inc()
         return state.value
     telemetry.RECONCILED.labels(outcome="not_found").inc()
+    if settle is None:
+        with session_scope() as session:
+            state = record_unknown(
+                session,
+                start=start,
+                now=clock.now(),
+                reason=f"{reason}; the platform refuses it as a duplicate but does not show it",
+            ).state
+        return state.value
     if start.attempt >= retry_policy.max_attempts:
         decision = Decision(Action.FAIL, reason=f"gave up after {start.attempt} attempts: {reason}")
     else:
         decision = Decision(
             Action.RETRY,
-            retry_at=clock.now(),
+            retry_at=clock.now() + settle,
             reason=f"{reason}; not found on the platform, trying again",
         )
     return _settle_error(start, ConnectorError(reason), decision, clock=clock)
@@ -265,6 +294,7 @@ def run_reconcile(*, settings: Settings, clock: Clock) -> int:
                 clock=clock,
                 retry_policy=retry_policy,
                 reason="the worker stopped during the publish call (lease expired)",
+                settle=timedelta(seconds=settings.reconcile_settle_seconds),
             )
         log.warning(
             "delivery %s reconciled after its worker vanished: %s", start.delivery_id, state

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         "is queued again (its message was lost with the broker).",
     )
     reconcile_tick_seconds: float = Field(default=10.0, gt=0)
+    reconcile_settle_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="After a lost response, a post the platform does not show yet is looked "
+        "for again this much later before it is published again (platforms index with a lag).",
+    )
     metrics_port: int | None = Field(
         default=None, description="Serve Prometheus metrics of a worker on this port."
     )

@@ -326,6 +326,9 @@ def test_reconciler_retries_when_the_platform_has_no_such_post(
     run_reconcile(settings=configured_db, clock=clock)
     with session_scope() as session:
         assert session.get_one(Delivery, delivery_id).state is DeliveryState.SCHEDULED
+    # Not yet: the platform may still be indexing the post; look again after the settle time.
+    assert _publish_all(configured_db, clock, LocalRateLimiter()) == []
+    clock.advance(timedelta(seconds=configured_db.reconcile_settle_seconds))
     assert _publish_all(configured_db, clock, LocalRateLimiter()) == ["published"]
     assert mock_platform.count_by_marker() == {f"publicist-{delivery_id}": 1}
 
@@ -350,3 +353,63 @@ def test_reconciler_leaves_unknown_when_the_platform_cannot_be_asked(
     assert "could not be asked" in (delivery.last_error or "")
     assert _publish_all(configured_db, clock, LocalRateLimiter()) == []
     assert len(mock_platform.posts()) == 1
+
+
+def test_a_duplicate_refusal_after_a_lost_response_is_reconciled_not_failed(
+    configured_db: Settings, mock_platform: MockPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Weibo's 20032 case: the post exists but is not shown yet, so the retry is refused."""
+    from connectors.mock import MockConnector
+
+    clock = FrozenClock(NOW)
+    with session_scope() as session:
+        factories.account(session, handle="a", now=NOW)
+        factories.campaign(session, now=NOW)
+        factories.scheduled_post(
+            session,
+            campaign_name="IP Creates a Better Life",
+            accounts=["mock:a"],
+            now=NOW,
+            in_seconds=1,
+        )
+    clock.advance(timedelta(seconds=2))
+    visible = MockConnector.find_post
+    monkeypatch.setattr(MockConnector, "find_post", lambda self, content, since: None)
+    mock_platform.inject("lost")
+    assert _publish_all(configured_db, clock, LocalRateLimiter()) == ["scheduled"]
+    monkeypatch.setattr(MockConnector, "find_post", visible)
+    mock_platform.inject("duplicate")
+    clock.advance(timedelta(seconds=configured_db.reconcile_settle_seconds))
+    assert _publish_all(configured_db, clock, LocalRateLimiter()) == ["published"]
+    with session_scope() as session:
+        (delivery,) = session.scalars(select(Delivery))
+    assert delivery.attempts == 2
+    assert list(mock_platform.count_by_marker().values()) == [1]
+
+
+def test_a_duplicate_refusal_nobody_can_find_is_left_unknown(
+    configured_db: Settings, mock_platform: MockPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors.mock import MockConnector
+
+    clock = FrozenClock(NOW)
+    with session_scope() as session:
+        factories.account(session, handle="a", now=NOW)
+        factories.campaign(session, now=NOW)
+        factories.scheduled_post(
+            session,
+            campaign_name="IP Creates a Better Life",
+            accounts=["mock:a"],
+            now=NOW,
+            in_seconds=1,
+        )
+    clock.advance(timedelta(seconds=2))
+    monkeypatch.setattr(MockConnector, "find_post", lambda self, content, since: None)
+    mock_platform.inject("lost")
+    assert _publish_all(configured_db, clock, LocalRateLimiter()) == ["scheduled"]
+    mock_platform.inject("duplicate")
+    clock.advance(timedelta(seconds=configured_db.reconcile_settle_seconds))
+    assert _publish_all(configured_db, clock, LocalRateLimiter()) == ["unknown"]
+    with session_scope() as session:
+        (delivery,) = session.scalars(select(Delivery))
+    assert "duplicate" in (delivery.last_error or "")
