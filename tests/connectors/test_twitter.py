@@ -42,6 +42,15 @@ RAINBOW_FLAG = "\U0001f3f3\ufe0f\u200d\U0001f308"
 FLAG_CN = "\U0001f1e8\U0001f1f3"
 KEYCAP_ONE = "1\ufe0f\u20e3"
 LONG_URL = "https://example.com/" + "a" * 120
+# Publicist's counter -> the simulator's truth name (X's public_metrics name).
+WIRE_NAMES = {
+    "views": "views",
+    "likes": "like_count",
+    "comments": "reply_count",
+    "shares": "retweet_count",
+    "quotes": "quote_count",
+    "bookmarks": "bookmark_count",
+}
 
 
 # -- fixtures -------------------------------------------------------------------------------
@@ -677,7 +686,7 @@ def test_three_snapshots_grow_monotonically_and_keep_string_ids(
         first, last = series[0].views or 0, series[-1].views or 0
         assert 0 < first < last
         assert series[-1].raw["public_metrics"]["impression_count"] == last
-        assert (series[-1].likes or 0) <= sim.engagement(sim.posts[remote_id])["likes"]
+        assert (series[-1].likes or 0) <= sim.engagement(sim.posts[remote_id])["like_count"]
 
 
 def test_metrics_batch_at_100_and_split_above(
@@ -731,8 +740,9 @@ def test_collected_counters_add_up_to_the_simulator_truth(
     control.freeze(now=True)
     results = x.fetch_metrics(ids)
     totals = control.truth()["totals"]
-    for name in ("views", "likes", "comments", "shares", "quotes", "bookmarks"):
-        assert sum(m.counter(name) or 0 for m in results) == totals[name], name
+    assert set(totals) == set(WIRE_NAMES.values())
+    for name, wire in WIRE_NAMES.items():
+        assert sum(m.counter(name) or 0 for m in results) == totals[wire], name
     control.freeze()
 
 
@@ -766,7 +776,63 @@ def test_default_engagement_calibrates_to_the_reference_scenario(sim: Simulation
     counters = [sim.engagement(post, later) for post in posts]
     views = sum(c["views"] for c in counters)
     interactions = sum(
-        c[name] for c in counters for name in TwitterConnector.capabilities.interaction_counters
+        c[WIRE_NAMES[name]]
+        for c in counters
+        for name in TwitterConnector.capabilities.interaction_counters
     )
     assert 1_800_000 <= views <= 2_400_000
     assert 0.040 <= interactions / views <= 0.048
+
+
+# -- the simulator's other upload shape -----------------------------------------------------
+def test_command_style_upload_init_append_finalize_status(
+    api: httpx.Client, account: dict[str, Any], sim: Simulation
+) -> None:
+    """``POST /2/media/upload`` with ``command=...`` (the older v2 shape) is served as well."""
+    auth = {"Authorization": f"Bearer {account['access_token']}"}
+    init = api.post(
+        "/2/media/upload",
+        data={"command": "INIT", "media_type": "video/mp4", "total_bytes": "10"},
+        headers=auth,
+    )
+    media_id = init.json()["data"]["id"]
+    assert init.json()["data"]["media_key"] == f"7_{media_id}"
+    for index, chunk in enumerate((b"12345", b"6789")):
+        append = api.post(
+            "/2/media/upload",
+            data={"command": "APPEND", "media_id": media_id, "segment_index": str(index)},
+            files={"media": ("blob", chunk)},
+            headers=auth,
+        )
+        assert append.status_code == 204
+    short = api.post(
+        "/2/media/upload", data={"command": "FINALIZE", "media_id": media_id}, headers=auth
+    )
+    assert short.json()["detail"] == "One or more parameters to your request was invalid."
+    api.post(
+        "/2/media/upload",
+        data={"command": "APPEND", "media_id": media_id, "segment_index": "2"},
+        files={"media": ("blob", b"0")},
+        headers=auth,
+    )
+    done = api.post(
+        "/2/media/upload", data={"command": "FINALIZE", "media_id": media_id}, headers=auth
+    )
+    assert done.json()["data"]["processing_info"]["state"] == "pending"
+    sim.clock.advance(10)
+    status = api.get(
+        "/2/media/upload", params={"command": "STATUS", "media_id": media_id}, headers=auth
+    )
+    assert status.json()["data"]["processing_info"] == {
+        "state": "succeeded",
+        "progress_percent": 100,
+    }
+    sim.clock.advance(86_400)  # past expires_after_secs: the media id can no longer be used
+    token = TwitterConnector(Credentials.from_dict(account), http=api).refresh_credentials()
+    late = api.post(
+        "/2/tweets",
+        json={"media": {"media_ids": [media_id]}},
+        headers={"Authorization": f"Bearer {token.access_token}"},
+    )
+    assert late.status_code == 400
+    assert late.json()["detail"] == "Your media IDs are invalid."

@@ -26,7 +26,10 @@ __all__ = ["DEFAULTS", "PUBLIC_METRICS", "create_app", "new_simulation"]
 def new_simulation(*, seed: int = 1) -> Simulation:
     """X with engagement calibrated so 80 posts reach about 2 M impressions, 88 k interactions.
 
-    Rates are modelling choices (interactions about 4.4 % of impressions), not X facts.
+    Rates are modelling choices (interactions about 4.4 % of impressions), not X facts;
+    they are named as X names the counters, so ``sim.truth()`` totals are ``views`` (the
+    impressions) plus ``like_count``, ``retweet_count``, ``reply_count``, ``quote_count`` and
+    ``bookmark_count``.
     """
     growth = GrowthModel(
         audience_median=25_000.0,
@@ -34,11 +37,11 @@ def new_simulation(*, seed: int = 1) -> Simulation:
         tau_seconds=6 * 3600.0,
         lag_seconds=60.0,
         rates={
-            "likes": 0.026,
-            "shares": 0.007,
-            "comments": 0.004,
-            "quotes": 0.002,
-            "bookmarks": 0.005,
+            "like_count": 0.026,
+            "retweet_count": 0.007,
+            "reply_count": 0.004,
+            "quote_count": 0.002,
+            "bookmark_count": 0.005,
         },
     )
     return Simulation(PLATFORM, seed=seed, growth=growth, provision=oauth.provision)

@@ -34,13 +34,15 @@ from connectors.simulators.twitter.wire import (
     timestamp,
 )
 
-# Counters of the growth model (the connector's common names) -> X's public_metrics names.
+# X's public_metrics, in the order X lists them, and the growth-model counter behind each:
+# the model's rates carry X's own names, so ``/__sim/truth`` totals read like the wire
+# (``views`` is the harness's name for impressions).
 PUBLIC_METRICS: Mapping[str, str] = {
-    "retweet_count": "shares",
-    "reply_count": "comments",
-    "like_count": "likes",
-    "quote_count": "quotes",
-    "bookmark_count": "bookmarks",
+    "retweet_count": "retweet_count",
+    "reply_count": "reply_count",
+    "like_count": "like_count",
+    "quote_count": "quote_count",
+    "bookmark_count": "bookmark_count",
     "impression_count": "views",
 }
 TWEET_FIELDS = frozenset(
@@ -201,6 +203,8 @@ def register(app: FastAPI, x: XSimulator) -> None:
             start = parse_time(q["start_time"]) if "start_time" in q else None
             end = parse_time(q["end_time"]) if "end_time" in q else None
             offset = int(q["pagination_token"][2:], 16) if "pagination_token" in q else 0
+            since_id = int(q.get("since_id", "0"))
+            until_id = int(q["until_id"]) if "until_id" in q else None
         except (ValueError, KeyError):
             return invalid_request("a query parameter is malformed")
         if not 5 <= count <= 100:
@@ -215,8 +219,8 @@ def register(app: FastAPI, x: XSimulator) -> None:
             for p in sim.live_posts(user_id)
             if (start is None or p.created_at >= start)
             and (end is None or p.created_at < end)
-            and ("since_id" not in q or int(p.remote_id) > int(q["since_id"]))
-            and ("until_id" not in q or int(p.remote_id) < int(q["until_id"]))
+            and int(p.remote_id) > since_id
+            and (until_id is None or int(p.remote_id) < until_id)
         ]
         page = posts[offset : offset + count]
         if not page:
@@ -247,7 +251,7 @@ def register(app: FastAPI, x: XSimulator) -> None:
         media_ids = (body.get("media") or {}).get("media_ids") or []
         if not isinstance(text, str) or not isinstance(media_ids, list):
             return invalid_request("text must be a string and media.media_ids a list")
-        if not text and not media_ids:
+        if not text.strip() and not media_ids:
             return invalid_request("One of text or media is required.")
         parsed = twitter_text.parse(text)
         if text and parsed.weighted_length > twitter_text.MAX_WEIGHTED_LENGTH:

@@ -229,10 +229,19 @@ class XSimulator:
         headers = self.rate_headers(limit, remaining, reset)
         if allowed and endpoint in APP_LIMITS:
             app_limit, app_window = APP_LIMITS[endpoint]
-            allowed, _, app_reset = sim.limits.hit(
+            allowed, app_remaining, app_reset = sim.limits.hit(
                 f"{endpoint}:app", limit=app_limit, window_seconds=app_window
             )
-            if not allowed:
+            if app_window >= 86_400:  # the daily app cap has headers of its own
+                headers.update(
+                    {
+                        f"x-app-limit-24hour-{key.rsplit('-', 1)[1]}": value
+                        for key, value in self.rate_headers(
+                            app_limit, app_remaining, app_reset
+                        ).items()
+                    }
+                )
+            elif not allowed:
                 headers = self.rate_headers(limit, 0, max(reset, app_reset))
         if not allowed:
             return self.too_many(headers)
