@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from campaigns.accounts import get_account, open_connector, store_credentials
+from campaigns.accounts import get_account, open_connector, read_credentials, store_credentials
 from campaigns.models import Account, Delivery
 from campaigns.publishing import (
     AttemptStart,
@@ -35,7 +36,7 @@ from campaigns.reconcile import expired_leases, requeue_stale
 from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
 from connectors import registry
-from connectors.base import Connector, RateLimitPolicy
+from connectors.base import Connector, Credentials, RateLimitPolicy
 from connectors.errors import AuthExpired, ConnectorError, DuplicateContent, RateLimited
 from metrics.cadence import Cadence
 from metrics.collection import CollectionBatch, claim_collections, record_counts, release
@@ -200,9 +201,31 @@ def _settle_error(
 
 
 def _refresh(start: AttemptStart, connector: Connector, *, secret: str) -> None:
-    fresh = connector.refresh_credentials()  # a failure here propagates as a typed error
-    with session_scope() as session:
-        store_credentials(get_account(session, start.account_id), fresh, secret=secret)
+    refresh_once(start.account_id, connector, secret=secret)
+
+
+_refresh_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+
+
+def refresh_once(account_id: int, connector: Connector, *, secret: str) -> None:
+    """Refresh the account's token unless another worker already has.
+
+    Refresh tokens rotate (TikTok, X): the second of two concurrent refreshes would present
+    a spent token and lose the account. The account row is locked (a thread lock as well,
+    for SQLite) and the stored token compared with the one that expired; if it changed,
+    the newer stored credentials are used instead. A failure propagates as a typed error.
+    """
+    expired = getattr(connector, "credentials", None)
+    with _refresh_locks[account_id], session_scope() as session:
+        account = session.get_one(Account, account_id, with_for_update=True)
+        stored = read_credentials(account, secret=secret)
+        if isinstance(expired, Credentials) and stored.access_token != expired.access_token:
+            fresh = stored
+        else:
+            fresh = connector.refresh_credentials()
+            store_credentials(account, fresh, secret=secret)
+    if hasattr(connector, "credentials"):
+        connector.credentials = fresh
 
 
 def _reconcile(
@@ -317,7 +340,11 @@ def run_check_submissions(*, settings: Settings, clock: Clock) -> int:
         with open_connector(account, secret=secret, clock=clock) as connector:
             for delivery_id, submission_id in items:
                 try:
-                    result = connector.check_publish(submission_id)
+                    try:
+                        result = connector.check_publish(submission_id)
+                    except AuthExpired:
+                        refresh_once(account_id, connector, secret=secret)
+                        result = connector.check_publish(submission_id)
                 except ConnectorError as error:
                     with session_scope() as session:
                         record_poll_failure(
@@ -406,13 +433,10 @@ def _collect_account(
                 log.info("metrics for %s: %s; refreshing the token", account.label, error)
                 _release(batches[index:], at=clock.now())
                 try:
-                    fresh = connector.refresh_credentials()
+                    refresh_once(account.id, connector, secret=secret)
                 except ConnectorError as refresh_error:
                     log.warning("token refresh for %s failed: %s", account.label, refresh_error)
                     _release(batches[index:], at=clock.now() + retry_after)
-                    break
-                with session_scope() as session:
-                    store_credentials(get_account(session, account.id), fresh, secret=secret)
                 break
             except ConnectorError as error:
                 # Earlier values stay; these posts are asked again after the shortest interval.

@@ -413,3 +413,40 @@ def test_a_duplicate_refusal_nobody_can_find_is_left_unknown(
     with session_scope() as session:
         (delivery,) = session.scalars(select(Delivery))
     assert "duplicate" in (delivery.last_error or "")
+
+
+def test_a_token_is_refreshed_once_when_two_workers_find_it_expired(
+    configured_db: Settings, mock_platform: MockPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rotating refresh tokens can be spent once: the second worker must reuse the result."""
+    from campaigns.accounts import open_connector, read_credentials
+    from campaigns.models import Account
+    from connectors.mock import MockConnector
+    from scheduler.work import refresh_once
+
+    calls: list[str] = []
+    original = MockConnector.refresh_credentials
+
+    def counting(self: MockConnector) -> object:
+        calls.append(self.credentials.access_token)
+        return original(self)
+
+    monkeypatch.setattr(MockConnector, "refresh_credentials", counting)
+    secret = configured_db.encryption_key()
+    with session_scope() as session:
+        account_id = factories.account(session, handle="a", now=NOW).id
+    with session_scope() as session:
+        account = session.get_one(Account, account_id)
+        first_ctx, second_ctx = (
+            open_connector(account, secret=secret),
+            open_connector(account, secret=secret),
+        )
+    with first_ctx as first, second_ctx as second:
+        refresh_once(account_id, first, secret=secret)
+        refresh_once(account_id, second, secret=secret)
+        assert second.credentials.access_token == first.credentials.access_token  # type: ignore[attr-defined]
+    assert calls == ["token-abc"]
+    with session_scope() as session:
+        stored = read_credentials(session.get_one(Account, account_id), secret=secret)
+    assert stored.access_token != "token-abc"
+    assert stored.access_token == first.credentials.access_token  # type: ignore[attr-defined]
