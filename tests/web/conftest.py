@@ -11,11 +11,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.mock import MockPlatform
 from publicist.core.clock import FrozenClock
-from publicist.core.settings import Settings
+from publicist.core.database import dispose_engines
+from publicist.core.migrate import upgrade
+from publicist.core.settings import Settings, get_settings, reset_settings
 from publicist.web.app import create_app
 from publicist.web.tokens import Role, create_token
 from tests.conftest import TEST_SECRET
+from tests.web.seed import START, Seeded, seed_engagement
 
 
 @dataclass
@@ -80,3 +84,26 @@ def api(rolled_back_sessions: sessionmaker[Session], clock: FrozenClock) -> Iter
     # raise_server_exceptions: any 500 fails the test loudly instead of hiding in a status.
     with TestClient(app, raise_server_exceptions=True) as client:
         yield Api(client=client, sessions=rolled_back_sessions, clock=clock, tokens=tokens)
+
+
+@pytest.fixture(scope="module")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Seeded]]:
+    """One SQLite database per test module, filled by the real pipeline; its tests only read.
+
+    Seeding takes seconds (days of publishing and collecting), so it is done once per module.
+    """
+    url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'publicist.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PUBLICIST_DATABASE_URL", url)
+        patch.setenv("PUBLICIST_SECRET_KEY", TEST_SECRET)
+        reset_settings()
+        dispose_engines()
+        upgrade(url)
+        MockPlatform.forget_memory()
+        try:
+            settings = get_settings()
+            yield settings, seed_engagement(settings, FrozenClock(START), MockPlatform.open())
+        finally:
+            MockPlatform.forget_memory()
+            dispose_engines()
+    reset_settings()

@@ -24,13 +24,11 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.mock import MockPlatform
-from publicist.core.clock import FrozenClock
 from publicist.core.database import dispose_engines, session_scope
 from publicist.core.settings import Settings
 from publicist.web.tokens import Role, create_token
 from tests.conftest import TEST_SECRET
-from tests.web.seed import START, Seeded, seed_engagement
+from tests.web.seed import START, Seeded
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
@@ -65,25 +63,26 @@ class Server:
         return response.json()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server(
-    configured_db: Settings, mock_platform: MockPlatform, tmp_path: Path
+    seeded_db: tuple[Settings, Seeded], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    seeded = seed_engagement(configured_db, FrozenClock(START), mock_platform)
+    settings, seeded = seeded_db
+    workdir = tmp_path_factory.mktemp("api")
     with session_scope() as session:
         token = create_token(session, role=Role.VIEWER, name="browser", now=START).secret
     dispose_engines()  # the server process opens the SQLite file on its own
-    log = tmp_path / "api.log"
+    log = workdir / "api.log"
     env = {
         **os.environ,
-        "PUBLICIST_DATABASE_URL": configured_db.database_url,
+        "PUBLICIST_DATABASE_URL": settings.database_url,
         "PUBLICIST_SECRET_KEY": TEST_SECRET,
     }
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "publicist", "api", "--host", "127.0.0.1", "--port", "0"],
             env=env,
-            cwd=tmp_path,
+            cwd=workdir,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,

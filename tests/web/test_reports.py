@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 
 from campaigns.accounts import get_account
 from campaigns.models import Campaign
-from connectors.mock import MockPlatform
 from metrics.reports import (
     account_report,
     campaign_report,
@@ -24,20 +23,21 @@ from publicist.core.database import session_scope
 from publicist.core.settings import Settings
 from publicist.web.app import create_app
 from publicist.web.tokens import Role, create_token
-from tests.web.seed import START, Seeded, seed_engagement
+from tests.web.seed import START, Seeded
+
+
+@pytest.fixture(scope="module")
+def seeded(seeded_db: tuple[Settings, Seeded]) -> Seeded:
+    return seeded_db[1]
 
 
 @pytest.fixture
-def seeded(configured_db: Settings, mock_platform: MockPlatform) -> Seeded:
-    return seed_engagement(configured_db, FrozenClock(START), mock_platform)
-
-
-@pytest.fixture
-def viewer(configured_db: Settings, seeded: Seeded) -> Iterator[TestClient]:
+def viewer(seeded_db: tuple[Settings, Seeded]) -> Iterator[TestClient]:
+    settings, _ = seeded_db
     clock = FrozenClock(START)
     with session_scope() as session:
         secret = create_token(session, role=Role.VIEWER, name="wall", now=clock.now()).secret
-    app = create_app(configured_db, clock=clock)  # default sessions: the settings' database
+    app = create_app(settings, clock=clock)  # default sessions: the settings' database
     with TestClient(app, raise_server_exceptions=True) as client:
         client.headers["Authorization"] = f"Bearer {secret}"
         yield client
