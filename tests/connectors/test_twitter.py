@@ -836,3 +836,30 @@ def test_command_style_upload_init_append_finalize_status(
     )
     assert late.status_code == 400
     assert late.json()["detail"] == "Your media IDs are invalid."
+
+
+def test_281_weighted_with_cjk_and_a_url_is_refused_here_and_by_x(
+    api: httpx.Client, account: dict[str, Any]
+) -> None:
+    text = "a" + "专利" * 64 + " " + LONG_URL  # 1 + 256 + 1 + 23
+    assert twitter_text.weighted_length(text) == 281
+    assert violations(text) == [
+        "text: 281 weighted characters exceeds X's limit of 280 "
+        "(CJK characters and emoji count 2, each URL counts 23)"
+    ]
+    reply = api.post(
+        "/2/tweets",
+        json={"text": text},
+        headers={"Authorization": f"Bearer {account['access_token']}"},
+    )
+    assert reply.status_code == 400
+    assert reply.json()["detail"] == "Your Tweet text is too long."
+    assert isinstance(classifier(creates=True)(reply), ContentRejected)
+    fits = text[1:]  # 280
+    assert violations(fits) == []
+    accepted = api.post(
+        "/2/tweets",
+        json={"text": fits},
+        headers={"Authorization": f"Bearer {account['access_token']}"},
+    )
+    assert accepted.status_code == 201
