@@ -84,7 +84,9 @@ class SimulatorServer:
         modules: Mapping[str, str] = PLATFORM_MODULES,
     ) -> None:
         self.app, self.sims = build_app(platforms, seed=seed, modules=modules)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio only disables Nagle on sockets whose proto says TCP,
+        # and without it every response body waits ~40 ms for a delayed ACK.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", port))
         self.port: int = self._socket.getsockname()[1]
