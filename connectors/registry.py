@@ -22,6 +22,7 @@ BUILTIN: dict[str, str] = {
     "twitter": "connectors.twitter:TwitterConnector",
     "tiktok": "connectors.tiktok:TiktokConnector",
     "weibo": "connectors.weibo:WeiboConnector",
+    "wechat": "connectors.wechat:WechatConnector",
 }
 
 
