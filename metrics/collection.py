@@ -14,11 +14,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, exists, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, exists, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from campaigns.models import Account, Campaign, Delivery, Post
 from campaigns.states import DeliveryState
@@ -38,6 +39,9 @@ CLAIM_LEASE = timedelta(minutes=10)
 """How long claimed deliveries are hidden from other ticks; a vanished worker's come back."""
 
 _CHUNK = 500  # ids per IN (...) list, well under every engine's parameter limit
+_LATEST = cast(Table, DeliveryMetrics.__table__)
+_SNAPSHOTS = cast(Table, MetricSnapshot.__table__)
+_ROLLUPS = cast(Table, DailyRollup.__table__)
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,8 @@ def _insert_rows(session: Session, *, delivery_ids: Sequence[int], now: datetime
         }
         for delivery_id, campaign_id, account_id, platform, published_at in rows
     ]
-    statement = insert_for(session, DeliveryMetrics).values(values)
-    session.execute(statement.on_conflict_do_nothing(index_elements=["delivery_id"]))
+    statement = insert_for(session, _LATEST).on_conflict_do_nothing(index_elements=["delivery_id"])
+    session.execute(statement, values)  # executemany: compiled once, sent in batches
 
 
 def claim_collections(
@@ -199,6 +203,59 @@ class _DayGrowth:
         setattr(self, name, (current or 0) + amount)
 
 
+_LOCK_LATEST = (
+    select(
+        _LATEST.c.delivery_id,
+        _LATEST.c.campaign_id,
+        _LATEST.c.platform,
+        _LATEST.c.views,
+        _LATEST.c.likes,
+        _LATEST.c.comments,
+        _LATEST.c.shares,
+        _LATEST.c.interactions,
+        _LATEST.c.extras,
+        _LATEST.c.collections,
+        Delivery.published_at,
+        Campaign.timezone,
+    )
+    .join(Delivery, Delivery.id == _LATEST.c.delivery_id)
+    .join(Campaign, Campaign.id == _LATEST.c.campaign_id)
+    .where(_LATEST.c.delivery_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_LATEST.c.delivery_id)
+    .with_for_update(of=_LATEST)
+)
+_RAISE_LATEST = (
+    update(_LATEST)
+    .where(_LATEST.c.delivery_id == bindparam("b_delivery_id"))
+    .values(
+        views=bindparam("b_views"),
+        likes=bindparam("b_likes"),
+        comments=bindparam("b_comments"),
+        shares=bindparam("b_shares"),
+        interactions=bindparam("b_interactions"),
+        extras=bindparam("b_extras", type_=_LATEST.c.extras.type),
+        collected_at=bindparam("b_collected_at", type_=_LATEST.c.collected_at.type),
+        collections=bindparam("b_collections"),
+        next_collect_at=bindparam("b_next_collect_at", type_=_LATEST.c.next_collect_at.type),
+    )
+)
+_POSTPONE = (
+    update(_LATEST)
+    .where(_LATEST.c.delivery_id == bindparam("b_delivery_id"))
+    .values(next_collect_at=bindparam("b_next_collect_at", type_=_LATEST.c.next_collect_at.type))
+)
+
+
+def _lock_latest(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The latest values of ``ids``, locked until commit (PostgreSQL; SQLite holds the
+    database lock already), with each delivery's publish time and campaign time zone."""
+    latest: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(ids):
+        for row in session.execute(_LOCK_LATEST, {"ids": list(chunk)}).mappings():
+            latest[row["delivery_id"]] = dict(row)
+    return latest
+
+
 def record_counts(
     session: Session,
     *,
@@ -212,31 +269,25 @@ def record_counts(
 
     ``delivery_ids`` maps the remote ids asked for to their deliveries; ids the platform
     did not answer for keep every earlier value and are asked again at their next time.
-    Returns how many results were recorded.
+    Returns how many results were recorded. Writes go through Core statements sent as
+    executemany batches: a collection tick writes tens of thousands of rows.
     """
     ids = sorted(set(delivery_ids.values()))
-    for chunk in _chunks(ids):
-        _insert_rows(session, delivery_ids=chunk, now=now)
-    latest: dict[int, tuple[DeliveryMetrics, datetime | None, str]] = {}
-    for chunk in _chunks(ids):
-        for row, published_at, zone in session.execute(
-            select(DeliveryMetrics, Delivery.published_at, Campaign.timezone)
-            .join(Delivery, Delivery.id == DeliveryMetrics.delivery_id)
-            .join(Campaign, Campaign.id == DeliveryMetrics.campaign_id)
-            .where(DeliveryMetrics.delivery_id.in_(chunk))
-            .order_by(DeliveryMetrics.delivery_id)
-            .with_for_update(of=DeliveryMetrics)
-            .execution_options(populate_existing=True)
-        ):
-            latest[row.delivery_id] = (row, published_at, zone)
+    latest = _lock_latest(session, ids)
+    missing = [delivery_id for delivery_id in ids if delivery_id not in latest]
+    if missing:  # asked without a plan (tests, or a row removed meanwhile)
+        for chunk in _chunks(missing):
+            _insert_rows(session, delivery_ids=chunk, now=now)
+        latest.update(_lock_latest(session, missing))
     snapshots: list[dict[str, Any]] = []
     growth: dict[tuple[int, str, date], _DayGrowth] = defaultdict(_DayGrowth)
     answered: set[int] = set()
+    zones: dict[str, ZoneInfo] = {}
     for item in counts:
         delivery_id = delivery_ids.get(item.remote_id)
         if delivery_id is None or delivery_id not in latest:
             continue
-        row, published_at, zone = latest[delivery_id]
+        row = latest[delivery_id]
         snapshots.append(
             {
                 "delivery_id": delivery_id,
@@ -249,42 +300,67 @@ def record_counts(
                 "raw": dict(item.raw),
             }
         )
-        day = growth[(row.campaign_id, row.platform, now.astimezone(ZoneInfo(zone)).date())]
+        zone = zones.setdefault(row["timezone"], ZoneInfo(row["timezone"]))
+        day = growth[(row["campaign_id"], row["platform"], now.astimezone(zone).date())]
         for name in COUNTERS:
-            before: int | None = getattr(row, name)
-            after = _not_lower(before, item.counter(name))
-            setattr(row, name, after)
-            day.add(name, _growth(before, after))
-        extras = dict(row.extras or {})
+            before: int | None = row[name]
+            row[name] = _not_lower(before, item.counter(name))
+            day.add(name, _growth(before, row[name]))
+        extras = dict(row["extras"] or {})
         for key, value in item.extras.items():
             extras[key] = _not_lower(extras.get(key), value)
-        row.extras = extras
+        row["extras"] = extras
         merged = MetricCounts(
             remote_id=item.remote_id,
-            views=row.views,
-            likes=row.likes,
-            comments=row.comments,
-            shares=row.shares,
+            views=row["views"],
+            likes=row["likes"],
+            comments=row["comments"],
+            shares=row["shares"],
             extras=extras,
         )
-        total = max(row.interactions, interactions(merged, capabilities))
-        day.interactions += total - row.interactions
-        row.interactions = total
-        row.collected_at = now
-        row.collections += 1
-        row.next_collect_at = cadence.next_collection(published_at=published_at or now, now=now)
+        total = max(row["interactions"], interactions(merged, capabilities))
+        day.interactions += total - row["interactions"]
+        row["interactions"] = total
+        row["collections"] += 1
         answered.add(delivery_id)
-    for delivery_id in ids:
-        if delivery_id in answered or delivery_id not in latest:
-            continue
-        # Deleted, hidden or not yet visible: keep every earlier value, look again later.
-        row, published_at, _zone = latest[delivery_id]
-        row.next_collect_at = cadence.next_collection(published_at=published_at or now, now=now)
+
+    def next_time(row: dict[str, Any]) -> datetime | None:
+        return cadence.next_collection(published_at=row["published_at"] or now, now=now)
+
     if snapshots:
-        session.execute(insert(MetricSnapshot), snapshots)
+        session.execute(insert(_SNAPSHOTS), snapshots)
+    raised = [
+        {
+            "b_delivery_id": delivery_id,
+            **{f"b_{name}": latest[delivery_id][name] for name in (*COUNTERS, "interactions")},
+            "b_extras": latest[delivery_id]["extras"],
+            "b_collected_at": now,
+            "b_collections": latest[delivery_id]["collections"],
+            "b_next_collect_at": next_time(latest[delivery_id]),
+        }
+        for delivery_id in sorted(answered)
+    ]
+    if raised:
+        session.execute(_RAISE_LATEST, raised)
+    # Deleted, hidden or not yet visible: keep every earlier value, look again later.
+    postponed = [
+        {"b_delivery_id": delivery_id, "b_next_collect_at": next_time(latest[delivery_id])}
+        for delivery_id in ids
+        if delivery_id in latest and delivery_id not in answered
+    ]
+    if postponed:
+        session.execute(_POSTPONE, postponed)
     _grow_rollups(session, growth, now=now)
-    session.flush()
+    _forget(session, ids)
     return len(answered)
+
+
+def _forget(session: Session, ids: Iterable[int]) -> None:
+    """Rows changed through Core: let the session reload any copy it holds."""
+    for delivery_id in ids:
+        held = session.identity_map.get(identity_key(DeliveryMetrics, (delivery_id,)))
+        if held is not None:
+            session.expire(held)
 
 
 def _grow_rollups(
@@ -307,9 +383,9 @@ def _grow_rollups(
         }
         for (campaign_id, platform, day), amounts in sorted(growth.items())
     ]
-    statement = insert_for(session, DailyRollup).values(values)
+    statement = insert_for(session, _ROLLUPS)
     new = statement.excluded
-    table = DailyRollup.__table__.c
+    table = _ROLLUPS.c
     grown: dict[str, Any] = {
         name: case(
             (new[name].is_(None), table[name]),
@@ -322,5 +398,6 @@ def _grow_rollups(
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["campaign_id", "platform", "day"], set_=grown
-        )
+        ),
+        values,
     )

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, type_coerce
+from sqlalchemy import ColumnElement, bindparam, case, func, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from campaigns.models import Account, Campaign, Delivery, Post
@@ -362,12 +362,7 @@ def campaign_report(session: Session, *, campaign: Campaign, top: int = 5) -> Ca
     )
 
 
-def campaign_totals(session: Session, *, campaign_id: int) -> CampaignTotals:
-    """Views and interactions of one campaign, summed over its daily rollups.
-
-    One index range of (platforms × days) rows, whatever the number of posts; equal to the
-    totals of ``campaign_report`` because the days add up to the latest values.
-    """
+def _rollup_totals() -> Any:
     columns: list[Any] = [DailyRollup.platform]
     for name in COUNTERS:
         column = getattr(DailyRollup, name)
@@ -376,12 +371,24 @@ def campaign_totals(session: Session, *, campaign_id: int) -> CampaignTotals:
         func.coalesce(func.sum(DailyRollup.interactions), 0),
         func.max(DailyRollup.updated_at),
     ]
-    rows = session.execute(
+    return (
         select(*columns)
-        .where(DailyRollup.campaign_id == campaign_id)
+        .where(DailyRollup.campaign_id == bindparam("campaign_id"))
         .group_by(DailyRollup.platform)
         .order_by(DailyRollup.platform)
-    ).all()
+    )
+
+
+_ROLLUP_TOTALS = _rollup_totals()
+
+
+def campaign_totals(session: Session, *, campaign_id: int) -> CampaignTotals:
+    """Views and interactions of one campaign, summed over its daily rollups.
+
+    One index range of (platforms × days) rows, whatever the number of posts; equal to the
+    totals of ``campaign_report`` because the days add up to the latest values.
+    """
+    rows = session.execute(_ROLLUP_TOTALS, {"campaign_id": campaign_id}).all()
     platforms: list[PlatformTotals] = []
     for platform, *rest in rows:
         sums = _Sums(interactions=int(rest[-2]), updated=_aware(rest[-1]))
@@ -443,32 +450,48 @@ def campaign_summaries(session: Session) -> list[CampaignSummary]:
     return summaries
 
 
+_DAILY = (
+    select(
+        DailyRollup.day,
+        DailyRollup.platform,
+        DailyRollup.views,
+        DailyRollup.likes,
+        DailyRollup.comments,
+        DailyRollup.shares,
+        DailyRollup.interactions,
+    )
+    .where(DailyRollup.campaign_id == bindparam("campaign_id"))
+    .order_by(DailyRollup.day, DailyRollup.platform)
+)
+
+
 def daily_series(session: Session, *, campaign_id: int) -> list[DailyPoint]:
     """Growth per day and platform, oldest first, from the daily rollups only."""
-    points: list[DailyPoint] = []
-    for row in session.scalars(
-        select(DailyRollup)
-        .where(DailyRollup.campaign_id == campaign_id)
-        .order_by(DailyRollup.day, DailyRollup.platform)
-    ):
-        shown = {
-            name: getattr(row, name)
-            if gives(row.platform, name, reported=getattr(row, name) is not None)
-            else None
-            for name in COUNTERS
+    rows = session.execute(_DAILY, {"campaign_id": campaign_id}).all()
+    reported: dict[str, list[bool]] = {}
+    for _day, platform, *counters, _interactions in rows:
+        seen = reported.setdefault(platform, [False] * len(COUNTERS))
+        for index, value in enumerate(counters):
+            if value is not None:
+                seen[index] = True
+    shown = {
+        platform: {
+            name: gives(platform, name, reported=seen[index]) for index, name in enumerate(COUNTERS)
         }
-        points.append(
-            DailyPoint(
-                day=row.day,
-                platform=row.platform,
-                views=shown["views"],
-                interactions=row.interactions,
-                likes=shown["likes"],
-                comments=shown["comments"],
-                shares=shown["shares"],
-            )
+        for platform, seen in reported.items()
+    }
+    return [
+        DailyPoint(
+            day=day,
+            platform=platform,
+            views=views if shown[platform]["views"] else None,
+            interactions=interactions,
+            likes=likes if shown[platform]["likes"] else None,
+            comments=comments if shown[platform]["comments"] else None,
+            shares=shares if shown[platform]["shares"] else None,
         )
-    return points
+        for day, platform, views, likes, comments, shares, interactions in rows
+    ]
 
 
 def top_posts(session: Session, *, campaign_id: int, limit: int) -> list[TopPost]:

@@ -36,7 +36,7 @@ from campaigns.reconcile import expired_leases, requeue_stale
 from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
 from connectors import registry
-from connectors.base import Connector, Credentials, RateLimitPolicy
+from connectors.base import Connector, Credentials, MetricCounts, RateLimitPolicy
 from connectors.errors import AuthExpired, ConnectorError, DuplicateContent, RateLimited
 from metrics.cadence import Cadence
 from metrics.collection import CollectionBatch, claim_collections, record_counts, release
@@ -361,6 +361,8 @@ def run_check_submissions(*, settings: Settings, clock: Clock) -> int:
 
 COLLECT_LIMIT = 10_000
 """Deliveries claimed per collection tick; the rest stay due for the next tick."""
+RECORD_EVERY = 500
+"""Answers recorded per transaction (platform batches are 20 to 100 posts)."""
 
 
 def _metrics_key(account: Account) -> str:
@@ -412,6 +414,25 @@ def _collect_account(
     policy = rate_limit_policy(account)
     retry_after = cadence.tiers[0][1] / cadence.speed
     recorded = 0
+    answers: dict[str, int] = {}
+    counts: list[MetricCounts] = []
+
+    def record() -> None:
+        # Several batches per transaction: one commit per ~RECORD_EVERY posts, not per request.
+        nonlocal recorded
+        if answers:
+            with session_scope() as session:
+                recorded += record_counts(
+                    session,
+                    capabilities=capabilities,
+                    delivery_ids=dict(answers),
+                    counts=list(counts),
+                    cadence=cadence,
+                    now=clock.now(),
+                )
+            answers.clear()
+            counts.clear()
+
     with open_connector(account, secret=secret, clock=clock) as connector:
         for index, batch in enumerate(batches):
             if limiter is not None and policy is not None:
@@ -421,7 +442,7 @@ def _collect_account(
                     _release(batches[index:], at=clock.now() + wait)
                     break
             try:
-                counts = connector.fetch_metrics(list(batch.remote_ids))
+                counts += connector.fetch_metrics(list(batch.remote_ids))
             except RateLimited as error:
                 until = error.retry_at or clock.now() + retry_after
                 if limiter is not None:
@@ -443,15 +464,10 @@ def _collect_account(
                 log.warning("metrics for %s failed: %s", account.label, error)
                 _release([batch], at=clock.now() + retry_after)
                 continue
-            with session_scope() as session:
-                recorded += record_counts(
-                    session,
-                    capabilities=capabilities,
-                    delivery_ids=batch.remote_ids,
-                    counts=counts,
-                    cadence=cadence,
-                    now=clock.now(),
-                )
+            answers.update(batch.remote_ids)
+            if len(answers) >= RECORD_EVERY:
+                record()
+        record()
     return recorded
 
 
