@@ -94,10 +94,6 @@ def error(sim: Simulation, code: int, text: str) -> JSONResponse:
     return JSONResponse({"errcode": code, "errmsg": f"{text} rid: {_rid(sim)}"})
 
 
-def _ok(body: Mapping[str, Any] | None = None) -> JSONResponse:
-    return JSONResponse({"errcode": 0, "errmsg": "ok", **(body or {})})
-
-
 def _token(sim: Simulation, kind: str) -> str:
     seed = f"{sim.seed}:{kind}:{sim.next_number()}".encode()
     return hashlib.sha256(seed).hexdigest()

@@ -893,6 +893,23 @@ def test_a_day_the_platform_has_not_closed_yields_no_figures(
     assert paths(control)[-1] == "/datacube/getarticletotaldetail"
 
 
+def test_the_datacube_refuses_today_and_wider_spans(
+    server: SimulatorServer, wechat: WechatConnector
+) -> None:
+    def ask(begin: str, end: str) -> int:
+        answer = httpx.post(
+            server.base_url("wechat") + "/datacube/getarticletotaldetail",
+            params={"access_token": wechat.credentials.access_token},
+            json={"begin_date": begin, "end_date": end},
+            timeout=5,
+        ).json()
+        return int(answer.get("errcode", 0))
+
+    assert ask("2026-04-19", "2026-04-19") == 0
+    assert ask("2026-04-20", "2026-04-20") == 61501  # today (Beijing)
+    assert ask("2026-04-18", "2026-04-19") == 61501  # more than one day
+
+
 def test_collected_figures_equal_the_platform_truth_after_a_freeze(
     control: SimulatorControl, wechat: WechatConnector, images: dict[str, Path]
 ) -> None:
