@@ -152,13 +152,13 @@ def text_of(html: str) -> str:
     return "".join(parser.parts).strip()
 
 
-def sanitise(html: str, allowed_images: set[str]) -> str:
+def sanitise(html: str, uploaded: Callable[[str], bool]) -> str:
     """Drop scripts and images not uploaded through ``uploadimg``, as WeChat filters them."""
     html = _SCRIPT.sub("", html)
 
     def keep(match: re.Match[str]) -> str:
         src = _SRC.search(match.group(0))
-        return match.group(0) if src and src.group(1) in allowed_images else ""
+        return match.group(0) if src and uploaded(src.group(1)) else ""
 
     return _IMG.sub(keep, html)
 
@@ -215,12 +215,16 @@ def _overlap(sim: Simulation, grant: Grant | None) -> None:
 # -- publishing state ---------------------------------------------------------------------------
 def settle(sim: Simulation) -> None:
     """Finish every publish job whose time has come (virtual clock), in submission order."""
+    pending: list[str] = sim.objects.setdefault("wechat:pending", {"jobs": []})["jobs"]
+    if not pending:
+        return
     now = sim.clock.now()
     jobs = sorted(
-        (j for j in _of_kind(sim, "job") if j["status"] == 1 and j["due"] <= now),
+        (j for j in (sim.objects[f"job:{p}"] for p in pending) if j["due"] <= now),
         key=lambda j: j["due"],
     )
     for job in jobs:
+        pending.remove(job["publish_id"])
         if job["outcome"] != 0:
             job["status"] = job["outcome"]
             continue
@@ -442,9 +446,9 @@ def create_app(sim: Simulation) -> FastAPI:
     # tokens ------------------------------------------------------------------------------
     @app.get("/cgi-bin/token")
     async def classic_token(grant_type: str = "", appid: str = "", secret: str = "") -> Response:
-        fault = await sim.gate(creates=False)
-        if fault is Fault.SERVER_ERROR:
-            return error(sim, -1, "system error")
+        refused = _token_fault(sim, await sim.gate(creates=False))
+        if refused is not None:
+            return refused
         if grant_type != "client_credential":
             return error(sim, 40002, "invalid grant_type")
         record = _app(sim, appid)
@@ -468,9 +472,9 @@ def create_app(sim: Simulation) -> FastAPI:
 
     @app.post("/cgi-bin/stable_token")
     async def stable_token(request: Request) -> Response:
-        fault = await sim.gate(creates=False)
-        if fault is Fault.SERVER_ERROR:
-            return error(sim, -1, "system error")
+        refused = _token_fault(sim, await sim.gate(creates=False))
+        if refused is not None:
+            return refused
         body = _json(await request.body())
         if body is None:
             return error(sim, 47001, "data format error")
@@ -731,6 +735,14 @@ def create_app(sim: Simulation) -> FastAPI:
     return app
 
 
+def _token_fault(sim: Simulation, fault: Fault | None) -> JSONResponse | None:
+    if fault is Fault.SERVER_ERROR:
+        return error(sim, -1, "system error")
+    if fault is Fault.RATE_LIMITED:
+        return error(sim, 45011, MINUTE_QUOTA_TEXT)
+    return None
+
+
 def _errcode(response: Response) -> str:
     try:
         body = json.loads(bytes(response.body))
@@ -815,11 +827,11 @@ def _draft_articles(
         return error(sim, 47001, "data format error")
     if not articles:
         return error(sim, 44003, "empty news data")
-    uploaded = {
-        key.split(":", 1)[1]
-        for key, o in sim.objects.items()
-        if o.get("kind") == "inline" and o["account_id"] == account.account_id
-    }
+
+    def uploaded(url: str) -> bool:
+        image = sim.objects.get(f"inline:{url}")
+        return image is not None and image["account_id"] == account.account_id
+
     cleaned = []
     for article in articles:
         if not isinstance(article, dict):
@@ -852,6 +864,7 @@ def _submit(sim: Simulation, account: SimAccount, draft: dict[str, Any]) -> dict
         "due": sim.clock.now() + timedelta(seconds=delay),
         "article_id": None,
     }
+    sim.objects.setdefault("wechat:pending", {"jobs": []})["jobs"].append(publish_id)
     if setting(sim, account, "consume_draft_on_submit"):
         del sim.objects[f"draft:{draft['media_id']}"]
     return {"errcode": 0, "errmsg": "ok", "publish_id": publish_id, "msg_data_id": msg_data_id}

@@ -539,9 +539,11 @@ def test_simulator_faults_use_wechat_signals(
     with pytest.raises(TransientError, match="system busy"):
         wechat.publish(article(images))
     control.clear_faults()
-    control.faults(rate_limit_next=1)
+    control.faults(rate_limit_next=2)
     with pytest.raises(RateLimited, match="per-minute"):
         wechat.publish(article(images))
+    with pytest.raises(RateLimited, match="per-minute"):
+        wechat.refresh_credentials()
 
 
 def test_an_unverified_account_may_not_publish(
