@@ -7,7 +7,7 @@ dashboard page has its own cookie login (``publicist.web.routers.dashboard``), r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends
@@ -56,10 +56,10 @@ def check_role(token: ApiToken, needed: Role) -> None:
         )
 
 
-def require(needed: Role) -> Callable[[ApiToken], ApiToken]:
+def require(needed: Role) -> Callable[[ApiToken], Awaitable[ApiToken]]:
     """A dependency that lets through tokens with ``needed`` or a higher role."""
 
-    def dependency(token: Annotated[ApiToken, Depends(current_token)]) -> ApiToken:
+    async def dependency(token: Annotated[ApiToken, Depends(current_token)]) -> ApiToken:
         check_role(token, needed)
         return token
 

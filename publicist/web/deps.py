@@ -32,16 +32,16 @@ def _session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def _clock(request: Request) -> Clock:
+# The small dependencies below are ``async`` only so that FastAPI calls them directly
+# instead of handing each to the thread pool; they never block.
+
+
+async def _now(request: Request) -> datetime:
     clock: Clock = request.app.state.clock
-    return clock
+    return clock.now()
 
 
-def _now(request: Request) -> datetime:
-    return _clock(request).now()
-
-
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
