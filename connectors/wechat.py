@@ -639,8 +639,9 @@ class WechatConnector(BaseConnector):
 
         The datacube is T+1: an article published today has no figures before tomorrow
         (its counters come back as ``None``), and yesterday's are final after 08:00 Beijing.
+        WeChat's calendar decides, not ours: a day it has not closed answers ``61501``, so
+        a skewed local clock can neither hide figures nor ask for them too early.
         """
-        yesterday = beijing_day(self.clock.now()) - timedelta(days=1)
         by_day: dict[date, list[tuple[str, ArticleRef]]] = {}
         for remote_id in dict.fromkeys(remote_ids):
             ref = ArticleRef.parse(remote_id)
@@ -648,10 +649,6 @@ class WechatConnector(BaseConnector):
                 by_day.setdefault(ref.day, []).append((remote_id, ref))
         found: dict[str, MetricCounts] = {}
         for day, refs in sorted(by_day.items()):
-            if day > yesterday:
-                for remote_id, _ in refs:
-                    found[remote_id] = _not_yet(remote_id, {"reason": "T+1: no figures yet"})
-                continue
             found.update(self._metrics_for_day(day, refs))
         return [found[r] for r in dict.fromkeys(remote_ids) if r in found]
 
