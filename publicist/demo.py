@@ -1,4 +1,12 @@
-"""``publicist demo``: the reference scenario end to end on a throwaway embedded install."""
+"""``publicist demo``: the reference scenario end to end, through the real connectors.
+
+A throwaway SQLite database and broker, the four platform simulators on 127.0.0.1, one
+account on each, the reference campaigns scheduled over the next minute, and the embedded
+worker and beat (``publicist run``) publishing them. Engagement is compressed (the
+simulators' time constants divided by ``speed``); at the end the simulators stop the
+counters, the collector takes a last reading, and each campaign's report is printed and
+checked against what the simulators hold.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +14,31 @@ import os
 import secrets
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 from sqlalchemy import func, select
 
 from campaigns.accounts import create_account
-from campaigns.models import Delivery
-from campaigns.schemas import CampaignInput, PostInput
+from campaigns.models import Campaign, Delivery
+from campaigns.schemas import CampaignInput, PostInput, VariantInput
 from campaigns.services import add_post, create_campaign
 from campaigns.states import DeliveryState
 from connectors.base import Credentials
-from connectors.mock import MockPlatform
+from connectors.simulators.control import SimulatorControl
+from connectors.simulators.server import SimulatorServer
 from metrics.models import DeliveryMetrics
-from metrics.reports import campaign_report
+from metrics.reports import CampaignReport, campaign_report
 from publicist.cli.common import console, err_console
 from publicist.cli.reports import render_table
 from publicist.core.clock import system_clock
@@ -32,11 +46,19 @@ from publicist.core.database import dispose_engines, session_scope
 from publicist.core.errors import PublicistError
 from publicist.core.migrate import upgrade
 from publicist.core.settings import get_settings, reset_settings
-from publicist.scenario import reference_campaigns
+from publicist.scenario import ACCOUNTS, TIKTOK, WECHAT, WEIBO, reference_campaigns
 
 SPREAD_SECONDS = 60.0
 START_DELAY_SECONDS = 8.0
-TIMEOUT_SECONDS = 150.0
+TIMEOUT_SECONDS = 240.0
+PLATFORMS = ("twitter", "weibo", "wechat", "tiktok")
+TERMINAL = (DeliveryState.PUBLISHED, DeliveryState.FAILED, DeliveryState.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class Media:
+    cover: Path
+    video: Path
 
 
 def _environment(workdir: Path, speed: float) -> dict[str, str]:
@@ -50,45 +72,103 @@ def _environment(workdir: Path, speed: float) -> dict[str, str]:
     }
 
 
-def _seed(store: str, speed: float) -> int:
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A real single-colour PNG, so the demo needs no image files or imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _media(workdir: Path) -> Media:
+    cover = workdir / "ip-week-cover.png"
+    cover.write_bytes(_png(90, 50, (196, 30, 58)))
+    video = workdir / "ip-story.mp4"
+    # An MP4 file-type box and padding: the simulator checks size and container, not frames.
+    video.write_bytes(struct.pack(">I", 24) + b"ftypmp42" + b"\x00" * 4 + b"mp42isom" + bytes(4096))
+    return Media(cover=cover, video=video)
+
+
+def _calibrate(control: SimulatorControl, speed: float) -> None:
+    """Compress the platform's engagement curve by ``speed`` (its counters stay faithful)."""
+    model = control.engagement()
+    control.engagement(
+        tau_seconds=model["tau_seconds"] / speed, lag_seconds=model["lag_seconds"] / speed
+    )
+
+
+def _provision(server: SimulatorServer, controls: dict[str, SimulatorControl]) -> dict[str, Any]:
+    """One simulator account per scenario account: its credentials and base URL."""
+    accounts: dict[str, Any] = {}
+    for reference in ACCOUNTS:
+        platform, _, handle = reference.partition(":")
+        provisioned = controls[platform].add_account(handle, followers=10_000)
+        accounts[reference] = (Credentials.from_dict(provisioned), server.base_url(platform))
+    return accounts
+
+
+def _seed(accounts: dict[str, Any], media: Media) -> int:
     """Accounts, campaigns and posts spread over the next minute; returns the delivery count."""
     settings = get_settings()
     now = system_clock.now()
-    campaigns = reference_campaigns()
-    handles = sorted({handle for c in campaigns for handle in c.accounts})
+    weibo_credentials: Credentials = accounts[WEIBO][0]
+    domain = (weibo_credentials.extra.get("safe_domain") or "example.com").split(",")[0]
+    campaigns = reference_campaigns(weibo_domain=domain)
     total = sum(len(c.posts) for c in campaigns)
     step = SPREAD_SECONDS / max(1, total - 1)
     with session_scope() as session:
-        for handle in handles:
+        for reference, (credentials, base_url) in accounts.items():
+            platform, _, handle = reference.partition(":")
             create_account(
                 session,
-                platform="mock",
+                platform=platform,
                 handle=handle,
-                credentials=Credentials(
-                    access_token=secrets.token_hex(16),
-                    user_id=handle,
-                    extra={"store": store, "speed": str(speed)},
-                ),
+                credentials=credentials,
                 secret=settings.encryption_key(),
                 now=now,
+                api_base_url=base_url,
             )
         index = 0
         for item in campaigns:
             create_campaign(
                 session,
-                data=CampaignInput(name=item.name, theme=item.theme),
+                data=CampaignInput(name=item.name, theme=item.theme, hashtags=item.hashtags),
                 default_timezone=settings.default_timezone,
                 now=now,
             )
-            for text in item.posts:
+            for post in item.posts:
+                variants: dict[str, VariantInput] = {}
+                if WEIBO in item.accounts:
+                    variants["weibo"] = VariantInput(text=post.weibo_text)
+                if WECHAT in item.accounts:
+                    variants["wechat"] = VariantInput(
+                        title=post.title,
+                        digest=post.text[:120],
+                        media=[{"kind": "image", "source": str(media.cover)}],
+                    )
+                if TIKTOK in item.accounts:
+                    variants["tiktok"] = VariantInput(
+                        media=[{"kind": "video", "source": str(media.video)}]
+                    )
                 at = now + timedelta(seconds=START_DELAY_SECONDS + index * step)
                 add_post(
                     session,
                     data=PostInput(
                         campaign=item.name,
-                        text=text,
-                        accounts=[f"mock:{h}" for h in item.accounts],
+                        text=post.text,
+                        title=post.title,
+                        accounts=list(item.accounts),
                         at=at.isoformat(),
+                        variants=variants,
                     ),
                     now=now,
                     approve=True,
@@ -97,11 +177,11 @@ def _seed(store: str, speed: float) -> int:
         return int(session.scalar(select(func.count()).select_from(Delivery)) or 0)
 
 
-def _count(state: DeliveryState) -> int:
+def _count(states: tuple[DeliveryState, ...]) -> int:
     with session_scope() as session:
         return int(
             session.scalar(
-                select(func.count()).select_from(Delivery).where(Delivery.state == state)
+                select(func.count()).select_from(Delivery).where(Delivery.state.in_(states))
             )
             or 0
         )
@@ -120,28 +200,37 @@ def _all_collected_since(moment: datetime) -> bool:
         return not stale
 
 
+def _check_alive(worker: subprocess.Popen[bytes], deadline: float, log: Path, doing: str) -> None:
+    if worker.poll() is not None or time.monotonic() > deadline:
+        raise PublicistError(f"demo stopped while {doing}; worker log: {log}")
+
+
 def run_demo(*, speed: float, keep: bool) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="publicist-demo-"))
     env = _environment(workdir, speed)
     os.environ.update(env)
     reset_settings()
     dispose_engines()
-    store = str(workdir / "mock-platform.sqlite")
     worker: subprocess.Popen[bytes] | None = None
+    log = workdir / "worker.log"
+    server = SimulatorServer(PLATFORMS, seed=2021).start()
+    controls = {p: SimulatorControl(server.base_url(p)) for p in PLATFORMS}
     try:
+        for control in controls.values():
+            _calibrate(control, speed)
         upgrade(env["PUBLICIST_DATABASE_URL"])
-        deliveries = _seed(store, speed)
+        deliveries = _seed(_provision(server, controls), _media(workdir))
         console.print(
-            f"[bold]Publicist demo[/] in {workdir}: {deliveries} deliveries due "
-            f"over the next {SPREAD_SECONDS:.0f} s; engagement runs {speed:g}× "
-            "faster than real time"
+            f"[bold]Publicist demo[/] in {workdir}: {deliveries} deliveries to X, Weibo, WeChat "
+            f"and TikTok simulators at {server.root_url}, due over the next "
+            f"{SPREAD_SECONDS:.0f} s; engagement runs {speed:g}× faster than real time"
         )
-        with (workdir / "worker.log").open("wb") as log:
+        with log.open("wb") as output:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "publicist", "run"],
                 cwd=workdir,
                 env={**os.environ, **env},
-                stdout=log,
+                stdout=output,
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + TIMEOUT_SECONDS
@@ -153,34 +242,30 @@ def run_demo(*, speed: float, keep: bool) -> None:
             console=console,
         ) as progress:
             task = progress.add_task("publishing", total=deliveries)
-            while (done := _count(DeliveryState.PUBLISHED)) < deliveries:
+            while (done := _count(TERMINAL)) < deliveries:
                 progress.update(task, completed=done)
-                failed = _count(DeliveryState.FAILED)
-                if failed or worker.poll() is not None or time.monotonic() > deadline:
-                    raise PublicistError(
-                        f"demo stopped: {done} published, {failed} failed; "
-                        f"worker log: {workdir / 'worker.log'}"
-                    )
+                _check_alive(worker, deadline, log, f"publishing ({done} of {deliveries} done)")
                 time.sleep(0.5)
             progress.update(task, completed=deliveries, description="published")
-            freeze = system_clock.now() + timedelta(seconds=1)
-            with MockPlatform.open(store) as platform:
-                platform.freeze(freeze)
+            # WeChat reports an article's reads the next day (T+1): let its day pass.
+            controls["wechat"].clock(advance_seconds=86_400 + 9 * 3_600)
+            for control in controls.values():
+                control.freeze(now=True)
+            frozen = system_clock.now()
             collect = progress.add_task("collecting final metrics", total=None)
-            while not _all_collected_since(freeze):
-                if worker.poll() is not None or time.monotonic() > deadline:
-                    raise PublicistError(
-                        "demo stopped while collecting metrics; "
-                        f"worker log: {workdir / 'worker.log'}"
-                    )
+            while not _all_collected_since(frozen):
+                _check_alive(worker, deadline, log, "collecting metrics")
                 time.sleep(0.5)
             progress.update(collect, description="metrics collected", total=1, completed=1)
         _stop(worker)
         worker = None
-        _print_reports(store)
+        _print_reports(controls)
     finally:
         if worker is not None:
             _stop(worker)
+        for control in controls.values():
+            control.close()
+        server.stop()
         dispose_engines()
         if keep:
             console.print(f"demo files kept in {workdir}")
@@ -188,34 +273,69 @@ def run_demo(*, speed: float, keep: bool) -> None:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _print_reports(store: str) -> None:
-    from campaigns.models import Campaign
+def _platform_totals(reports: list[CampaignReport]) -> dict[str, tuple[int, int | None, int]]:
+    """Published, views (``None`` where not available) and interactions per platform."""
+    totals: dict[str, tuple[int, int | None, int]] = {}
+    for report in reports:
+        for row in report.platforms:
+            published, views, interactions = totals.get(row.platform, (0, 0, 0))
+            summed = None if row.views is None or views is None else views + row.views
+            totals[row.platform] = (
+                published + row.published,
+                summed,
+                interactions + row.interactions,
+            )
+    return totals
 
+
+def _print_reports(controls: dict[str, SimulatorControl]) -> None:
     with session_scope() as session:
         reports = [
             campaign_report(session, campaign=c)
             for c in session.scalars(select(Campaign).order_by(Campaign.id))
         ]
+        unsettled = session.scalars(
+            select(Delivery).where(Delivery.state != DeliveryState.PUBLISHED)
+        ).all()
     for report in reports:
         render_table(report)
-    with MockPlatform.open(store) as platform:
-        truth = platform.totals(system_clock.now())
-        posts = len(platform.posts())
-    views = sum(r.views or 0 for r in reports)
-    interactions = sum(r.interactions for r in reports)
-    published = sum(r.published for r in reports)
+    ours = _platform_totals(reports)
+    table = Table(
+        "platform", "published", "views (report)", "views (platform)", "interactions (report)",
+        "interactions (platform)", title="reports against the platforms' own counters",
+    )  # fmt: skip
+    matched = True
+    for platform, control in controls.items():
+        truth = control.truth()
+        counters = dict(truth["totals"])
+        platform_views = counters.pop("views", 0)
+        platform_interactions = sum(counters.values())
+        published, views, interactions = ours.get(platform, (0, 0, 0))
+        views_match = views is None or views == platform_views
+        matched &= views_match and interactions == platform_interactions
+        matched &= published == truth["posts"]
+        table.add_row(
+            platform,
+            f"{published} of {truth['posts']}",
+            "n/a (not given)" if views is None else f"{views:,}",
+            f"{platform_views:,}" if views is not None else "hidden",
+            f"{interactions:,}",
+            f"{platform_interactions:,}",
+        )
+    console.print(table)
+    views_total = sum(v for _, v, _ in ours.values() if v is not None)
     console.print(
-        f"\n[bold]All campaigns:[/] {published} published, {views:,} views, "
-        f"{interactions:,} interactions"
+        f"\n[bold]All campaigns:[/] {sum(p for p, _, _ in ours.values())} published, "
+        f"{views_total:,} views, {sum(i for _, _, i in ours.values()):,} interactions"
     )
-    console.print(
-        f"[bold]Mock platform holds:[/] {posts} posts, {truth.views:,} views, "
-        f"{truth.interactions:,} interactions"
-    )
-    if (published, views, interactions) != (posts, truth.views, truth.interactions):
-        err_console.print("[bold red]mismatch between the reports and the platform[/]")
+    for delivery in unsettled:
+        err_console.print(
+            f"delivery {delivery.id} ended {delivery.state.value}: {delivery.last_error}"
+        )
+    if not matched or unsettled:
+        err_console.print("[bold red]the reports do not match the platforms[/]")
         raise SystemExit(1)
-    console.print("[green]reports match the platform exactly[/]")
+    console.print("[green]reports match the platforms exactly[/]")
 
 
 def _stop(worker: subprocess.Popen[bytes]) -> None:

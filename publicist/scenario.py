@@ -1,19 +1,19 @@
-"""The reference scenario (an IP office's 2021 year on social media) as plain data."""
+"""The reference scenario (an IP office's 2021 year on social media) as plain data.
+
+Posts carry a variant per platform where the platform needs one: Weibo's share API takes
+no ``#topic#`` and wants a link on the app's safe domain, a WeChat article needs a title
+and a cover picture, and TikTok publishes videos.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class ScenarioCampaign:
-    name: str
-    theme: str
-    accounts: list[str]
-    posts: list[str] = field(default_factory=list)
-
-
-TWITTER = "@IPRinCN"
+TWITTER = "twitter:@IPRinCN"
+WEIBO = "weibo:cnipa"
+WECHAT = "wechat:cnipa-wechat"
+TIKTOK = "tiktok:cnipa-tiktok"
+ACCOUNTS = (TWITTER, WEIBO, WECHAT, TIKTOK)
 
 _LAUNCH_TOPICS = [
     "patent examination",
@@ -31,43 +31,92 @@ _LAUNCH_TOPICS = [
 ]
 
 
-def reference_campaigns() -> list[ScenarioCampaign]:
+@dataclass(frozen=True)
+class ScenarioPost:
+    text: str
+    title: str
+    weibo_text: str | None = None
+
+
+@dataclass(frozen=True)
+class ScenarioCampaign:
+    name: str
+    theme: str
+    accounts: list[str]
+    posts: list[ScenarioPost] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+
+
+def _weibo(text: str, slug: str, domain: str) -> str:
+    return f"{text} https://{domain}/{slug}"
+
+
+def reference_campaigns(*, weibo_domain: str = "example.com") -> list[ScenarioCampaign]:
     """80 articles on the Twitter account in all, plus the multi-platform campaigns."""
     launch = ScenarioCampaign(
         name="@IPRinCN account launch",
         theme="The office's first overseas account",
         accounts=[TWITTER],
+        hashtags=["#IPRinCN"],
         posts=[
-            f"IP fact #{n}: how China handles {_LAUNCH_TOPICS[n % len(_LAUNCH_TOPICS)]}. #IPRinCN"
+            ScenarioPost(
+                text=(
+                    f"IP fact #{n}: how China handles "
+                    f"{_LAUNCH_TOPICS[n % len(_LAUNCH_TOPICS)]}. #IPRinCN"
+                ),
+                title=f"IP fact #{n}",
+            )
             for n in range(1, 71)
         ],
     )
+    week_items = [
+        ("Main event and keynote open IP Publicity Week", "知识产权宣传周主场活动开幕"),
+        ("Press conference: the year's IP protection results", "新闻发布会：知识产权保护成果"),
+        ("White paper on IP protection released today", "知识产权保护白皮书今日发布"),
+        ("Open days in 10 cities: visit an IP office near you", "10城开放日：走进知识产权局"),
+        ("Online salon: IP and the new development paradigm", "线上沙龙：知识产权与新发展格局"),
+    ]
     week = ScenarioCampaign(
         name="2021 National IP Publicity Week",
         theme="Enhancing IP protection comprehensively, building the new development paradigm",
-        accounts=[TWITTER, "cnipa-weibo", "cnipa-wechat", "cnipa-tiktok"],
+        accounts=[TWITTER, WEIBO, WECHAT, TIKTOK],
         posts=[
-            "Main event and keynote open IP Publicity Week",
-            "Press conference: the year's IP protection results",
-            "White paper on IP protection released today",
-            "Open days in 10 cities: visit an IP office near you",
-            "Online salon: IP and the new development paradigm",
+            ScenarioPost(
+                text=english,
+                title=english.split(":")[0][:32],
+                weibo_text=_weibo(chinese, f"ip-week/{n}", weibo_domain),
+            )
+            for n, (english, chinese) in enumerate(week_items, start=1)
         ],
     )
+    life_items = [
+        ("How a patent reaches your home", "专利如何走进千家万户"),
+        ("The story behind a trademark", "一个商标背后的故事"),
+        ("What a geographical indication protects", "地理标志保护的是什么"),
+    ]
     better_life = ScenarioCampaign(
         name="IP Creates a Better Life",
         theme="Topic discussions on hot IP issues",
-        accounts=["cnipa-tiktok", "cnipa-weibo"],
+        accounts=[TIKTOK, WEIBO],
+        hashtags=["#IPCreatesABetterLife"],
         posts=[
-            "#IP Creates a Better Life# how a patent reaches your home",
-            "#IP Creates a Better Life# the story behind a trademark",
-            "#IP Creates a Better Life# what a geographical indication protects",
+            ScenarioPost(
+                text=f"{english} #IPCreatesABetterLife",
+                title=english,
+                weibo_text=_weibo(f"知识产权让生活更美好：{chinese}", f"life/{n}", weibo_domain),
+            )
+            for n, (english, chinese) in enumerate(life_items, start=1)
         ],
     )
     gi = ScenarioCampaign(
         name="GI Stories on the Dining Table",
         theme="Geographical indications in a short English animation",
         accounts=[TWITTER],
-        posts=[f"GI Stories on the Dining Table, episode {n}" for n in range(1, 6)],
+        posts=[
+            ScenarioPost(
+                text=f"GI Stories on the Dining Table, episode {n}", title=f"GI Stories {n}"
+            )
+            for n in range(1, 6)
+        ],
     )
     return [launch, week, better_life, gi]
