@@ -23,10 +23,15 @@ from campaigns.validation import (
     parse_publish_time,
     parse_timezone,
     require_future,
+    require_length,
     require_text,
 )
 from connectors.base import MediaKind
 from publicist.core.errors import Conflict, InvalidInput, NotFound
+
+TITLE_LIMIT = 200
+"""Sizes of the ``title`` and ``digest`` columns of posts and their variants."""
+DIGEST_LIMIT = 500
 
 
 def create_campaign(
@@ -124,6 +129,10 @@ def add_post(
         )
         require_future(publish_at, now=now, field=f"{p}at")
     _check_media(data.media, f"{p}media")
+    require_length(data.title, TITLE_LIMIT, f"{p}title")
+    for platform, variant in data.variants.items():
+        require_length(variant.title, TITLE_LIMIT, f"{p}variant[{platform}].title")
+        require_length(variant.digest, DIGEST_LIMIT, f"{p}variant[{platform}].digest")
     platforms = {a.platform for a in accounts}
     for platform in data.variants:
         if platform not in platforms:

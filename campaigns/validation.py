@@ -41,12 +41,23 @@ def parse_publish_time(
                 "has no time zone and none applies here; add an offset such as +08:00",
             )
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidInput(
+            field, str(value), "is outside the range of dates that can be stored"
+        ) from None
 
 
 def require_future(moment: datetime, *, now: datetime, field: str = "at") -> None:
     if moment <= now:
         raise InvalidInput(field, moment.isoformat(), f"is in the past (now is {now.isoformat()})")
+
+
+def require_length(value: str | None, limit: int, field: str) -> None:
+    """Columns have a size: say so by name rather than let the database refuse the row."""
+    if value is not None and len(value) > limit:
+        raise InvalidInput(field, value, f"is {len(value)} characters long; the limit is {limit}")
 
 
 def require_text(value: str | None, field: str) -> str:

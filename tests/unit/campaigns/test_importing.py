@@ -96,3 +96,12 @@ def test_bad_media_is_named(world: Session) -> None:
     ]
     with pytest.raises(ImportFailed, match="KIND:SOURCE"):
         import_schedule(world, lines=lines, now=NOW)
+
+
+def test_a_title_longer_than_its_column_is_named(world: Session) -> None:
+    lines = [
+        "campaign,at,accounts,text,title",
+        f"IP Creates a Better Life,2026-04-21 09:30,mock:@IPRinCN,Text,{'T' * 201}",
+    ]
+    with pytest.raises(ImportFailed, match=r"title: .* is 201 characters long; the limit is 200"):
+        import_schedule(world, lines=lines, now=NOW)

@@ -198,3 +198,8 @@ def test_check_content_lists_every_problem() -> None:
     assert "all problems:" in message
     assert "media: 6 items" in message
     assert "text: 300 characters" in message
+
+
+def test_parse_publish_time_out_of_range_is_bad_input_not_a_crash() -> None:
+    with pytest.raises(InvalidInput, match="outside the range"):
+        parse_publish_time("0001-01-01T00:00+14:00", zone=None)
