@@ -9,6 +9,7 @@ production (one atomic Lua script, Redis's own clock); embedded mode uses an in-
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -79,7 +80,18 @@ class RateLimiter(Protocol):
 
 
 def _rate(policy: RateLimitPolicy) -> tuple[float, float]:
-    return float(policy.requests), policy.requests / policy.per_seconds
+    """Bucket size and refill rate that never exceed the quota in ANY window of its length.
+
+    Platforms count requests in windows ("100 per 15 minutes"). A bucket as large as the
+    quota that also refills at the quota's rate lets through up to twice the quota in one
+    window (a full bucket, then a window's refill), and the platform refuses the rest. So
+    half the quota is the burst and the other half the refill over the window: at most the
+    quota in any window, at the price of half the sustained rate.
+    """
+    if policy.requests <= 1:
+        return 1.0, 1.0 / policy.per_seconds
+    burst = math.ceil(policy.requests / 2)
+    return float(burst), (policy.requests - burst) / policy.per_seconds
 
 
 class RedisRateLimiter:
