@@ -1,14 +1,17 @@
 """Per-account publishing quotas shared by every worker.
 
-A token bucket that *reserves* slots: when the bucket is empty the caller is told how long to
-wait and that slot is kept for it, so a backlog on one account is spread out at the quota's
-pace instead of stampeding each time tokens come back. A platform's own "slow down" signal
-(``block``) stops the bucket until the platform's reset time. Redis holds the buckets in
-production (one atomic Lua script, Redis's own clock); embedded mode uses an in-process twin.
+Platforms count requests in windows ("100 posts per 15 minutes"), so the limiter keeps the
+times of the slots it granted and never grants more than the quota in any window of the
+quota's length. A caller that finds the window full is given, and keeps, the first slot
+that frees: a backlog on one account goes out at the quota's pace instead of stampeding and
+being refused. A platform's own "slow down" signal (``block``) holds every caller until the
+platform's reset time. Redis holds the slots in production (one atomic Lua script, Redis's
+own clock); embedded mode uses an in-process twin.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 import time
@@ -22,44 +25,32 @@ from connectors.base import RateLimitPolicy
 
 KEY_PREFIX = "publicist:ratelimit:"
 
-# KEYS[1]: bucket; ARGV: capacity, refill per second, cost, max queued seconds
+# KEYS[1]: sorted set of granted slot times; KEYS[2]: blocked-until; KEYS[3]: member sequence
+# ARGV: quota, window seconds, max queued seconds
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local max_wait = tonumber(ARGV[4])
-local data = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(data[1]) or capacity
-local ts = tonumber(data[2]) or now
-if now > ts then
-  tokens = math.min(capacity, tokens + (now - ts) * rate)
-  ts = now
+local quota = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local slot = now
+local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
+if blocked > slot then slot = blocked end
+local n = redis.call('ZCARD', KEYS[1])
+if n >= quota then
+  local oldest = redis.call('ZRANGE', KEYS[1], n - quota, n - quota, 'WITHSCORES')
+  local free_at = tonumber(oldest[2]) + window
+  if free_at > slot then slot = free_at end
 end
-local after = tokens - cost
-local wait = (ts - now)
-if after < 0 then wait = wait + (-after) / rate end
-if wait > max_wait then
-  return {'0', tostring(wait)}
-end
-redis.call('HSET', KEYS[1], 'tokens', tostring(after), 'ts', tostring(ts))
-redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate + wait) + 60)
-return {'1', tostring(math.max(0, wait))}
-"""
-
-# KEYS[1]: bucket; ARGV: unix time until which the platform refuses requests
-_BLOCK = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-local until_ts = tonumber(ARGV[1])
-if until_ts <= now then return 0 end
-local data = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = math.min(tonumber(data[1]) or 0, 0)
-local ts = math.max(tonumber(data[2]) or now, until_ts)
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
-redis.call('EXPIRE', KEYS[1], math.ceil(ts - now) + 3600)
-return 1
+local wait = slot - now
+if wait > max_wait then return {'0', tostring(wait)} end
+local member = redis.call('INCR', KEYS[3])
+redis.call('ZADD', KEYS[1], slot, tostring(member))
+local ttl = math.ceil(wait + window) + 60
+redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('EXPIRE', KEYS[3], ttl)
+return {'1', tostring(wait)}
 """
 
 
@@ -79,26 +70,10 @@ class RateLimiter(Protocol):
     def block(self, key: str, until: datetime) -> None: ...
 
 
-def _rate(policy: RateLimitPolicy) -> tuple[float, float]:
-    """Bucket size and refill rate that never exceed the quota in ANY window of its length.
-
-    Platforms count requests in windows ("100 per 15 minutes"). A bucket as large as the
-    quota that also refills at the quota's rate lets through up to twice the quota in one
-    window (a full bucket, then a window's refill), and the platform refuses the rest. So
-    half the quota is the burst and the other half the refill over the window: at most the
-    quota in any window, at the price of half the sustained rate.
-    """
-    if policy.requests <= 1:
-        return 1.0, 1.0 / policy.per_seconds
-    burst = math.ceil(policy.requests / 2)
-    return float(burst), (policy.requests - burst) / policy.per_seconds
-
-
 class RedisRateLimiter:
     def __init__(self, client: redis.Redis[bytes]) -> None:
         self._client = client
         self._reserve = client.register_script(_RESERVE)
-        self._block = client.register_script(_BLOCK)
 
     @classmethod
     def from_url(cls, url: str) -> RedisRateLimiter:
@@ -107,12 +82,19 @@ class RedisRateLimiter:
     def reserve(
         self, key: str, policy: RateLimitPolicy, *, max_wait: float = 3600.0
     ) -> Reservation:
-        capacity, rate = _rate(policy)
-        granted, wait = self._reserve(keys=[KEY_PREFIX + key], args=[capacity, rate, 1, max_wait])
+        base = KEY_PREFIX + key
+        granted, wait = self._reserve(
+            keys=[base, base + ":blocked", base + ":seq"],
+            args=[policy.requests, policy.per_seconds, max_wait],
+        )
         return Reservation(granted=granted in (b"1", "1"), wait_seconds=float(wait))
 
     def block(self, key: str, until: datetime) -> None:
-        self._block(keys=[KEY_PREFIX + key], args=[until.timestamp()])
+        seconds = until.timestamp() - time.time()
+        if seconds > 0:
+            self._client.set(
+                KEY_PREFIX + key + ":blocked", repr(until.timestamp()), ex=math.ceil(seconds) + 60
+            )
 
 
 class LocalRateLimiter:
@@ -120,30 +102,28 @@ class LocalRateLimiter:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._slots: dict[str, list[float]] = {}
+        self._blocked: dict[str, float] = {}
 
     def reserve(
         self, key: str, policy: RateLimitPolicy, *, max_wait: float = 3600.0
     ) -> Reservation:
-        capacity, rate = _rate(policy)
         with self._lock:
             now = time.time()
-            tokens, ts = self._buckets.get(key, (capacity, now))
-            if now > ts:
-                tokens = min(capacity, tokens + (now - ts) * rate)
-                ts = now
-            after = tokens - 1
-            wait = (ts - now) + (max(0.0, -after) / rate)
+            slots = [s for s in self._slots.get(key, []) if s > now - policy.per_seconds]
+            slot = max(now, self._blocked.get(key, 0.0))
+            if len(slots) >= policy.requests:
+                slot = max(slot, slots[len(slots) - policy.requests] + policy.per_seconds)
+            wait = slot - now
             if wait > max_wait:
+                self._slots[key] = slots
                 return Reservation(False, wait)
-            self._buckets[key] = (after, ts)
-            return Reservation(True, max(0.0, wait))
+            bisect.insort(slots, slot)
+            self._slots[key] = slots
+            return Reservation(True, wait)
 
     def block(self, key: str, until: datetime) -> None:
         with self._lock:
-            now = time.time()
             target = until.timestamp()
-            if target <= now:
-                return
-            tokens, ts = self._buckets.get(key, (0.0, now))
-            self._buckets[key] = (min(tokens, 0.0), max(ts, target))
+            if target > time.time():
+                self._blocked[key] = max(self._blocked.get(key, 0.0), target)

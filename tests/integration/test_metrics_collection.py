@@ -140,7 +140,7 @@ def test_each_tick_measures_only_what_is_due_and_totals_match_the_platform(
 
 
 def test_collection_keeps_to_the_account_quota_in_its_own_bucket(world: World) -> None:
-    account_id = _publish(world, handle="@IPRinCN", posts=150, quota=3)  # 3 batches of 50
+    account_id = _publish(world, handle="@IPRinCN", posts=150, quota=2)  # 3 batches of 50
     world.clock.set(PUBLISHED + timedelta(minutes=30))
     limiter = LocalRateLimiter()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 import uuid
 from collections.abc import Iterator
@@ -33,14 +32,16 @@ def _key() -> str:
     return f"test-{uuid.uuid4().hex}"
 
 
-def test_burst_is_granted_then_slots_are_spaced_at_the_quota_pace(limiter: RateLimiter) -> None:
+def test_the_quota_is_granted_then_each_slot_waits_for_the_window_to_free(
+    limiter: RateLimiter,
+) -> None:
     key = _key()
-    policy = RateLimitPolicy(requests=4, per_seconds=40)  # burst 2, then one token per 20 s
-    waits = [limiter.reserve(key, policy).wait_seconds for _ in range(6)]
-    assert waits[:2] == [0, 0]
-    # each further caller holds its own slot: about 20 s, 40 s, 60 s, 80 s from now
-    for index, wait in enumerate(waits[2:], start=1):
-        assert wait == pytest.approx(20 * index, abs=0.5)
+    policy = RateLimitPolicy(requests=3, per_seconds=30)
+    waits = [limiter.reserve(key, policy).wait_seconds for _ in range(7)]
+    assert waits[:3] == [0, 0, 0]
+    # each further caller holds its own slot: a window after the slot it replaces
+    for wait, expected in zip(waits[3:], [30, 30, 30, 60], strict=True):
+        assert wait == pytest.approx(expected, abs=0.5)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +103,6 @@ def test_concurrent_callers_never_share_a_slot(limiter: RateLimiter) -> None:
     for thread in threads:
         thread.join(timeout=10)
     assert len(waits) == 20
-    assert sum(1 for w in waits if w == 0) == 3  # burst: half the quota of 5, rounded up
-    delayed = sorted(w for w in waits if w > 0)
-    gaps = [b - a for a, b in itertools.pairwise(delayed)]
-    assert all(gap == pytest.approx(25, abs=0.5) for gap in gaps)  # 2 more per 50 s
+    assert sum(1 for w in waits if w == 0) == 5
+    later = sorted(w for w in waits if w > 0)
+    assert later == pytest.approx([50] * 5 + [100] * 5 + [150] * 5, abs=0.5)
