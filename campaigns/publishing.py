@@ -292,6 +292,23 @@ def record_unknown(
     return delivery
 
 
+def postpone_reconcile(
+    session: Session, *, start: AttemptStart, until: datetime, reason: str, now: datetime
+) -> Delivery:
+    """The platform could not be asked about a lost outcome: look again at ``until``.
+
+    The delivery stays ``publishing`` with its attempt open, and its lease now ends at
+    ``until``: that is what brings the reconciler back. Nothing is published meanwhile.
+    """
+    delivery, _ = _current_attempt(session, start)
+    if delivery.state is DeliveryState.PUBLISHING and delivery.attempts == start.attempt:
+        delivery.lease_until = until
+        delivery.last_error = reason
+        delivery.updated_at = now
+    session.flush()
+    return delivery
+
+
 def submitted_deliveries(session: Session, *, limit: int = 500) -> list[tuple[int, int, str]]:
     """(delivery id, account id, submission id) of every publish the platform still processes."""
     rows = session.execute(

@@ -24,6 +24,7 @@ from campaigns.publishing import (
     defer,
     mark_missed,
     peek_queued,
+    postpone_reconcile,
     record_error,
     record_found,
     record_poll,
@@ -243,12 +244,32 @@ def _reconcile(
     after ``settle`` (platforms may index a new post with a lag) is safe within the attempt
     budget; a later duplicate refusal brings us back here. ``settle=None`` means the platform
     already claims to hold the post: not finding it leaves ``unknown``, for staff.
-    The platform cannot be asked → ``unknown``.
+    The platform cannot be asked just now (5xx, 429) → ask again later, for a while;
+    otherwise, or once that window is over → ``unknown``.
     """
     since = start.started_at - timedelta(minutes=5)
     try:
         found = connector.find_post(start.content, since=since)
     except ConnectorError as error:
+        now = clock.now()
+        again = retry_policy.ask_again_at(
+            error,
+            started_at=start.started_at,
+            now=now,
+            rng=random.Random(),  # noqa: S311 - jitter, not secrecy
+        )
+        if again is not None:
+            with session_scope() as session:
+                state = postpone_reconcile(
+                    session,
+                    start=start,
+                    until=again,
+                    now=now,
+                    reason=f"{reason}; the platform could not be asked ({error}); "
+                    f"asking again at {again:%H:%M:%S} UTC",
+                ).state
+            telemetry.RECONCILED.labels(outcome="postponed").inc()
+            return state.value
         with session_scope() as session:
             state = record_unknown(
                 session,

@@ -159,3 +159,47 @@ def test_backoff_honours_a_custom_policy() -> None:
     delays = [policy.backoff(6, rng).total_seconds() for _ in range(500)]
     assert min(delays) >= 5.0
     assert max(delays) <= 15.0
+
+
+def _ask_again(error: ConnectorError, *, looked_seconds: float) -> datetime | None:
+    started = NOW - timedelta(seconds=looked_seconds)
+    return POLICY.ask_again_at(error, started_at=started, now=NOW, rng=random.Random(5))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [TransientError("HTTP 503"), RateLimited("HTTP 429"), OutcomeUnknown("connection reset")],
+)
+def test_a_lookup_that_failed_for_now_is_asked_again_later(error: ConnectorError) -> None:
+    again = _ask_again(error, looked_seconds=160)
+    assert again is not None
+    # Half the time looked so far, jittered: 40 to 80 s after a lookup 160 s in.
+    assert timedelta(seconds=40) <= again - NOW <= timedelta(seconds=80)
+
+
+def test_a_lookup_refused_by_the_rate_limit_is_asked_at_the_reset_time() -> None:
+    reset = NOW + timedelta(seconds=42)
+    error = RateLimited("HTTP 429", retry_at=reset)
+    assert _ask_again(error, looked_seconds=5) == reset
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AuthExpired("token expired"),
+        ReauthorizationRequired("revoked"),
+        RemoteNotFound("no such user"),
+        ConnectorError("HTTP 400"),
+    ],
+)
+def test_a_lookup_that_waiting_cannot_fix_stops_at_once(error: ConnectorError) -> None:
+    assert _ask_again(error, looked_seconds=160) is None
+
+
+def test_lookups_stop_when_the_window_closes_and_never_plan_past_it() -> None:
+    window = POLICY.lookup_window_seconds
+    assert _ask_again(TransientError("HTTP 503"), looked_seconds=window) is None
+    almost = _ask_again(TransientError("HTTP 503"), looked_seconds=window - 10)
+    assert almost == NOW + timedelta(seconds=10)
+    late_reset = RateLimited("HTTP 429", retry_at=NOW + timedelta(hours=1))
+    assert _ask_again(late_reset, looked_seconds=window - 10) == NOW + timedelta(seconds=10)
