@@ -169,5 +169,8 @@ class PrivatePostgres:
     def remove(self) -> None:
         try:
             self.stop()
+        except RuntimeError:
+            # Never leave a server behind on a directory that is about to disappear.
+            self._run("pg_ctl", "-D", str(self._data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
