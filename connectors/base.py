@@ -117,6 +117,8 @@ class Capabilities:
     views_available: bool = True
     supports_refresh: bool = True
     publish_rate_limit: RateLimitPolicy | None = None
+    metrics_rate_limit: RateLimitPolicy | None = None
+    """The quota of the metrics endpoint, per account; reads never spend publishing slots."""
 
 
 class PublishState(StrEnum):

@@ -208,6 +208,8 @@ class TiktokConnector(BaseConnector):
         views_available=True,
         supports_refresh=True,
         publish_rate_limit=RateLimitPolicy(requests=6, per_seconds=60),
+        # Display API: 600 requests per minute per endpoint.
+        metrics_rate_limit=RateLimitPolicy(requests=600, per_seconds=60),
     )
     default_base_url: ClassVar[str] = "https://open.tiktokapis.com"
 

@@ -227,6 +227,8 @@ class TwitterConnector(BaseConnector):
         views_available=True,
         supports_refresh=True,
         publish_rate_limit=RateLimitPolicy(requests=100, per_seconds=15 * 60),
+        # GET /2/tweets: 5,000 per 15 minutes per user (research 6.3).
+        metrics_rate_limit=RateLimitPolicy(requests=5_000, per_seconds=15 * 60),
     )
     default_base_url: ClassVar[str] = "https://api.x.com"
 

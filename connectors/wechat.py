@@ -382,6 +382,8 @@ class WechatConnector(BaseConnector):
         views_available=True,
         supports_refresh=True,
         publish_rate_limit=RateLimitPolicy(requests=20, per_seconds=60),
+        # The datacube has a daily quota per app; one request covers a publication day.
+        metrics_rate_limit=RateLimitPolicy(requests=5_000, per_seconds=86_400),
     )
     default_base_url: ClassVar[str] = "https://api.weixin.qq.com"
 

@@ -158,6 +158,8 @@ class WeiboConnector(BaseConnector):
         views_available=False,
         supports_refresh=False,
         publish_rate_limit=RateLimitPolicy(requests=30, per_seconds=3600),
+        # 150 calls per hour per user and app in all; a third is left for publishing.
+        metrics_rate_limit=RateLimitPolicy(requests=100, per_seconds=3600),
     )
     default_base_url: ClassVar[str] = "https://api.weibo.com"
     text_rules: ClassVar[WeiboTextRules] = WeiboTextRules()

@@ -39,12 +39,12 @@ from campaigns.states import DeliveryState
 from connectors import registry
 from connectors.base import Connector, Credentials, MetricCounts, RateLimitPolicy
 from connectors.errors import AuthExpired, ConnectorError, DuplicateContent, RateLimited
+from metrics import platforms
 from metrics.cadence import Cadence
 from metrics.collection import CollectionBatch, claim_collections, record_counts, release
 from publicist.core import telemetry
 from publicist.core.clock import Clock
 from publicist.core.database import session_scope
-from publicist.core.errors import PublicistError
 from publicist.core.settings import Settings
 from scheduler.ratelimit import RateLimiter
 
@@ -427,12 +427,12 @@ def _collect_account(
 ) -> int:
     with session_scope() as session:
         account = get_account(session, account_id)
-    try:
-        capabilities = registry.load(account.platform).capabilities
-    except PublicistError as error:
-        log.warning("metrics for %s skipped: %s", account.label, error)
+    capabilities = platforms.capabilities_of(account.platform)
+    if capabilities is None:
+        log.warning("metrics for %s skipped: no installed connector", account.label)
         return 0  # claimed rows come back when their lease ends
-    policy = rate_limit_policy(account)
+    # Reads have the platform's read quota, apart from publishing's (capabilities).
+    policy = capabilities.metrics_rate_limit
     retry_after = cadence.tiers[0][1] / cadence.speed
     recorded = 0
     answers: dict[str, int] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -139,7 +139,15 @@ def test_each_tick_measures_only_what_is_due_and_totals_match_the_platform(
     assert _snapshots(world) == 260
 
 
-def test_collection_keeps_to_the_account_quota_in_its_own_bucket(world: World) -> None:
+def test_collection_keeps_to_the_read_quota_in_its_own_bucket(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = RateLimitPolicy(2, 3600)
+    capabilities = replace(MockConnector.capabilities, metrics_rate_limit=reads)
+    monkeypatch.setattr(
+        "scheduler.work.platforms.capabilities_of",
+        lambda platform: capabilities if platform == "mock" else None,
+    )
     account_id = _publish(world, handle="@IPRinCN", posts=150, quota=2)  # 3 batches of 50
     world.clock.set(PUBLISHED + timedelta(minutes=30))
     limiter = LocalRateLimiter()
