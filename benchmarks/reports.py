@@ -581,6 +581,7 @@ def collection(url: str, *, posts: int, accounts: int, workers: int) -> dict[str
     from scheduler.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
     from scheduler.work import run_collect
 
+    run = uuid.uuid4().hex[:6]  # names of its own, so a database can take several runs
     workdir = Path(tempfile.mkdtemp(prefix="bench-collect-"))
     store = str(workdir / "mock-platform.sqlite")
     MockPlatform.open(store).close()  # creates its schema
@@ -588,13 +589,13 @@ def collection(url: str, *, posts: int, accounts: int, workers: int) -> dict[str
     engine = make_engine(url)
     with session_scope(engine) as session:
         campaign = Campaign(
-            name="Collection benchmark", timezone="Asia/Shanghai", hashtags=[],
+            name=f"Collection benchmark {run}", timezone="Asia/Shanghai", hashtags=[],
             created_at=published_at,
         )  # fmt: skip
         session.add(campaign)
         ids: list[tuple[int, str]] = []
         for n in range(accounts):
-            handle = f"collect-{n}"
+            handle = f"collect-{run}-{n}"
             account = create_account(
                 session,
                 platform="mock",
@@ -631,7 +632,7 @@ def collection(url: str, *, posts: int, accounts: int, workers: int) -> dict[str
             "published_at, remote_id, updated_at",
             (
                 f"{base + i}\t{base + i}\t{ids[i % accounts][0]}\tpublished\t{stamp}\t{stamp}\t"
-                f"1\t1\t{stamp}\tc{i:07d}\t{stamp}\n"
+                f"1\t1\t{stamp}\tc{run}{i:07d}\t{stamp}\n"
                 for i in range(posts)
             ),
         )
@@ -644,7 +645,7 @@ def collection(url: str, *, posts: int, accounts: int, workers: int) -> dict[str
     mock.executemany(
         "INSERT INTO posts VALUES (?, ?, ?, ?, ?)",
         (
-            (f"c{i:07d}", ids[i % accounts][1], f"publicist-{base + i}", f"collect {i}",
+            (f"c{run}{i:07d}", ids[i % accounts][1], f"publicist-{base + i}", f"collect {i}",
              published_at.timestamp())
             for i in range(posts)
         ),

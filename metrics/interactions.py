@@ -1,9 +1,11 @@
 """What "interactions" means on each platform, in one place.
 
 Interactions are the sum of the counters a platform's connector lists in
-``Capabilities.interaction_counters`` (for X: likes, replies, reposts, quotes, bookmarks;
-for Weibo: attitudes, comments, reposts; ...). Counters the platform does not give count 0
-towards interactions, and views that are not given are reported as not available.
+``Capabilities.interaction_counters``: for X likes, replies, reposts, quotes and bookmarks;
+for Weibo attitudes, comments and reposts; for WeChat likes/"在看", shares and favourites;
+for TikTok likes, comments and shares (README, "Interactions by platform"). Views never
+count. A listed counter missing from one answer adds nothing, and since latest values never
+go down, a post's interactions never go down either.
 """
 
 from __future__ import annotations
