@@ -46,7 +46,14 @@ from publicist.core.database import dispose_engines, session_scope
 from publicist.core.errors import PublicistError
 from publicist.core.migrate import upgrade
 from publicist.core.settings import get_settings, reset_settings
-from publicist.scenario import ACCOUNTS, TIKTOK, WECHAT, WEIBO, reference_campaigns
+from publicist.scenario import (
+    ACCOUNTS,
+    TIKTOK,
+    WECHAT,
+    WEIBO,
+    ScenarioPost,
+    reference_campaigns,
+)
 
 SPREAD_SECONDS = 60.0
 START_DELAY_SECONDS = 8.0
@@ -66,7 +73,7 @@ def _environment(workdir: Path, speed: float) -> dict[str, str]:
         "PUBLICIST_DATABASE_URL": f"sqlite:///{workdir / 'publicist.db'}",
         "PUBLICIST_BROKER_URL": f"sqla+sqlite:///{workdir / 'broker.db'}",
         "PUBLICIST_SECRET_KEY": secrets.token_urlsafe(32),
-        "PUBLICIST_COLLECT_TICK_SECONDS": "1",
+        "PUBLICIST_COLLECT_TICK_SECONDS": "3",  # Weibo allows 100 metric reads an hour
         "PUBLICIST_COLLECTION_SPEED": str(speed),
         "PUBLICIST_DISPATCH_TICK_SECONDS": "1",
     }
@@ -123,8 +130,6 @@ def _seed(accounts: dict[str, Any], media: Media) -> int:
     weibo_credentials: Credentials = accounts[WEIBO][0]
     domain = (weibo_credentials.extra.get("safe_domain") or "example.com").split(",")[0]
     campaigns = reference_campaigns(weibo_domain=domain)
-    total = sum(len(c.posts) for c in campaigns)
-    step = SPREAD_SECONDS / max(1, total - 1)
     with session_scope() as session:
         for reference, (credentials, base_url) in accounts.items():
             platform, _, handle = reference.partition(":")
@@ -137,7 +142,6 @@ def _seed(accounts: dict[str, Any], media: Media) -> int:
                 now=now,
                 api_base_url=base_url,
             )
-        index = 0
         for item in campaigns:
             create_campaign(
                 session,
@@ -145,36 +149,40 @@ def _seed(accounts: dict[str, Any], media: Media) -> int:
                 default_timezone=settings.default_timezone,
                 now=now,
             )
-            for post in item.posts:
-                variants: dict[str, VariantInput] = {}
-                if WEIBO in item.accounts:
-                    variants["weibo"] = VariantInput(text=post.weibo_text)
-                if WECHAT in item.accounts:
-                    variants["wechat"] = VariantInput(
-                        title=post.title,
-                        digest=post.text[:120],
-                        media=[{"kind": "image", "source": str(media.cover)}],
-                    )
-                if TIKTOK in item.accounts:
-                    variants["tiktok"] = VariantInput(
-                        media=[{"kind": "video", "source": str(media.video)}]
-                    )
-                at = now + timedelta(seconds=START_DELAY_SECONDS + index * step)
+            for index, post in enumerate(item.posts):
+                # Each campaign's posts are spread over the whole window, as over a year.
+                offset = START_DELAY_SECONDS + SPREAD_SECONDS * (index + 0.5) / len(item.posts)
+                targets = post.accounts or item.accounts
                 add_post(
                     session,
                     data=PostInput(
                         campaign=item.name,
                         text=post.text,
                         title=post.title,
-                        accounts=list(item.accounts),
-                        at=at.isoformat(),
-                        variants=variants,
+                        accounts=list(targets),
+                        at=(now + timedelta(seconds=offset)).isoformat(),
+                        variants=_variants(post, targets, media),
                     ),
                     now=now,
                     approve=True,
                 )
-                index += 1
         return int(session.scalar(select(func.count()).select_from(Delivery)) or 0)
+
+
+def _variants(post: ScenarioPost, targets: list[str], media: Media) -> dict[str, VariantInput]:
+    """What Weibo, WeChat and TikTok need beyond the base text."""
+    variants: dict[str, VariantInput] = {}
+    if WEIBO in targets:
+        variants["weibo"] = VariantInput(text=post.weibo_text)
+    if WECHAT in targets:
+        variants["wechat"] = VariantInput(
+            title=post.title,
+            digest=post.text[:120],
+            media=[{"kind": "image", "source": str(media.cover)}],
+        )
+    if TIKTOK in targets:
+        variants["tiktok"] = VariantInput(media=[{"kind": "video", "source": str(media.video)}])
+    return variants
 
 
 def _count(states: tuple[DeliveryState, ...]) -> int:

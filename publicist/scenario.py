@@ -36,6 +36,8 @@ class ScenarioPost:
     text: str
     title: str
     weibo_text: str | None = None
+    accounts: list[str] | None = None
+    """Where this post goes when not to every account of its campaign."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ def reference_campaigns(*, weibo_domain: str = "example.com") -> list[ScenarioCa
             for n in range(1, 71)
         ],
     )
+    # Two of the week's events also get a TikTok video; the rest are news for the others.
+    video_events = {1, 4}
     week_items = [
         ("Main event and keynote open IP Publicity Week", "知识产权宣传周主场活动开幕"),
         ("Press conference: the year's IP protection results", "新闻发布会：知识产权保护成果"),
@@ -85,6 +89,7 @@ def reference_campaigns(*, weibo_domain: str = "example.com") -> list[ScenarioCa
                 text=english,
                 title=english.split(":")[0][:32],
                 weibo_text=_weibo(chinese, f"ip-week/{n}", weibo_domain),
+                accounts=None if n in video_events else [TWITTER, WEIBO, WECHAT],
             )
             for n, (english, chinese) in enumerate(week_items, start=1)
         ],
