@@ -151,6 +151,7 @@ def begin_attempt(
             state=DeliveryState.PUBLISHING,
             attempts=Delivery.attempts + 1,
             lease_until=now + lease,
+            reserved_slot_at=None,  # spent: a retry asks the rate limiter again
             updated_at=now,
         )
     )

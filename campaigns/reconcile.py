@@ -13,14 +13,34 @@ from campaigns.publishing import AttemptStart
 from campaigns.states import DeliveryState
 
 
-def expired_leases(session: Session, *, now: datetime, limit: int = 200) -> list[AttemptStart]:
-    """``publishing`` deliveries whose worker vanished (lease over): the attempt to settle."""
-    deliveries = session.scalars(
-        select(Delivery)
+def expired_leases(
+    session: Session, *, now: datetime, claim_for: timedelta, limit: int = 200
+) -> list[AttemptStart]:
+    """``publishing`` deliveries whose worker vanished (lease over): the attempts to settle.
+
+    Each is claimed by moving its lease ``claim_for`` ahead with a compare-and-set on the old
+    lease, so reconcilers running at once (after a restart) never settle the same delivery.
+    """
+    candidates = session.execute(
+        select(Delivery.id, Delivery.lease_until)
         .where(Delivery.state == DeliveryState.PUBLISHING, Delivery.lease_until < now)
         .order_by(Delivery.lease_until)
         .limit(limit)
     ).all()
+    claimed = []
+    for delivery_id, lease_until in candidates:
+        result = session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.state == DeliveryState.PUBLISHING,
+                Delivery.lease_until == lease_until,
+            )
+            .values(lease_until=now + claim_for)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(delivery_id)
+    deliveries = [session.get_one(Delivery, delivery_id) for delivery_id in claimed]
     starts = []
     for delivery in deliveries:
         attempt = session.scalars(

@@ -314,7 +314,9 @@ def run_reconcile(*, settings: Settings, clock: Clock) -> int:
         requeued = requeue_stale(
             session, now=now, after=timedelta(seconds=settings.requeue_after_seconds)
         )
-        starts = expired_leases(session, now=now)
+        starts = expired_leases(
+            session, now=now, claim_for=timedelta(seconds=settings.publish_lease_seconds)
+        )
         due = session.scalar(
             select(func.count())
             .select_from(Delivery)

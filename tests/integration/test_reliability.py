@@ -204,6 +204,9 @@ def test_a_reserved_slot_is_used_without_asking_the_limiter_again(
     assert _publish_all(configured_db, clock, Refusing()) == ["deferred"]
     clock.advance(timedelta(seconds=30))
     assert _publish_all(configured_db, clock, Refusing()) == ["published"]
+    with session_scope() as session:
+        (delivery,) = session.scalars(select(Delivery))
+    assert delivery.reserved_slot_at is None  # spent: a later retry asks the limiter again
 
 
 @pytest.mark.parametrize(("policy", "expected"), [("miss", "missed"), ("publish", "published")])
@@ -502,3 +505,22 @@ def test_a_token_is_refreshed_once_when_two_workers_find_it_expired(
         stored = read_credentials(session.get_one(Account, account_id), secret=secret)
     assert stored.access_token != "token-abc"
     assert stored.access_token == first.credentials.access_token  # type: ignore[attr-defined]
+
+
+def test_an_expired_lease_is_claimed_by_one_reconciler_only(
+    configured_db: Settings, mock_platform: MockPlatform
+) -> None:
+    from campaigns.reconcile import expired_leases
+
+    clock = FrozenClock(NOW)
+    delivery_id = _vanish_mid_call(configured_db, clock, created=True, platform=mock_platform)
+    with session_scope() as session:
+        first = expired_leases(session, now=clock.now(), claim_for=timedelta(seconds=60))
+    with session_scope() as session:
+        second = expired_leases(session, now=clock.now(), claim_for=timedelta(seconds=60))
+    assert [s.delivery_id for s in first] == [delivery_id]
+    assert second == []
+    clock.advance(timedelta(seconds=61))  # the claimer vanished too: the next one may try
+    with session_scope() as session:
+        third = expired_leases(session, now=clock.now(), claim_for=timedelta(seconds=60))
+    assert [s.delivery_id for s in third] == [delivery_id]
