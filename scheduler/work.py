@@ -473,15 +473,20 @@ def _collect_account(
                 _release(batches[index:], at=until)
                 break
             except AuthExpired as error:
-                # Collection runs for weeks after the last publish: keep the token alive.
+                # Collection runs for weeks after the last publish: keep the token alive,
+                # then ask again at once with the fresh one.
                 log.info("metrics for %s: %s; refreshing the token", account.label, error)
-                _release(batches[index:], at=clock.now())
                 try:
                     refresh_once(account.id, connector, secret=secret)
+                    counts += connector.fetch_metrics(list(batch.remote_ids))
                 except ConnectorError as refresh_error:
-                    log.warning("token refresh for %s failed: %s", account.label, refresh_error)
+                    log.warning(
+                        "metrics for %s after a token refresh failed: %s",
+                        account.label,
+                        refresh_error,
+                    )
                     _release(batches[index:], at=clock.now() + retry_after)
-                break
+                    break
             except ConnectorError as error:
                 # Earlier values stay; these posts are asked again after the shortest interval.
                 log.warning("metrics for %s failed: %s", account.label, error)
