@@ -100,6 +100,20 @@ def test_concurrent_dispatchers_never_claim_the_same_delivery(committed_engine: 
     assert states == {DeliveryState.QUEUED}
 
 
+def _one_post_due_in_a_second() -> None:
+    """One account "mock:a", one campaign, one post due a second after ``NOW``."""
+    with session_scope() as session:
+        factories.account(session, handle="a", now=NOW)
+        factories.campaign(session, now=NOW)
+        factories.scheduled_post(
+            session,
+            campaign_name="IP Creates a Better Life",
+            accounts=["mock:a"],
+            now=NOW,
+            in_seconds=1,
+        )
+
+
 def _publish_all(settings: Settings, clock: FrozenClock, limiter: LocalRateLimiter) -> list[str]:
     queued: list[tuple[int, int]] = []
     run_dispatch(
@@ -117,16 +131,7 @@ def test_a_duplicated_message_publishes_once(
     configured_db: Settings, mock_platform: MockPlatform
 ) -> None:
     clock = FrozenClock(NOW)
-    with session_scope() as session:
-        factories.account(session, handle="a", now=NOW)
-        factories.campaign(session, now=NOW)
-        factories.scheduled_post(
-            session,
-            campaign_name="IP Creates a Better Life",
-            accounts=["mock:a"],
-            now=NOW,
-            in_seconds=1,
-        )
+    _one_post_due_in_a_second()
     clock.advance(timedelta(seconds=2))
     queued: list[tuple[int, int]] = []
     run_dispatch(
@@ -190,16 +195,7 @@ def test_a_reserved_slot_is_used_without_asking_the_limiter_again(
             return Reservation(True, 30.0)
 
     clock = FrozenClock(NOW)
-    with session_scope() as session:
-        factories.account(session, handle="a", now=NOW)
-        factories.campaign(session, now=NOW)
-        factories.scheduled_post(
-            session,
-            campaign_name="IP Creates a Better Life",
-            accounts=["mock:a"],
-            now=NOW,
-            in_seconds=1,
-        )
+    _one_post_due_in_a_second()
     clock.advance(timedelta(seconds=1))
     assert _publish_all(configured_db, clock, Refusing()) == ["deferred"]
     clock.advance(timedelta(seconds=30))
@@ -240,16 +236,7 @@ def test_a_lost_message_is_queued_again_and_the_old_one_does_nothing(
     configured_db: Settings, mock_platform: MockPlatform
 ) -> None:
     clock = FrozenClock(NOW)
-    with session_scope() as session:
-        factories.account(session, handle="a", now=NOW)
-        factories.campaign(session, now=NOW)
-        factories.scheduled_post(
-            session,
-            campaign_name="IP Creates a Better Life",
-            accounts=["mock:a"],
-            now=NOW,
-            in_seconds=1,
-        )
+    _one_post_due_in_a_second()
     clock.advance(timedelta(seconds=1))
     lost: list[tuple[int, int]] = []
     run_dispatch(
@@ -278,16 +265,7 @@ def _vanish_mid_call(
     settings: Settings, clock: FrozenClock, *, created: bool, platform: MockPlatform
 ) -> int:
     """Leave a delivery ``publishing`` as a killed worker would, the post made or not."""
-    with session_scope() as session:
-        factories.account(session, handle="a", now=NOW)
-        factories.campaign(session, now=NOW)
-        factories.scheduled_post(
-            session,
-            campaign_name="IP Creates a Better Life",
-            accounts=["mock:a"],
-            now=NOW,
-            in_seconds=1,
-        )
+    _one_post_due_in_a_second()
     clock.advance(timedelta(seconds=1))
     with session_scope() as session:
         (claim,) = claim_due(session, now=clock.now(), lookahead=timedelta(0))
@@ -417,16 +395,7 @@ def test_a_duplicate_refusal_after_a_lost_response_is_reconciled_not_failed(
     from connectors.mock import MockConnector
 
     clock = FrozenClock(NOW)
-    with session_scope() as session:
-        factories.account(session, handle="a", now=NOW)
-        factories.campaign(session, now=NOW)
-        factories.scheduled_post(
-            session,
-            campaign_name="IP Creates a Better Life",
-            accounts=["mock:a"],
-            now=NOW,
-            in_seconds=1,
-        )
+    _one_post_due_in_a_second()
     clock.advance(timedelta(seconds=2))
     visible = MockConnector.find_post
     monkeypatch.setattr(MockConnector, "find_post", lambda self, content, since: None)
@@ -448,16 +417,7 @@ def test_a_duplicate_refusal_nobody_can_find_is_left_unknown(
     from connectors.mock import MockConnector
 
     clock = FrozenClock(NOW)
-    with session_scope() as session:
-        factories.account(session, handle="a", now=NOW)
-        factories.campaign(session, now=NOW)
-        factories.scheduled_post(
-            session,
-            campaign_name="IP Creates a Better Life",
-            accounts=["mock:a"],
-            now=NOW,
-            in_seconds=1,
-        )
+    _one_post_due_in_a_second()
     clock.advance(timedelta(seconds=2))
     monkeypatch.setattr(MockConnector, "find_post", lambda self, content, since: None)
     mock_platform.inject("lost")
