@@ -755,7 +755,9 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=101)
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--big-share", type=float, default=0.10, help="share of campaign 1")
-    parser.add_argument("--repeat", type=int, default=1000, help="calls per read measured")
+    parser.add_argument(
+        "--repeat", type=int, default=1000, help="calls per read measured; 0: skip the reads"
+    )
     parser.add_argument("--collect", type=int, default=100_000, help="posts to collect; 0: skip")
     parser.add_argument("--collect-accounts", type=int, default=100)
     parser.add_argument("--collect-workers", type=int, default=1, help="concurrent ticks")
@@ -771,9 +773,10 @@ def main() -> None:
         print(f"loading {shape.deliveries:,} deliveries and {shape.snapshots:,} snapshots ...")
         results.load_seconds = load(url, shape, now=now)
         results.sizes = table_sizes(url)
-        print("measuring reads ...")
-        results.direct = measure_direct(url, shape, repeat=args.repeat)
-        results.api, results.api_note = measure_api(url, shape, repeat=args.repeat)
+        if args.repeat:
+            print("measuring reads ...")
+            results.direct = measure_direct(url, shape, repeat=args.repeat)
+            results.api, results.api_note = measure_api(url, shape, repeat=args.repeat)
         if args.collect:
             print(f"collecting {args.collect:,} posts ...")
             results.collection = collection(
