@@ -1,14 +1,21 @@
 """Timeliness benchmark: how late do deliveries start, and how fast does a burst drain?
 
 Runs the production setup on this machine (PostgreSQL and Redis on 127.0.0.1, real
-``publicist worker`` and ``publicist beat`` processes) against a platform, and in the same run
-measures a bare Celery no-op task on the same broker as the baseline. Workloads:
+``publicist worker`` and ``publicist beat`` processes) against the X simulator served by
+``publicist simulate`` in its own process (or the in-process ``mock`` platform), and in the
+same run measures a bare Celery no-op task on the same broker and pool as the baseline.
+Workloads, each on fresh accounts provisioned through the simulator's control plane, few
+enough posts per account to stay inside X's 100 posts per 15 minutes:
 
 * ``random``: N deliveries due at uniformly random times over a window (default 600 over 120 s);
 * ``burst``: a campaign launch, B deliveries (default 2,000) due at the same instant.
 
-    .venv/bin/python -m benchmarks.timeliness            # both workloads
-    .venv/bin/python -m benchmarks.timeliness --workload burst --burst 2000
+Lateness is the start of a delivery's first attempt minus its due time, as the worker records
+it. Everything runs on 127.0.0.1, stops by itself, and drops its database and Redis db.
+
+    .venv/bin/python -m benchmarks.timeliness                  # both workloads, X simulator
+    .venv/bin/python -m benchmarks.timeliness --workload burst --json burst.json
+    .venv/bin/python -m benchmarks.timeliness --platform mock --random 100 --burst 200
 
 Method and results: docs/benchmarks.md.
 """
@@ -17,17 +24,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
+import shutil
 import signal
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import redis
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -35,35 +50,55 @@ from sqlalchemy import select
 POSTGRES_ADMIN = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-BROKER = "redis://127.0.0.1:6379/12"
+BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12")
 SECRET = "benchmark-secret-key"
+MOCK_QUOTA = (1_000_000, 1.0)
+"""The mock platform measures the pipeline alone: its quota is lifted."""
 
 
 @dataclass
 class Lateness:
     workload: str
     deliveries: int
+    accounts: int
     published: int
+    failed: int
+    retried: int
+    """Deliveries that needed more than one attempt (or were deferred by the rate limiter)."""
+    duplicates: int
+    """Markers the platform holds more than once (simulator only; must be 0)."""
     p50_ms: float
     p95_ms: float
     p99_ms: float
     max_ms: float
     drained_after_due_s: float
+    """Last publish confirmed, minus the latest due time of the workload."""
     publishes_per_s: float
+    """Published deliveries over the span from the first attempt's start to the last publish."""
 
 
 def _percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (no interpolation): a value that was actually observed."""
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 class Database:
+    """A throwaway PostgreSQL database, dropped (with its connections) at the end."""
+
     def __init__(self) -> None:
         self.admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-        self.name = f"publicist_bench_{os.getpid()}"
+        self.name = f"publicist_bench_timeliness_{os.getpid()}"
         with self.admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}"'))
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
             connection.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
         self.url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{self.name}"
 
@@ -86,6 +121,7 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group (a worker's threads finish their task), SIGKILL after 20 s."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -95,56 +131,144 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+class Profiler:
+    """py-spy attached to each process of the run, writing collapsed stacks (``--profile``).
+
+    By default only the thread holding the GIL is sampled, so a process's file shows where its
+    CPU time goes; ``idle=True`` samples every thread, to show where they wait.
+    """
+
+    def __init__(self, directory: Path | None, *, idle: bool = False) -> None:
+        self.directory = directory
+        self.idle = idle
+        self._spies: list[subprocess.Popen[bytes]] = []
+        beside = Path(sys.executable).with_name("py-spy")
+        self._command = str(beside) if beside.exists() else shutil.which("py-spy")
+        if directory is not None:
+            if self._command is None:
+                raise SystemExit("--profile needs py-spy: pip install py-spy")
+            directory.mkdir(parents=True, exist_ok=True)
+
+    def attach(self, process: subprocess.Popen[bytes], name: str) -> None:
+        if self.directory is None or self._command is None:
+            return
+        command = [self._command, "record", "--pid", str(process.pid), "--format", "raw"]
+        command += ["--rate", "100", "--nonblocking", "--idle" if self.idle else "--gil"]
+        command += ["--output", str(self.directory / f"{name}.txt")]
+        self._spies.append(
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
+
+    def finish(self) -> None:
+        """Each spy writes its file once its process has exited; give it the time to."""
+        for spy in self._spies:
+            try:
+                spy.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=10)
+
+
+@contextmanager
+def simulator(
+    platform: str, env: dict[str, str], workdir: Path, profiler: Profiler
+) -> Iterator[str]:
+    """``publicist simulate`` on a free port; yields the platform's base URL once it answers."""
+    port = _free_port()
+    command = [sys.executable, "-m", "publicist", "simulate", "--port", str(port)]
+    process = _start([*command, "--platform", platform], env, workdir / "simulator.log")
+    profiler.attach(process, "simulator")
+    root = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"the simulator exited; see {workdir / 'simulator.log'}")
+            try:
+                if httpx.get(root + "/", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("the simulator did not answer within 60 s")
+            time.sleep(0.1)
+        yield f"{root}/{platform}"
+    finally:
+        _stop(process)
+
+
 def _seed(
-    url: str, *, due: list[datetime], accounts: int, platform: str, base_url: str | None, tag: str
+    url: str,
+    *,
+    due: list[datetime],
+    accounts: int,
+    platform: str,
+    base_url: str | None,
+    tag: str,
 ) -> None:
+    """One campaign per workload, its own accounts, one delivery per post, all approved."""
     from campaigns.accounts import create_account
     from campaigns.schemas import CampaignInput, PostInput
     from campaigns.services import add_post, create_campaign
     from connectors.base import Credentials
+    from connectors.simulators.control import SimulatorControl
     from publicist.core.database import make_engine, session_scope
 
+    control = SimulatorControl(base_url) if base_url else None
     engine = make_engine(url)
     now = datetime.now(UTC)
-    with session_scope(engine) as session:
-        handles = []
-        for n in range(accounts):
-            handle = f"{tag}-account-{n}"
-            credentials = Credentials(
-                access_token=f"bench-token-{n}", user_id=handle, extra={"store": "memory"}
+    try:
+        with session_scope(engine) as session:
+            handles = []
+            for n in range(accounts):
+                handle = f"{tag}_{n}"
+                if control is not None:
+                    credentials = Credentials.from_dict(control.add_account(handle))
+                    quota: tuple[int | None, float | None] = (None, None)
+                else:
+                    credentials = Credentials(
+                        access_token=f"bench-token-{n}", user_id=handle, extra={"store": "memory"}
+                    )
+                    quota = MOCK_QUOTA
+                create_account(
+                    session,
+                    platform=platform,
+                    handle=handle,
+                    credentials=credentials,
+                    secret=SECRET,
+                    now=now,
+                    api_base_url=base_url,
+                    rate_limit_requests=quota[0],
+                    rate_limit_per_seconds=quota[1],
+                )
+                handles.append(f"{platform}:{handle}")
+            campaign = f"benchmark {tag}"
+            create_campaign(
+                session, data=CampaignInput(name=campaign), default_timezone="UTC", now=now
             )
-            create_account(
-                session,
-                platform=platform,
-                handle=handle,
-                credentials=credentials,
-                secret=SECRET,
-                now=now,
-                api_base_url=base_url,
-                rate_limit_requests=1_000_000,
-                rate_limit_per_seconds=1.0,
-            )
-            handles.append(f"{platform}:{handle}")
-        campaign = f"benchmark {tag}"
-        create_campaign(session, data=CampaignInput(name=campaign), default_timezone="UTC", now=now)
-        for index, moment in enumerate(due):
-            add_post(
-                session,
-                data=PostInput(
-                    campaign=campaign,
-                    text=f"{tag} post {index}",
-                    accounts=[handles[index % accounts]],
-                    at=moment.isoformat(),
-                ),
-                now=now,
-                approve=True,
-            )
-    engine.dispose()
+            for index, moment in enumerate(due):
+                add_post(
+                    session,
+                    data=PostInput(
+                        campaign=campaign,
+                        text=f"Benchmark {tag} post {index}: on time, exactly once.",
+                        accounts=[handles[index % accounts]],
+                        at=moment.isoformat(),
+                    ),
+                    now=now,
+                    approve=True,
+                )
+    finally:
+        engine.dispose()
+        if control is not None:
+            control.close()
 
 
-def _wait_published(url: str, *, tag: str, count: int, deadline: float) -> None:
+_FINISHED = ("published", "failed", "unknown", "missed", "cancelled")
+
+
+def _wait_finished(url: str, *, tag: str, count: int, deadline: float) -> None:
     from campaigns.models import Campaign, Delivery, Post
-    from campaigns.states import DeliveryState
 
     engine = sa.create_engine(url)
     query = (
@@ -154,7 +278,7 @@ def _wait_published(url: str, *, tag: str, count: int, deadline: float) -> None:
         .join(Campaign)
         .where(
             Campaign.name == f"benchmark {tag}",
-            Delivery.state.in_([DeliveryState.PUBLISHED, DeliveryState.FAILED]),
+            sa.cast(Delivery.state, sa.String).in_(_FINISHED),
         )
     )
     try:
@@ -168,39 +292,50 @@ def _wait_published(url: str, *, tag: str, count: int, deadline: float) -> None:
         engine.dispose()
 
 
-def _measure(url: str, *, tag: str) -> Lateness:
-    from campaigns.models import Campaign, Delivery, Post
+def _measure(url: str, *, tag: str, accounts: int, base_url: str | None) -> Lateness:
+    from campaigns.models import Campaign, Delivery, DeliveryAttempt, Post
     from campaigns.states import DeliveryState
 
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(
             select(
+                Delivery.id,
                 Delivery.state,
                 Delivery.due_at,
                 Delivery.started_at,
-                Delivery.published_at,
                 Delivery.lateness_ms,
+                Delivery.attempts,
             )
             .join(Post, Post.id == Delivery.post_id)
             .join(Campaign)
             .where(Campaign.name == f"benchmark {tag}")
         ).all()
+        # The worker's clock when the platform's answer was recorded.
+        finished: dict[int, datetime | None] = dict(
+            connection.execute(
+                select(DeliveryAttempt.delivery_id, sa.func.max(DeliveryAttempt.finished_at))
+                .where(DeliveryAttempt.delivery_id.in_([r.id for r in rows]))
+                .group_by(DeliveryAttempt.delivery_id)
+            ).all()
+        )
     engine.dispose()
-    published = [
-        r
-        for r in rows
-        if r.state == DeliveryState.PUBLISHED.value or r.state is DeliveryState.PUBLISHED
-    ]
+    published = [r for r in rows if DeliveryState(r.state) is DeliveryState.PUBLISHED]
+    if not published:
+        raise SystemExit(f"{tag}: nothing was published")
     late = [float(r.lateness_ms) for r in published]
     first_start = min(r.started_at for r in published)
-    last_done = max(r.published_at for r in published)
-    last_due = max(r.due_at for r in published)
+    last_done = max(finished[r.id] or r.started_at for r in published)
+    last_due = max(r.due_at for r in rows)
     span = (last_done - first_start).total_seconds()
     return Lateness(
         workload=tag,
         deliveries=len(rows),
+        accounts=accounts,
         published=len(published),
+        failed=len(rows) - len(published),
+        retried=sum(1 for r in rows if r.attempts > 1),
+        duplicates=_duplicates(base_url),
         p50_ms=_percentile(late, 50),
         p95_ms=_percentile(late, 95),
         p99_ms=_percentile(late, 99),
@@ -210,16 +345,32 @@ def _measure(url: str, *, tag: str) -> Lateness:
     )
 
 
-def noop_baseline(total: int, concurrency: int, workdir: Path) -> float:
-    """Tasks per second of a bare no-op Celery task on the same broker and pool."""
-    from benchmarks.noop_app import app, noop
+def _duplicates(base_url: str | None) -> int:
+    if base_url is None:
+        return 0
+    from connectors.simulators.control import SimulatorControl
 
-    client = redis.Redis.from_url(app.conf.broker_url)
+    control = SimulatorControl(base_url)
+    try:
+        return sum(1 for count in control.counts().values() if count > 1)
+    finally:
+        control.close()
+
+
+def noop_baseline(total: int, concurrency: int, workdir: Path) -> float:
+    """Tasks per second of a bare no-op Celery task on the same broker and pool.
+
+    The queue is filled first and the rate taken between the first and the last completion,
+    so worker start-up is not counted (the method of the research's section 4).
+    """
+    from benchmarks.noop_app import fill
+
+    client = redis.Redis.from_url(BROKER)
     client.flushdb()
-    with app.producer_or_acquire() as producer:
-        for _ in range(total):
-            noop.apply_async((total,), producer=producer)
-    env = {**os.environ, "BENCH_BROKER_URL": app.conf.broker_url}
+    fill(total)
+    root = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "BENCH_BROKER_URL": BROKER, "PYTHONPATH": path}
     worker = _start(
         [
             sys.executable,
@@ -241,116 +392,145 @@ def noop_baseline(total: int, concurrency: int, workdir: Path) -> float:
         deadline = time.time() + 300
         while client.get("bench:last") is None:
             if time.time() > deadline or worker.poll() is not None:
-                raise SystemExit("no-op baseline did not finish; see noop.log")
+                raise SystemExit(f"no-op baseline did not finish; see {workdir / 'noop.log'}")
             time.sleep(0.2)
     finally:
         _stop(worker)
-    first = eval(client.get("bench:first") or b"(0, 0)")  # noqa: S307 - our own repr of TIME
-    last = eval(client.get("bench:last") or b"(0, 0)")  # noqa: S307
+    first = float(client.get("bench:first") or 0)
+    last = float(client.get("bench:last") or 0)
     client.flushdb()
     client.close()
-    seconds = (last[0] + last[1] / 1e6) - (first[0] + first[1] / 1e6)
-    return total / seconds
+    return (total - 1) / (last - first)
 
 
-def run(args: argparse.Namespace) -> dict[str, object]:
+def _plans(args: argparse.Namespace, start: datetime) -> list[tuple[str, list[datetime]]]:
+    rng = random.Random(args.seed)
+    plans: list[tuple[str, list[datetime]]] = []
+    if args.workload in ("random", "both"):
+        due = [start + timedelta(seconds=rng.uniform(0, args.window)) for _ in range(args.random)]
+        plans.append(("random", due))
+    if args.workload in ("burst", "both"):
+        # After the random window, with a gap so the two never overlap.
+        offset = args.window + 15 if args.workload == "both" else 0
+        plans.append(("burst", [start + timedelta(seconds=offset)] * args.burst))
+    return plans
+
+
+def _accounts_for(count: int, args: argparse.Namespace) -> int:
+    fewest: int = args.accounts
+    per_account: int = args.per_account
+    return max(fewest, math.ceil(count / per_account))
+
+
+def _run_workloads(
+    args: argparse.Namespace,
+    database: Database,
+    env: dict[str, str],
+    workdir: Path,
+    profiler: Profiler,
+) -> list[dict[str, Any]]:
+    platform: AbstractContextManager[str | None] = (
+        _no_simulator()
+        if args.platform == "mock"
+        else simulator(args.platform, env, workdir, profiler)
+    )
+    with platform as base_url:
+        start = datetime.now(UTC) + timedelta(seconds=args.lead)
+        plans = _plans(args, start)
+        sizes = {tag: _accounts_for(len(due), args) for tag, due in plans}
+        for tag, due in plans:
+            _seed(
+                database.url,
+                due=due,
+                accounts=sizes[tag],
+                platform=args.platform,
+                base_url=base_url,
+                tag=tag,
+            )
+        if datetime.now(UTC) > start - timedelta(seconds=args.lookahead + 5):
+            raise SystemExit(f"seeding took too long; raise --lead above {args.lead}")
+        worker_args = ["--queues", "publish", "--concurrency", str(args.concurrency)]
+        processes = [
+            _start(
+                [sys.executable, "-m", "publicist", "worker", *worker_args],
+                env,
+                workdir / f"worker-{n}.log",
+            )
+            for n in range(args.workers)
+        ]
+        processes.append(
+            _start([sys.executable, "-m", "publicist", "beat"], env, workdir / "beat.log")
+        )
+        for n, process in enumerate(processes[:-1]):
+            profiler.attach(process, f"worker-{n}")
+        profiler.attach(processes[-1], "beat")
+        try:
+            measured = []
+            for tag, due in plans:
+                deadline = max(due).timestamp() + args.timeout
+                _wait_finished(database.url, tag=tag, count=len(due), deadline=deadline)
+                result = _measure(database.url, tag=tag, accounts=sizes[tag], base_url=base_url)
+                measured.append(asdict(result))
+            return measured
+        finally:
+            for process in processes:
+                _stop(process)
+
+
+@contextmanager
+def _no_simulator() -> Iterator[str | None]:
+    yield None
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
     from publicist.core.migrate import upgrade
 
     workdir = Path(tempfile.mkdtemp(prefix="publicist-bench-"))
     database = Database()
     broker = redis.Redis.from_url(BROKER)
     broker.flushdb()
-    processes: list[subprocess.Popen[bytes]] = []
-    results: dict[str, object] = {"platform": args.platform, "concurrency": args.concurrency}
+    env = {
+        **os.environ,
+        "PUBLICIST_DATABASE_URL": database.url,
+        "PUBLICIST_BROKER_URL": BROKER,
+        "PUBLICIST_SECRET_KEY": SECRET,
+        "PUBLICIST_DISPATCH_TICK_SECONDS": "1",
+        "PUBLICIST_DISPATCH_LOOKAHEAD_SECONDS": str(args.lookahead),
+        # Collection would compete for the same cores; this benchmark is about publishing.
+        "PUBLICIST_COLLECT_TICK_SECONDS": "3600",
+    }
+    results: dict[str, Any] = {
+        "platform": args.platform,
+        "pool": "threads",
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "lookahead_s": args.lookahead,
+    }
+    ok = False
     try:
         upgrade(database.url)
-        base_url = None
-        env = {
-            **os.environ,
-            "PUBLICIST_DATABASE_URL": database.url,
-            "PUBLICIST_BROKER_URL": BROKER,
-            "PUBLICIST_SECRET_KEY": SECRET,
-            "PUBLICIST_DISPATCH_TICK_SECONDS": "1",
-            "PUBLICIST_DISPATCH_LOOKAHEAD_SECONDS": str(args.lookahead),
-            "PUBLICIST_COLLECT_TICK_SECONDS": "3600",
-        }
-        if args.platform != "mock":
-            port = 18_000 + os.getpid() % 1000
-            processes.append(
-                _start(
-                    [sys.executable, "-m", "publicist", "simulate", "--port", str(port)],
-                    env,
-                    workdir / "simulator.log",
-                )
-            )
-            base_url = f"http://127.0.0.1:{port}/{args.platform}"
-            time.sleep(2)
-        rng = random.Random(args.seed)
-        start = datetime.now(UTC) + timedelta(seconds=args.lead)
-        plans: list[tuple[str, list[datetime]]] = []
-        if args.workload in ("random", "both"):
-            plans.append(
-                (
-                    "random",
-                    [
-                        start + timedelta(seconds=rng.uniform(0, args.window))
-                        for _ in range(args.random)
-                    ],
-                )
-            )
-        if args.workload in ("burst", "both"):
-            at = start + timedelta(seconds=(args.window + 15) if args.workload == "both" else 0)
-            plans.append(("burst", [at] * args.burst))
-        for tag, due in plans:
-            _seed(
-                database.url,
-                due=due,
-                accounts=args.accounts,
-                platform=args.platform,
-                base_url=base_url,
-                tag=tag,
-            )
-        seeded_at = datetime.now(UTC)
-        if seeded_at > start - timedelta(seconds=5):
-            raise SystemExit(f"seeding took too long; raise --lead above {args.lead}")
-        processes.append(
-            _start(
-                [
-                    sys.executable,
-                    "-m",
-                    "publicist",
-                    "worker",
-                    "--queues",
-                    "publish",
-                    "--concurrency",
-                    str(args.concurrency),
-                ],
-                env,
-                workdir / "worker.log",
-            )
-        )
-        processes.append(
-            _start([sys.executable, "-m", "publicist", "beat"], env, workdir / "beat.log")
-        )
-        measured = []
-        for tag, due in plans:
-            _wait_published(
-                database.url, tag=tag, count=len(due), deadline=max(due).timestamp() + 300
-            )
-            measured.append(asdict(_measure(database.url, tag=tag)))
-        results["lateness"] = measured
+        profiler = Profiler(args.profile, idle=args.profile_idle)
+        try:
+            results["lateness"] = _run_workloads(args, database, env, workdir, profiler)
+        finally:
+            profiler.finish()
+        runs = [noop_baseline(args.noop, args.concurrency, workdir) for _ in range(args.noop_runs)]
+        results["noop_runs_per_s"] = runs
+        results["noop_tasks_per_s"] = statistics.median(runs)
+        ok = True
     finally:
-        for process in processes:
-            _stop(process)
         broker.flushdb()
         broker.close()
         database.drop()
-    results["noop_tasks_per_s"] = noop_baseline(args.noop, args.concurrency, workdir)
-    results["workdir"] = str(workdir)
+        if ok and not args.keep_logs:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            results["logs"] = str(workdir)
+            print(f"logs kept in {workdir}", file=sys.stderr)
     return results
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -358,26 +538,51 @@ def main() -> None:
     parser.add_argument("--random", type=int, default=600, help="deliveries at random times")
     parser.add_argument("--window", type=float, default=120, help="seconds they spread over")
     parser.add_argument("--burst", type=int, default=2000, help="deliveries due at once")
-    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument(
+        "--per-account",
+        type=int,
+        default=80,
+        help="most deliveries per account (X allows 100 posts per 15 minutes)",
+    )
+    parser.add_argument("--accounts", type=int, default=1, help="fewest accounts per workload")
     parser.add_argument("--platform", default="twitter", help="mock, or a simulated platform")
-    parser.add_argument("--concurrency", type=int, default=32, help="worker threads")
-    parser.add_argument("--lookahead", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=1, help="publish worker processes")
+    parser.add_argument("--concurrency", type=int, default=32, help="threads per worker")
+    parser.add_argument("--lookahead", type=float, default=10.0, help="dispatcher look-ahead, s")
     parser.add_argument("--lead", type=float, default=60.0, help="seconds before the first due")
-    parser.add_argument("--noop", type=int, default=5000, help="no-op tasks for the baseline")
+    parser.add_argument("--timeout", type=float, default=300.0, help="s after the last due")
+    parser.add_argument("--noop", type=int, default=5000, help="no-op tasks per baseline run")
+    parser.add_argument("--noop-runs", type=int, default=3, help="baseline runs (median)")
     parser.add_argument("--seed", type=int, default=7)
-    results = run(parser.parse_args())
-    print(json.dumps(results, indent=2))
-    rows = results.get("lateness", [])
-    assert isinstance(rows, list)
-    for row in rows:
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the process logs")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy each process; collapsed stacks into this directory"
+    )
+    parser.add_argument(
+        "--profile-idle", action="store_true", help="sample waiting threads too (not only CPU)"
+    )
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    results = run(args)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    baseline = float(results["noop_tasks_per_s"])
+    for row in results.get("lateness", []):
         print(
-            f"{row['workload']:>7}: {row['published']}/{row['deliveries']} published; "
-            f"lateness p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms, "
-            f"p99 {row['p99_ms']:.1f} ms, max {row['max_ms']:.1f} ms; last published "
+            f"{row['workload']:>6}: {row['published']}/{row['deliveries']} published on "
+            f"{row['accounts']} accounts ({row['retried']} retried, {row['duplicates']} "
+            f"duplicates); lateness p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms, "
+            f"p99 {row['p99_ms']:.0f} ms, max {row['max_ms']:.0f} ms; last published "
             f"{row['drained_after_due_s']:.2f} s after its due time; "
-            f"{row['publishes_per_s']:.0f} publishes/s"
+            f"{row['publishes_per_s']:.0f} publishes/s ({row['publishes_per_s'] / baseline:.0%} "
+            "of the baseline)"
         )
-    print(f"baseline: {results['noop_tasks_per_s']:.0f} no-op tasks/s")
+    runs = ", ".join(f"{r:.0f}" for r in results["noop_runs_per_s"])
+    print(f"baseline: {baseline:.0f} no-op tasks/s (threads x{args.concurrency}; runs: {runs})")
 
 
 if __name__ == "__main__":

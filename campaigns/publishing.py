@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from campaigns.content import content_for
 from campaigns.models import Account, Campaign, Delivery, DeliveryAttempt, Post
 from campaigns.retry import Decision
 from campaigns.services import set_delivery_state
-from campaigns.states import DeliveryState, LatePolicy
+from campaigns.states import DeliveryState, LatePolicy, check_delivery_transition
 from connectors.base import Content, PublishResult, PublishState, RemotePost
 from connectors.errors import ConnectorError
+from publicist.core.database import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class AttemptStart:
     platform: str
     content: Content
     started_at: datetime
+    lateness_ms: int | None = None
+    """Recorded by the delivery's first attempt; ``None`` when not known to the caller."""
 
 
 def claim_due(
@@ -75,14 +79,21 @@ def claim_due(
 
 @dataclass(frozen=True)
 class Queued:
-    account_id: int
+    account: Account
     reserved_slot_at: datetime | None
+
+    @property
+    def account_id(self) -> int:
+        return self.account.id
 
 
 def peek_queued(session: Session, *, delivery_id: int, ticket: int) -> Queued | None:
-    """The queued delivery this ticket is for, or ``None`` when the ticket is stale."""
+    """The queued delivery this ticket is for, with its account (one query), or ``None``
+    when the ticket is stale."""
     row = session.execute(
-        select(Delivery.account_id, Delivery.reserved_slot_at).where(
+        select(Account, Delivery.reserved_slot_at)
+        .join(Delivery, Delivery.account_id == Account.id)
+        .where(
             Delivery.id == delivery_id,
             Delivery.state == DeliveryState.QUEUED,
             Delivery.ticket == ticket,
@@ -139,8 +150,13 @@ def mark_missed(session: Session, *, now: datetime, grace: timedelta) -> list[in
 def begin_attempt(
     session: Session, *, delivery_id: int, ticket: int, now: datetime, lease: timedelta
 ) -> AttemptStart | None:
-    """``queued`` → ``publishing`` for the holder of ``ticket``; ``None`` if it is not us."""
-    result = session.execute(
+    """``queued`` → ``publishing`` for the holder of ``ticket``; ``None`` if it is not us.
+
+    On the hot path of every publish, so it costs three or four statements: the
+    compare-and-set returns what the attempt needs, a first attempt records its lateness,
+    the attempt row is inserted, and one query reads the content for the account's platform.
+    """
+    row = session.execute(
         update(Delivery)
         .where(
             Delivery.id == delivery_id,
@@ -153,29 +169,49 @@ def begin_attempt(
             lease_until=now + lease,
             reserved_slot_at=None,  # spent: a retry asks the rate limiter again
             updated_at=now,
+            started_at=func.coalesce(Delivery.started_at, literal(now, UTCDateTime())),
         )
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+        .returning(
+            Delivery.attempts,
+            Delivery.account_id,
+            Delivery.post_id,
+            Delivery.due_at,
+            Delivery.started_at,
+            Delivery.lateness_ms,
+        )
+    ).first()
+    if row is None:
         return None
-    delivery = session.get_one(Delivery, delivery_id)
-    session.refresh(delivery)
-    if delivery.started_at is None:
-        delivery.started_at = now
-        delivery.lateness_ms = max(0, round((now - delivery.due_at).total_seconds() * 1000))
-    account = session.get_one(Account, delivery.account_id)
-    session.add(
-        DeliveryAttempt(
-            delivery_id=delivery.id, number=delivery.attempts, started_at=now, outcome="started"
+    attempts, account_id, post_id, due_at, started_at, lateness_ms = row
+    if lateness_ms is None:
+        lateness_ms = max(0, round(((started_at or now) - due_at).total_seconds() * 1000))
+        session.execute(
+            update(Delivery).where(Delivery.id == delivery_id).values(lateness_ms=lateness_ms)
+        )
+    session.execute(
+        insert(DeliveryAttempt).values(
+            delivery_id=delivery_id, number=attempts, started_at=now, outcome="started"
         )
     )
-    session.flush()
+    post, platform = (
+        session.execute(
+            select(Post, Account.platform)
+            .join(Account, Account.id == account_id)
+            .where(Post.id == post_id)
+            .options(joinedload(Post.variants))
+        )
+        .unique()
+        .one()
+    )
+    marker = Delivery(id=delivery_id).marker  # a transient row: the one place markers are made
     return AttemptStart(
-        delivery_id=delivery.id,
-        attempt=delivery.attempts,
-        account_id=account.id,
-        platform=account.platform,
-        content=content_for(delivery.post, account.platform, marker=delivery.marker),
+        delivery_id=delivery_id,
+        attempt=attempts,
+        account_id=account_id,
+        platform=platform,
+        content=content_for(post, platform, marker=marker),
         started_at=now,
+        lateness_ms=lateness_ms,
     )
 
 
@@ -208,35 +244,86 @@ def _close_attempt(
 def record_result(
     session: Session, *, start: AttemptStart, result: PublishResult, now: datetime
 ) -> Delivery:
-    """The platform accepted the post: ``published``, or ``submitted`` for async platforms."""
-    delivery, attempt = _current_attempt(session, start)
-    if delivery.state is not DeliveryState.PUBLISHING or delivery.attempts != start.attempt:
+    """The platform accepted the post: ``published``, or ``submitted`` for async platforms.
+
+    A compare-and-set on the attempt, with no read first (two statements on the hot path):
+    if the reconciler has moved the delivery on, only the attempt's evidence is written.
+    """
+    values = _result_values(result, now=now)
+    check_delivery_transition(start.delivery_id, DeliveryState.PUBLISHING, values["state"])
+    delivery = session.scalars(
+        update(Delivery)
+        .where(
+            Delivery.id == start.delivery_id,
+            Delivery.state == DeliveryState.PUBLISHING,
+            Delivery.attempts == start.attempt,
+        )
+        .values(**values)
+        .returning(Delivery)
+    ).first()
+    if delivery is None:
         # Someone else (the reconciler) moved on; keep the evidence, change nothing else.
-        _close_attempt(
-            attempt,
+        delivery = session.get_one(Delivery, start.delivery_id)
+        _finish_attempt(
+            session,
+            start,
             outcome="superseded",
             now=now,
             message=f"result arrived after the delivery became {delivery.state}",
         )
         return delivery
-    apply_publish_result(delivery, result, now=now)
-    _close_attempt(attempt, outcome=delivery.state.value, now=now)
-    session.flush()
+    _finish_attempt(session, start, outcome=delivery.state.value, now=now)
     return delivery
 
 
-def apply_publish_result(delivery: Delivery, result: PublishResult, *, now: datetime) -> None:
+def _finish_attempt(
+    session: Session,
+    start: AttemptStart,
+    *,
+    outcome: str,
+    now: datetime,
+    message: str | None = None,
+) -> None:
+    session.execute(
+        update(DeliveryAttempt)
+        .where(
+            DeliveryAttempt.delivery_id == start.delivery_id,
+            DeliveryAttempt.number == start.attempt,
+        )
+        .values(
+            outcome=outcome,
+            finished_at=now,
+            platform_code=None,
+            message=message,
+            duration_ms=round((now - start.started_at).total_seconds() * 1000),
+        )
+    )
+
+
+def _result_values(result: PublishResult, *, now: datetime) -> dict[str, Any]:
+    """The delivery's columns once the platform has accepted a post."""
+    values: dict[str, Any] = {
+        "updated_at": now,
+        "lease_until": None,
+        "last_error": None,
+        "last_error_code": None,
+    }
     if result.state is PublishState.SUBMITTED:
-        set_delivery_state(delivery, DeliveryState.SUBMITTED, now=now)
-        delivery.submission_id = result.submission_id
+        values |= {"state": DeliveryState.SUBMITTED, "submission_id": result.submission_id}
     else:
-        set_delivery_state(delivery, DeliveryState.PUBLISHED, now=now)
-        delivery.published_at = result.published_at or now
-    delivery.remote_id = result.remote_id or delivery.remote_id
-    delivery.url = result.url or delivery.url
-    delivery.lease_until = None
-    delivery.last_error = None
-    delivery.last_error_code = None
+        values |= {"state": DeliveryState.PUBLISHED, "published_at": result.published_at or now}
+    if result.remote_id:
+        values["remote_id"] = result.remote_id
+    if result.url:
+        values["url"] = result.url
+    return values
+
+
+def apply_publish_result(delivery: Delivery, result: PublishResult, *, now: datetime) -> None:
+    values = _result_values(result, now=now)
+    check_delivery_transition(delivery.id, delivery.state, values["state"])
+    for name, value in values.items():
+        setattr(delivery, name, value)
 
 
 def record_found(

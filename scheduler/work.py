@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from campaigns.accounts import get_account, open_connector, read_credentials, store_credentials
+from campaigns.accounts import get_account, read_credentials, store_credentials
 from campaigns.models import Account, Delivery
 from campaigns.publishing import (
     AttemptStart,
@@ -36,7 +36,6 @@ from campaigns.publishing import (
 from campaigns.reconcile import expired_leases, requeue_stale
 from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
-from connectors import registry
 from connectors.base import Connector, Credentials, MetricCounts, RateLimitPolicy
 from connectors.errors import AuthExpired, ConnectorError, DuplicateContent, RateLimited
 from metrics import platforms
@@ -46,6 +45,7 @@ from publicist.core import telemetry
 from publicist.core.clock import Clock
 from publicist.core.database import session_scope
 from publicist.core.settings import Settings
+from scheduler.connections import connector_class, open_connector
 from scheduler.ratelimit import RateLimiter
 
 log = logging.getLogger("publicist.scheduler")
@@ -79,7 +79,7 @@ def rate_limit_policy(account: Account) -> RateLimitPolicy | None:
     """The account's own quota if set, else the platform's documented one."""
     if account.rate_limit_requests and account.rate_limit_per_seconds:
         return RateLimitPolicy(account.rate_limit_requests, account.rate_limit_per_seconds)
-    return registry.load(account.platform).capabilities.publish_rate_limit
+    return connector_class(account.platform).capabilities.publish_rate_limit
 
 
 def _limiter_key(account: Account) -> str:
@@ -100,7 +100,7 @@ def run_publish(
         queued = peek_queued(session, delivery_id=delivery_id, ticket=ticket)
         if queued is None:
             return "skipped"  # a stale or duplicated message
-        account = get_account(session, queued.account_id)
+    account = queued.account
     now = clock.now()
     policy = rate_limit_policy(account)
     has_slot = queued.reserved_slot_at is not None and queued.reserved_slot_at <= now + SLOT_SLACK
@@ -125,11 +125,10 @@ def run_publish(
             now=clock.now(),
             lease=timedelta(seconds=settings.publish_lease_seconds),
         )
-        lateness = session.get_one(Delivery, delivery_id).lateness_ms if start else None
     if start is None:
         return "skipped"
-    if start.attempt == 1 and lateness is not None:
-        telemetry.LATENESS.labels(platform=start.platform).observe(lateness / 1000)
+    if start.attempt == 1 and start.lateness_ms is not None:
+        telemetry.LATENESS.labels(platform=start.platform).observe(start.lateness_ms / 1000)
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
     secret = settings.encryption_key()
     with open_connector(account, secret=secret, clock=clock) as connector:
