@@ -37,7 +37,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -568,33 +568,6 @@ def measure_api(url: str, shape: Shape, *, repeat: int) -> tuple[list[Timing], s
 # -- collection ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def shared_tls() -> Iterator[None]:
-    """What-if: every HTTP client reuses one TLS context instead of loading the CA bundle
-    again (about 25 ms per client on this machine; a collection tick opens one per account)."""
-    import ssl
-
-    import connectors.http
-
-    context = ssl.create_default_context()
-    real = connectors.http.make_client
-
-    def make_client(base_url: str, **kwargs: Any) -> httpx.Client:
-        if kwargs.get("transport") is None:
-            kwargs["transport"] = httpx.HTTPTransport(verify=context)
-        return real(base_url, **kwargs)
-
-    connectors.http.make_client = make_client
-    import campaigns.accounts
-
-    campaigns.accounts.make_client = make_client  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        connectors.http.make_client = real
-        campaigns.accounts.make_client = real  # type: ignore[attr-defined]
-
-
 def collection(url: str, *, posts: int, accounts: int, workers: int) -> dict[str, Any]:
     """``posts`` published on the mock platform by ``accounts`` accounts; ticks until done."""
     from campaigns.accounts import create_account
@@ -788,11 +761,6 @@ def main() -> None:
     parser.add_argument("--collect", type=int, default=100_000, help="posts to collect; 0: skip")
     parser.add_argument("--collect-accounts", type=int, default=100)
     parser.add_argument("--collect-workers", type=int, default=1, help="concurrent ticks")
-    parser.add_argument(
-        "--shared-tls",
-        action="store_true",
-        help="what-if: HTTP clients share one TLS context (see shared_tls)",
-    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     shape = Shape(args.deliveries, args.snapshots, args.campaigns, args.accounts, args.big_share)
@@ -811,14 +779,12 @@ def main() -> None:
             results.api, results.api_note = measure_api(url, shape, repeat=args.repeat)
         if args.collect:
             print(f"collecting {args.collect:,} posts ...")
-            with shared_tls() if args.shared_tls else nullcontext():
-                results.collection = collection(
-                    url,
-                    posts=args.collect,
-                    accounts=args.collect_accounts,
-                    workers=args.collect_workers,
-                )
-            results.collection["shared TLS context (what-if)"] = args.shared_tls
+            results.collection = collection(
+                url,
+                posts=args.collect,
+                accounts=args.collect_accounts,
+                workers=args.collect_workers,
+            )
         from publicist.core.database import dispose_engines
 
         dispose_engines()
