@@ -1,9 +1,9 @@
 """Reports: campaign and account totals, per platform, per day and top posts.
 
 Totals are sums over each delivery's latest values and per-day series come from the daily
-rollups; nothing here reads the snapshot history. A counter a platform does not give is
-``None`` ("not available"), kept out of totals, and each total states its coverage
-("3 of 4 platforms").
+rollups; nothing here reads the snapshot history. A counter a platform does not give, or
+has not reported yet, is ``None`` ("not available", never 0), kept out of totals, and each
+total states its coverage ("3 of 4 platforms").
 """
 
 from __future__ import annotations
@@ -268,8 +268,12 @@ def _platform_totals(
     values: dict[str, int | None] = {}
     for name in COUNTERS:
         reported = bool(sums and sums.reported[name])
+        # Not given by the platform, or given but not reported yet (WeChat's same-day
+        # figures): "not available", never 0.
         values[name] = (
-            (sums.values[name] if sums else 0) if gives(platform, name, reported=reported) else None
+            sums.values[name]
+            if sums and reported and gives(platform, name, reported=True)
+            else None
         )
     interactions = sums.interactions if sums else 0
     views = values["views"]
@@ -476,7 +480,8 @@ def daily_series(session: Session, *, campaign_id: int) -> list[DailyPoint]:
                 seen[index] = True
     shown = {
         platform: {
-            name: gives(platform, name, reported=seen[index]) for index, name in enumerate(COUNTERS)
+            name: seen[index] and gives(platform, name, reported=True)
+            for index, name in enumerate(COUNTERS)
         }
         for platform, seen in reported.items()
     }
@@ -568,9 +573,7 @@ def account_report(session: Session, *, account: Account, top: int = 5) -> Accou
     ).one()
 
     def counter(name: str) -> int | None:
-        value = _sum_available(overall, name)
-        given = gives(account.platform, name, reported=value is not None)
-        return (value or 0) if given else None
+        return _sum_available(overall, name)
 
     return AccountReport(
         account_id=account.id,

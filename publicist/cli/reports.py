@@ -56,44 +56,43 @@ def render_table(report: CampaignReport, *, daily: bool = False) -> None:
         f"deliveries: {report.scheduled} scheduled, {report.published} published, "
         f"{report.failed} failed" + (f", {report.unknown} unknown" if report.unknown else "")
     )
+    console.print(f"views: {_n(report.views)} ({report.views_coverage})")
     console.print(
-        f"views: {_n(report.views)} ({report.views_coverage})   "
         f"interactions: {_n(report.interactions)}   "
         f"engagement rate: {_rate(report.engagement_rate)}"
     )
-    table = Table(
-        "platform",
-        "scheduled",
-        "published",
-        "failed",
-        "views",
-        "likes",
-        "comments",
-        "shares",
-        "interactions",
-        "engagement",
-        "updated",
-        title="per platform",
-    )
+    # Two narrow tables rather than one wide one: both stay readable in 80 columns.
+    posts = Table("platform", "scheduled", "published", "failed", "unknown", title="deliveries")
+    engagement = Table(
+        "platform", "views", "likes", "comments", "shares", "interactions", "rate",
+        title="engagement",
+    )  # fmt: skip
     for row in report.platforms:
-        table.add_row(
+        posts.add_row(
+            row.platform, str(row.scheduled), str(row.published), str(row.failed), str(row.unknown)
+        )
+        engagement.add_row(
             row.platform,
-            str(row.scheduled),
-            str(row.published),
-            str(row.failed),
             _n(row.views),
             _n(row.likes),
             _n(row.comments),
             _n(row.shares),
             _n(row.interactions),
             _rate(row.engagement_rate),
-            local(row.last_updated, report.timezone),
         )
-    console.print(table)
+    console.print(posts)
+    console.print(engagement)
+    stale = [
+        f"{row.platform} {local(row.last_updated, report.timezone)}"
+        for row in report.platforms
+        if row.last_updated is not None and row.last_updated != report.last_updated
+    ]
+    if stale:
+        console.print("[dim]updated earlier: " + "; ".join(stale) + "[/]")
     missing = [
         f"{name}: {text}"
         for name, text in report.coverage.items()
-        if not text.startswith(f"{len(report.platforms)} of")
+        if name != "views" and not text.startswith(f"{len(report.platforms)} of")
     ]
     if missing:
         console.print("[dim]coverage: " + "; ".join(missing) + " (n/a: not given)[/]")

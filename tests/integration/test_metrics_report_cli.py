@@ -102,7 +102,7 @@ def test_the_campaign_report_as_json_carries_totals_coverage_and_days(seeded: Ru
 def test_the_table_says_not_available_and_states_coverage(seeded: Run) -> None:
     code, out, err = seeded("report", WEEK, "--daily")
     assert code == 0, err
-    assert "12,000 (3 of 4 platforms)" in out
+    assert "views: 12,000 (3 of 4 platforms)" in out
     assert "n/a" in out
     assert "per day (Asia/Shanghai)" in out
 

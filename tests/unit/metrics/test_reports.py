@@ -127,20 +127,39 @@ def test_counters_a_platform_does_not_give_are_kept_out_with_the_coverage_stated
     assert by_platform["x"].last_updated == NOW + timedelta(days=1, hours=1)
 
 
-def test_a_platform_not_yet_measured_shows_zero_where_it_gives_a_counter(
+def test_a_counter_not_reported_yet_is_not_available_rather_than_zero(
     session: Session,
 ) -> None:
-    week, _, _ = _week(session)
+    week, _, deliveries = _week(session)
     claim_collections(session, now=NOW)  # planned, not measured
+    # WeChat answers, but without its views and likes yet (its figures arrive a day late).
+    _measure(
+        session,
+        deliveries["wechat"],
+        now=NOW + timedelta(minutes=5),
+        views=None,
+        likes=None,
+        comments=None,
+        shares=4,
+        capabilities=PLATFORMS["wechat"],
+    )
 
     report = campaign_report(session, campaign=week)
 
-    assert report.last_updated is None
-    assert report.views == 0
-    assert report.views_coverage == "3 of 4 platforms"
-    assert {p.platform: p.views for p in report.platforms}["weibo"] is None
-    assert report.interactions == 0
+    by_platform = {p.platform: p for p in report.platforms}
+    assert (by_platform["wechat"].views, by_platform["wechat"].likes) == (None, None)
+    assert by_platform["wechat"].shares == 8
+    assert by_platform["x"].views is None  # not measured yet: unknown, not 0
+    assert report.views is None
+    assert report.views_coverage == "0 of 4 platforms"
+    assert report.coverage["shares"] == "1 of 4 platforms"
+    assert report.interactions == 8
     assert report.engagement_rate is None
+    assert report.last_updated == NOW + timedelta(minutes=5)
+    assert campaign_totals(session, campaign_id=week.id).views is None
+    assert [
+        (p.platform, p.views, p.shares) for p in daily_series(session, campaign_id=week.id)
+    ] == [("wechat", None, 8)]
 
 
 def test_the_daily_series_comes_from_rollups_and_adds_up_to_the_totals(
@@ -278,14 +297,14 @@ def test_the_account_view_covers_every_campaign_since_the_account_was_added(
     assert report.top_posts[0].account == "@IPRinCN"
 
 
-def test_an_account_without_posts_reports_zero_views_not_unknown(session: Session) -> None:
+def test_an_account_without_measured_posts_has_no_views_yet(session: Session) -> None:
     fresh = builders.account(session, platform="x", handle="@new", now=NOW)
-    silent = builders.account(session, platform="weibo", handle="quiet", now=NOW)
 
     report = account_report(session, account=fresh)
-    assert (report.published, report.views, report.interactions) == (0, 0, 0)
+
+    assert (report.published, report.views, report.interactions) == (0, None, 0)
+    assert (report.first_published_at, report.last_updated) == (None, None)
     assert report.campaigns == []
-    assert account_report(session, account=silent).views is None
 
 
 def test_the_campaign_list_has_every_campaign_with_the_report_totals(session: Session) -> None:
