@@ -6,7 +6,7 @@ Revises: 0003
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -60,16 +60,12 @@ def _backfill_rollups() -> None:
             "SELECT m.campaign_id, m.platform, m.collected_at, m.views, m.likes, m.comments, "
             "m.shares, m.interactions, c.timezone FROM delivery_metrics m "
             "JOIN campaigns c ON c.id = m.campaign_id"
-        )
+        ).columns(collected_at=publicist.core.database.UTCDateTime())
     ).all()
-    moment = publicist.core.database.UTCDateTime()
     sums: dict[tuple[int, str, date], dict[str, int | None]] = {}
     latest: dict[tuple[int, str, date], datetime] = {}
     for row in rows:
-        collected = moment.process_result_value(row.collected_at, bind.dialect)
-        if isinstance(collected, str):  # SQLite without type information
-            collected = datetime.fromisoformat(collected).replace(tzinfo=UTC)
-        assert collected is not None
+        collected: datetime = row.collected_at
         key = (row.campaign_id, row.platform, collected.astimezone(ZoneInfo(row.timezone)).date())
         day = sums.setdefault(key, dict.fromkeys(_COUNTERS))
         for name in _COUNTERS:
