@@ -706,7 +706,9 @@ def collection(url: str, *, posts: int, accounts: int, workers: int) -> dict[str
         totals = campaign_totals(session, campaign_id=campaign_id)
     engine.dispose()
     dispose_engines()
-    redis_client.delete(*[f"publicist:ratelimit:account:{a}:metrics" for a, _ in ids])
+    for account_id, _ in ids:  # the limiter's keys of this run's accounts, whatever their suffix
+        for key in redis_client.scan_iter(match=f"publicist:ratelimit:account:{account_id}:*"):
+            redis_client.delete(key)
     redis_client.close()
     for leftover in workdir.iterdir():
         leftover.unlink()
