@@ -6,11 +6,12 @@ finds nothing to do. The attempt is written and committed before the platform is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import BindParameter, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from campaigns.content import content_for
@@ -77,31 +78,6 @@ def claim_due(
     return claims
 
 
-@dataclass(frozen=True)
-class Queued:
-    account: Account
-    reserved_slot_at: datetime | None
-
-    @property
-    def account_id(self) -> int:
-        return self.account.id
-
-
-def peek_queued(session: Session, *, delivery_id: int, ticket: int) -> Queued | None:
-    """The queued delivery this ticket is for, with its account (one query), or ``None``
-    when the ticket is stale."""
-    row = session.execute(
-        select(Account, Delivery.reserved_slot_at)
-        .join(Delivery, Delivery.account_id == Account.id)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.state == DeliveryState.QUEUED,
-            Delivery.ticket == ticket,
-        )
-    ).first()
-    return Queued(row[0], row[1]) if row else None
-
-
 def defer(session: Session, *, delivery_id: int, ticket: int, at: datetime, now: datetime) -> bool:
     """Give a queued delivery back to the schedule with a reserved rate-limit slot at ``at``."""
     result = session.execute(
@@ -147,69 +123,110 @@ def mark_missed(session: Session, *, now: datetime, grace: timedelta) -> list[in
     return ids
 
 
+# The hot path of every publish runs these prebuilt Core statements: an ORM-built statement
+# costs several times more CPU to construct and execute than the round trip it makes, and a
+# publish worker spends its CPU here (profiled in benchmarks/timeliness.py).
+_deliveries = cast(Table, Delivery.__table__)
+_attempts = cast(Table, DeliveryAttempt.__table__)
+_now = bindparam("b_now", type_=UTCDateTime())
+
+_START = (
+    update(_deliveries)
+    .where(
+        _deliveries.c.id == bindparam("b_delivery_id"),
+        _deliveries.c.state == DeliveryState.QUEUED,
+        _deliveries.c.ticket == bindparam("b_ticket"),
+    )
+    .values(
+        state=DeliveryState.PUBLISHING,
+        attempts=_deliveries.c.attempts + 1,
+        lease_until=bindparam("b_lease_until", type_=UTCDateTime()),
+        updated_at=_now,
+        started_at=func.coalesce(_deliveries.c.started_at, _now),
+    )
+    .returning(
+        _deliveries.c.attempts,
+        _deliveries.c.account_id,
+        _deliveries.c.post_id,
+        _deliveries.c.due_at,
+        _deliveries.c.started_at,
+        _deliveries.c.lateness_ms,
+        _deliveries.c.reserved_slot_at,
+    )
+)
+_ADMITTED = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_delivery_id"))
+    .values(
+        reserved_slot_at=None,  # spent: a retry asks the rate limiter again
+        lateness_ms=func.coalesce(_deliveries.c.lateness_ms, bindparam("b_lateness_ms")),
+    )
+)
+_OPEN_ATTEMPT = insert(_attempts).values(
+    delivery_id=bindparam("b_delivery_id"),
+    number=bindparam("b_number"),
+    started_at=_now,
+    outcome="started",
+)
+_CONTENT = (
+    select(Post, Account)
+    .join(Account, Account.id == bindparam("b_account_id"))
+    .where(Post.id == bindparam("b_post_id"))
+    .options(joinedload(Post.variants))
+)
+
+Admit = Callable[[Account, datetime | None], None]
+"""Called by :func:`begin_attempt` with the account and the delivery's reserved rate-limit
+slot, inside the transaction; raising rolls the attempt back (e.g. to defer it)."""
+
+
 def begin_attempt(
-    session: Session, *, delivery_id: int, ticket: int, now: datetime, lease: timedelta
+    session: Session,
+    *,
+    delivery_id: int,
+    ticket: int,
+    now: datetime,
+    lease: timedelta,
+    admit: Admit | None = None,
 ) -> AttemptStart | None:
     """``queued`` → ``publishing`` for the holder of ``ticket``; ``None`` if it is not us.
 
-    On the hot path of every publish, so it costs three or four statements: the
-    compare-and-set returns what the attempt needs, a first attempt records its lateness,
-    the attempt row is inserted, and one query reads the content for the account's platform.
+    The hot path of every publish, in one transaction of four statements: the
+    compare-and-set returns what the attempt needs, one query reads the account and the
+    content, ``admit`` may still call it off, then the first attempt's lateness is kept, the
+    reserved slot is spent, and the attempt row is inserted. The account ends up in the
+    session's identity map (``session.get(Account, start.account_id)`` costs no query).
     """
     row = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.state == DeliveryState.QUEUED,
-            Delivery.ticket == ticket,
-        )
-        .values(
-            state=DeliveryState.PUBLISHING,
-            attempts=Delivery.attempts + 1,
-            lease_until=now + lease,
-            reserved_slot_at=None,  # spent: a retry asks the rate limiter again
-            updated_at=now,
-            started_at=func.coalesce(Delivery.started_at, literal(now, UTCDateTime())),
-        )
-        .returning(
-            Delivery.attempts,
-            Delivery.account_id,
-            Delivery.post_id,
-            Delivery.due_at,
-            Delivery.started_at,
-            Delivery.lateness_ms,
-        )
+        _START,
+        {
+            "b_delivery_id": delivery_id,
+            "b_ticket": ticket,
+            "b_now": now,
+            "b_lease_until": now + lease,
+        },
     ).first()
     if row is None:
         return None
-    attempts, account_id, post_id, due_at, started_at, lateness_ms = row
+    attempts, account_id, post_id, due_at, started_at, lateness_ms, reserved_slot_at = row
+    post, account = (
+        session.execute(_CONTENT, {"b_account_id": account_id, "b_post_id": post_id}).unique().one()
+    )
+    if admit is not None:
+        admit(account, reserved_slot_at)
     if lateness_ms is None:
         lateness_ms = max(0, round(((started_at or now) - due_at).total_seconds() * 1000))
-        session.execute(
-            update(Delivery).where(Delivery.id == delivery_id).values(lateness_ms=lateness_ms)
-        )
+    session.execute(_ADMITTED, {"b_delivery_id": delivery_id, "b_lateness_ms": lateness_ms})
     session.execute(
-        insert(DeliveryAttempt).values(
-            delivery_id=delivery_id, number=attempts, started_at=now, outcome="started"
-        )
-    )
-    post, platform = (
-        session.execute(
-            select(Post, Account.platform)
-            .join(Account, Account.id == account_id)
-            .where(Post.id == post_id)
-            .options(joinedload(Post.variants))
-        )
-        .unique()
-        .one()
+        _OPEN_ATTEMPT, {"b_delivery_id": delivery_id, "b_number": attempts, "b_now": now}
     )
     marker = Delivery(id=delivery_id).marker  # a transient row: the one place markers are made
     return AttemptStart(
         delivery_id=delivery_id,
         attempt=attempts,
         account_id=account_id,
-        platform=platform,
-        content=content_for(post, platform, marker=marker),
+        platform=account.platform,
+        content=content_for(post, account.platform, marker=marker),
         started_at=now,
         lateness_ms=lateness_ms,
     )
@@ -241,63 +258,93 @@ def _close_attempt(
     attempt.duration_ms = round((now - attempt.started_at).total_seconds() * 1000)
 
 
+def _typed(name: str, column: str) -> BindParameter[Any]:
+    return bindparam(name, type_=_deliveries.c[column].type)
+
+
+_SUCCEED = (
+    update(_deliveries)
+    .where(
+        _deliveries.c.id == bindparam("b_delivery_id"),
+        _deliveries.c.state == DeliveryState.PUBLISHING,
+        _deliveries.c.attempts == bindparam("b_attempt"),
+    )
+    .values(
+        state=_typed("b_state", "state"),
+        submission_id=func.coalesce(
+            _typed("b_submission_id", "submission_id"), _deliveries.c.submission_id
+        ),
+        published_at=func.coalesce(
+            _typed("b_published_at", "published_at"), _deliveries.c.published_at
+        ),
+        remote_id=func.coalesce(_typed("b_remote_id", "remote_id"), _deliveries.c.remote_id),
+        url=func.coalesce(_typed("b_url", "url"), _deliveries.c.url),
+        lease_until=None,
+        last_error=None,
+        last_error_code=None,
+        updated_at=_now,
+    )
+    .returning(_deliveries.c.state)
+)
+_FINISH_ATTEMPT = (
+    update(_attempts)
+    .where(
+        _attempts.c.delivery_id == bindparam("b_delivery_id"),
+        _attempts.c.number == bindparam("b_number"),
+    )
+    .values(
+        outcome=bindparam("b_outcome"),
+        finished_at=_now,
+        platform_code=None,
+        message=bindparam("b_message"),
+        duration_ms=bindparam("b_duration_ms"),
+    )
+)
+
+
 def record_result(
     session: Session, *, start: AttemptStart, result: PublishResult, now: datetime
-) -> Delivery:
+) -> DeliveryState:
     """The platform accepted the post: ``published``, or ``submitted`` for async platforms.
 
     A compare-and-set on the attempt, with no read first (two statements on the hot path):
     if the reconciler has moved the delivery on, only the attempt's evidence is written.
+    Returns the delivery's state afterwards.
     """
     values = _result_values(result, now=now)
     check_delivery_transition(start.delivery_id, DeliveryState.PUBLISHING, values["state"])
-    delivery = session.scalars(
-        update(Delivery)
-        .where(
-            Delivery.id == start.delivery_id,
-            Delivery.state == DeliveryState.PUBLISHING,
-            Delivery.attempts == start.attempt,
-        )
-        .values(**values)
-        .returning(Delivery)
-    ).first()
-    if delivery is None:
+    state = session.execute(
+        _SUCCEED,
+        {
+            "b_delivery_id": start.delivery_id,
+            "b_attempt": start.attempt,
+            "b_state": values["state"],
+            "b_submission_id": values.get("submission_id"),
+            "b_published_at": values.get("published_at"),
+            "b_remote_id": values.get("remote_id"),
+            "b_url": values.get("url"),
+            "b_now": now,
+        },
+    ).scalar()
+    message = None
+    if state is None:
         # Someone else (the reconciler) moved on; keep the evidence, change nothing else.
-        delivery = session.get_one(Delivery, start.delivery_id)
-        _finish_attempt(
-            session,
-            start,
-            outcome="superseded",
-            now=now,
-            message=f"result arrived after the delivery became {delivery.state}",
-        )
-        return delivery
-    _finish_attempt(session, start, outcome=delivery.state.value, now=now)
-    return delivery
-
-
-def _finish_attempt(
-    session: Session,
-    start: AttemptStart,
-    *,
-    outcome: str,
-    now: datetime,
-    message: str | None = None,
-) -> None:
+        state = session.scalars(
+            select(Delivery.state).where(Delivery.id == start.delivery_id)
+        ).one()
+        message = f"result arrived after the delivery became {state}"
     session.execute(
-        update(DeliveryAttempt)
-        .where(
-            DeliveryAttempt.delivery_id == start.delivery_id,
-            DeliveryAttempt.number == start.attempt,
-        )
-        .values(
-            outcome=outcome,
-            finished_at=now,
-            platform_code=None,
-            message=message,
-            duration_ms=round((now - start.started_at).total_seconds() * 1000),
-        )
+        _FINISH_ATTEMPT,
+        {
+            "b_delivery_id": start.delivery_id,
+            "b_number": start.attempt,
+            "b_outcome": "superseded" if message else state.value,
+            "b_message": message,
+            "b_now": now,
+            "b_duration_ms": round((now - start.started_at).total_seconds() * 1000),
+        },
     )
+    return DeliveryState(state)
 
 
 def _result_values(result: PublishResult, *, now: datetime) -> dict[str, Any]:
@@ -328,7 +375,7 @@ def apply_publish_result(delivery: Delivery, result: PublishResult, *, now: date
 
 def record_found(
     session: Session, *, start: AttemptStart, found: RemotePost, now: datetime
-) -> Delivery:
+) -> DeliveryState:
     """Reconciliation found the post we could not confirm: record it, publish nothing."""
     result = PublishResult(
         state=PublishState.PUBLISHED,

@@ -23,7 +23,6 @@ from campaigns.publishing import (
     claim_due,
     defer,
     mark_missed,
-    peek_queued,
     postpone_reconcile,
     record_error,
     record_found,
@@ -86,6 +85,15 @@ def _limiter_key(account: Account) -> str:
     return f"account:{account.id}"
 
 
+class _Deferred(Exception):
+    """The account's next rate-limit slot is later: give the delivery back to the schedule."""
+
+    def __init__(self, at: datetime, platform: str) -> None:
+        super().__init__(f"deferred to {at.isoformat()}")
+        self.at = at
+        self.platform = platform  # the rollback expires the account: keep what is needed
+
+
 def run_publish(
     *,
     delivery_id: int,
@@ -96,37 +104,36 @@ def run_publish(
     rng: random.Random | None = None,
 ) -> str:
     """One publish attempt; returns the delivery's resulting state, ``skipped`` or ``deferred``."""
-    with session_scope() as session:
-        queued = peek_queued(session, delivery_id=delivery_id, ticket=ticket)
-        if queued is None:
-            return "skipped"  # a stale or duplicated message
-    account = queued.account
     now = clock.now()
-    policy = rate_limit_policy(account)
-    has_slot = queued.reserved_slot_at is not None and queued.reserved_slot_at <= now + SLOT_SLACK
-    if policy is not None and not has_slot:
-        reservation = limiter.reserve(_limiter_key(account), policy, max_wait=MAX_SLOT_WAIT)
-        if reservation.wait_seconds > SLOT_SLACK.total_seconds():
-            with session_scope() as session:
-                defer(
-                    session,
-                    delivery_id=delivery_id,
-                    ticket=ticket,
-                    at=now + timedelta(seconds=reservation.wait_seconds),
-                    now=now,
-                )
-            telemetry.DEFERRED.labels(platform=account.platform).inc()
-            return "deferred"
-    with session_scope() as session:
-        start = begin_attempt(
-            session,
-            delivery_id=delivery_id,
-            ticket=ticket,
-            now=clock.now(),
-            lease=timedelta(seconds=settings.publish_lease_seconds),
-        )
-    if start is None:
-        return "skipped"
+
+    def admit(account: Account, reserved_slot_at: datetime | None) -> None:
+        # Inside the attempt's transaction: a slot further off rolls the attempt back.
+        policy = rate_limit_policy(account)
+        has_slot = reserved_slot_at is not None and reserved_slot_at <= now + SLOT_SLACK
+        if policy is not None and not has_slot:
+            reservation = limiter.reserve(_limiter_key(account), policy, max_wait=MAX_SLOT_WAIT)
+            if reservation.wait_seconds > SLOT_SLACK.total_seconds():
+                raise _Deferred(now + timedelta(seconds=reservation.wait_seconds), account.platform)
+
+    try:
+        with session_scope() as session:
+            start = begin_attempt(
+                session,
+                delivery_id=delivery_id,
+                ticket=ticket,
+                now=now,
+                lease=timedelta(seconds=settings.publish_lease_seconds),
+                admit=admit,
+            )
+            # Loaded by begin_attempt: the identity map answers, no query.
+            account = session.get_one(Account, start.account_id) if start else None
+    except _Deferred as deferred:
+        with session_scope() as session:
+            defer(session, delivery_id=delivery_id, ticket=ticket, at=deferred.at, now=now)
+        telemetry.DEFERRED.labels(platform=deferred.platform).inc()
+        return "deferred"
+    if start is None or account is None:
+        return "skipped"  # a stale or duplicated message
     if start.attempt == 1 and start.lateness_ms is not None:
         telemetry.LATENESS.labels(platform=start.platform).observe(start.lateness_ms / 1000)
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
@@ -173,7 +180,7 @@ def run_publish(
                     )
             return _settle_error(start, error, decision, clock=clock)
     with session_scope() as session:
-        state = record_result(session, start=start, result=result, now=clock.now()).state
+        state = record_result(session, start=start, result=result, now=clock.now())
     if state is DeliveryState.PUBLISHED:
         telemetry.PUBLISHED.labels(platform=start.platform).inc()
     return state.value
@@ -280,7 +287,7 @@ def _reconcile(
         return state.value
     if found is not None:
         with session_scope() as session:
-            state = record_found(session, start=start, found=found, now=clock.now()).state
+            state = record_found(session, start=start, found=found, now=clock.now())
         telemetry.RECONCILED.labels(outcome="found").inc()
         if state is DeliveryState.PUBLISHED:
             telemetry.PUBLISHED.labels(platform=start.platform).inc()
