@@ -37,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,9 @@ class Lateness:
     """Last publish confirmed, minus the latest due time of the workload."""
     publishes_per_s: float
     """Published deliveries over the span from the first attempt's start to the last publish."""
+    cpu_ms_per_publish: dict[str, float] = field(default_factory=dict)
+    """CPU per published delivery of each part, from the first due time until all finished;
+    ``cores_busy``: how many of the machine's cores were busy on average meanwhile."""
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -169,15 +172,80 @@ class Profiler:
                 spy.wait(timeout=10)
 
 
+_SERVERS = {"postgres": "postgres", "redis-server": "redis"}
+
+
+class CpuMeter:
+    """CPU seconds (user + system) each part of the run used between two marks (Linux /proc).
+
+    Parts: the processes this run started, by name, and the shared PostgreSQL and Redis
+    servers (every process of theirs, so measure when nothing else uses them).
+    """
+
+    def __init__(self) -> None:
+        self.pids: dict[int, str] = {}
+        self.available = Path("/proc/stat").exists()
+        self._ticks = os.sysconf("SC_CLK_TCK") if self.available else 100
+
+    def track(self, process: subprocess.Popen[bytes], name: str) -> None:
+        self.pids[process.pid] = name
+
+    def _cpu(self, pid: str) -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / self._ticks
+
+    def mark(self) -> tuple[float, dict[str, float], float]:
+        """(wall time, CPU seconds per part so far, busy seconds of all cores so far)."""
+        parts: dict[str, float] = {}
+        if not self.available:
+            return time.time(), parts, 0.0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            name = self.pids.get(int(entry))
+            if name is None:
+                try:
+                    comm = Path(f"/proc/{entry}/comm").read_text().strip()
+                except OSError:
+                    continue
+                name = _SERVERS.get(comm)
+            cpu = self._cpu(entry) if name else None
+            if name and cpu is not None:
+                parts[name] = parts.get(name, 0.0) + cpu
+        stat = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        busy = sum(int(v) for i, v in enumerate(stat) if i not in (3, 4)) / self._ticks
+        return time.time(), parts, busy
+
+    @staticmethod
+    def per_publish(
+        before: tuple[float, dict[str, float], float],
+        after: tuple[float, dict[str, float], float],
+        published: int,
+    ) -> dict[str, float]:
+        """Milliseconds of CPU per published delivery for each part, and ``cores_busy``."""
+        seconds = after[0] - before[0]
+        usage = {
+            name: round((after[1][name] - before[1].get(name, 0.0)) * 1000 / published, 2)
+            for name in sorted(after[1])
+        }
+        if seconds > 0:
+            usage["cores_busy"] = round((after[2] - before[2]) / seconds, 2)
+        return usage
+
+
 @contextmanager
 def simulator(
-    platform: str, env: dict[str, str], workdir: Path, profiler: Profiler
+    platform: str, env: dict[str, str], workdir: Path, profiler: Profiler, meter: CpuMeter
 ) -> Iterator[str]:
     """``publicist simulate`` on a free port; yields the platform's base URL once it answers."""
     port = _free_port()
     command = [sys.executable, "-m", "publicist", "simulate", "--port", str(port)]
     process = _start([*command, "--platform", platform], env, workdir / "simulator.log")
     profiler.attach(process, "simulator")
+    meter.track(process, "simulator")
     root = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -357,13 +425,15 @@ def _duplicates(base_url: str | None) -> int:
         control.close()
 
 
-def noop_baseline(total: int, concurrency: int, workdir: Path) -> float:
-    """Tasks per second of a bare no-op Celery task on the same broker and pool.
+def noop_baseline(total: int, workers: int, concurrency: int, workdir: Path) -> float:
+    """Tasks per second of a bare no-op Celery task on the same broker, pool and processes.
 
-    The queue is filled first and the rate taken between the first and the last completion,
-    so worker start-up is not counted (the method of the research's section 4).
+    The queue is filled first; the workers start on an empty queue and, once every one
+    answers a ping, are all told to consume it at the same moment. The rate is taken between
+    the first and the last completion, so start-up is not counted (the method of the
+    research's section 4, for several worker processes).
     """
-    from benchmarks.noop_app import fill
+    from benchmarks.noop_app import app, fill
 
     client = redis.Redis.from_url(BROKER)
     client.flushdb()
@@ -371,31 +441,27 @@ def noop_baseline(total: int, concurrency: int, workdir: Path) -> float:
     root = str(Path(__file__).resolve().parent.parent)
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
     env = {**os.environ, "BENCH_BROKER_URL": BROKER, "PYTHONPATH": path}
-    worker = _start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "benchmarks.noop_app",
-            "worker",
-            "--loglevel=WARNING",
-            "--pool=threads",
-            f"--concurrency={concurrency}",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env,
-        workdir / "noop.log",
-    )
+    command = [sys.executable, "-m", "celery", "-A", "benchmarks.noop_app", "worker"]
+    command += ["--loglevel=WARNING", "--pool=threads", f"--concurrency={concurrency}"]
+    command += ["--without-gossip", "--without-mingle", "--queues=bench.idle"]
+    processes = [
+        _start([*command, f"--hostname=noop{n}@%h"], env, workdir / f"noop-{n}.log")
+        for n in range(workers)
+    ]
     try:
+        deadline = time.time() + 120
+        while len(app.control.ping(timeout=1.0) or []) < workers:
+            if time.time() > deadline or any(p.poll() is not None for p in processes):
+                raise SystemExit(f"no-op workers did not start; see {workdir}/noop-*.log")
+        app.control.add_consumer(app.conf.task_default_queue, reply=True, timeout=5.0)
         deadline = time.time() + 300
         while client.get("bench:last") is None:
-            if time.time() > deadline or worker.poll() is not None:
-                raise SystemExit(f"no-op baseline did not finish; see {workdir / 'noop.log'}")
+            if time.time() > deadline or any(p.poll() is not None for p in processes):
+                raise SystemExit(f"no-op baseline did not finish; see {workdir}/noop-*.log")
             time.sleep(0.2)
     finally:
-        _stop(worker)
+        for process in processes:
+            _stop(process)
     first = float(client.get("bench:first") or 0)
     last = float(client.get("bench:last") or 0)
     client.flushdb()
@@ -429,10 +495,11 @@ def _run_workloads(
     workdir: Path,
     profiler: Profiler,
 ) -> list[dict[str, Any]]:
+    meter = CpuMeter()
     platform: AbstractContextManager[str | None] = (
         _no_simulator()
         if args.platform == "mock"
-        else simulator(args.platform, env, workdir, profiler)
+        else simulator(args.platform, env, workdir, profiler, meter)
     )
     with platform as base_url:
         start = datetime.now(UTC) + timedelta(seconds=args.lead)
@@ -463,13 +530,19 @@ def _run_workloads(
         )
         for n, process in enumerate(processes[:-1]):
             profiler.attach(process, f"worker-{n}")
+            meter.track(process, "workers")
         profiler.attach(processes[-1], "beat")
+        meter.track(processes[-1], "beat")
         try:
             measured = []
             for tag, due in plans:
+                time.sleep(max(0.0, min(due).timestamp() - time.time()))
+                before = meter.mark()
                 deadline = max(due).timestamp() + args.timeout
                 _wait_finished(database.url, tag=tag, count=len(due), deadline=deadline)
+                after = meter.mark()
                 result = _measure(database.url, tag=tag, accounts=sizes[tag], base_url=base_url)
+                result.cpu_ms_per_publish = CpuMeter.per_publish(before, after, result.published)
                 measured.append(asdict(result))
             return measured
         finally:
@@ -514,7 +587,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["lateness"] = _run_workloads(args, database, env, workdir, profiler)
         finally:
             profiler.finish()
-        runs = [noop_baseline(args.noop, args.concurrency, workdir) for _ in range(args.noop_runs)]
+        runs = [
+            noop_baseline(args.noop, args.workers, args.concurrency, workdir)
+            for _ in range(args.noop_runs)
+        ]
         results["noop_runs_per_s"] = runs
         results["noop_tasks_per_s"] = statistics.median(runs)
         ok = True
@@ -546,8 +622,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--accounts", type=int, default=1, help="fewest accounts per workload")
     parser.add_argument("--platform", default="twitter", help="mock, or a simulated platform")
-    parser.add_argument("--workers", type=int, default=1, help="publish worker processes")
-    parser.add_argument("--concurrency", type=int, default=32, help="threads per worker")
+    parser.add_argument("--workers", type=int, default=2, help="publish worker processes")
+    parser.add_argument("--concurrency", type=int, default=8, help="threads per worker")
     parser.add_argument("--lookahead", type=float, default=10.0, help="dispatcher look-ahead, s")
     parser.add_argument("--lead", type=float, default=60.0, help="seconds before the first due")
     parser.add_argument("--timeout", type=float, default=300.0, help="s after the last due")
@@ -581,8 +657,17 @@ def main() -> None:
             f"{row['publishes_per_s']:.0f} publishes/s ({row['publishes_per_s'] / baseline:.0%} "
             "of the baseline)"
         )
+        cpu = row["cpu_ms_per_publish"]
+        if cpu:
+            parts = ", ".join(f"{k} {v:.1f}" for k, v in cpu.items() if k != "cores_busy")
+            print(
+                f"        CPU per publish (ms): {parts}; cores busy: {cpu.get('cores_busy', 0):.2f}"
+            )
     runs = ", ".join(f"{r:.0f}" for r in results["noop_runs_per_s"])
-    print(f"baseline: {baseline:.0f} no-op tasks/s (threads x{args.concurrency}; runs: {runs})")
+    print(
+        f"baseline: {baseline:.0f} no-op tasks/s ({args.workers} workers x {args.concurrency} "
+        f"threads; runs: {runs})"
+    )
 
 
 if __name__ == "__main__":
