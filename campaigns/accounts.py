@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -98,15 +99,22 @@ def store_credentials(account: Account, credentials: Credentials, *, secret: str
     account.token_expires_at = credentials.expires_at
 
 
+@functools.lru_cache(maxsize=64)
+def connector_class(platform: str) -> type[Connector]:
+    """The installed connector for ``platform``, looked up once per process (the registry
+    scans the installed entry points on every call)."""
+    return registry.load(platform)
+
+
 @contextmanager
 def open_connector(
     account: Account, *, secret: str, clock: Clock = system_clock
 ) -> Iterator[Connector]:
     """A connector for ``account`` with its own HTTP client, closed on exit."""
-    connector_class = registry.load(account.platform)
-    base_url = account.api_base_url or connector_class.default_base_url
+    factory = connector_class(account.platform)
+    base_url = account.api_base_url or factory.default_base_url
     with make_client(base_url) as http:
-        factory = connector_class  # the Protocol has no constructor; built-ins take these
+        # The Protocol has no constructor; built-ins and plugins take these.
         yield factory(
             read_credentials(account, secret=secret),
             http=http,  # type: ignore[call-arg]

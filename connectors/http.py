@@ -8,6 +8,8 @@ recognises the platform's own error envelope (X problem JSON, Weibo ``error_code
 from __future__ import annotations
 
 import email.utils
+import functools
+import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +25,14 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
 Classifier = Callable[[httpx.Response], ConnectorError | None]
 
 
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One SSL context per process: loading the CA bundle costs ~22 ms of CPU per client,
+    more than the rest of a publish (profiled, docs/benchmarks.md); a built context is
+    read-only and safe to share between threads and clients."""
+    return httpx.create_ssl_context()
+
+
 def make_client(
     base_url: str,
     *,
@@ -31,12 +41,12 @@ def make_client(
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
     """A pooled client for one connector instance; ``base_url`` selects real API or simulator."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=10)
     return httpx.Client(
         base_url=base_url,
         timeout=timeout,
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=10),
         headers={"User-Agent": USER_AGENT},
-        transport=transport,
+        transport=transport or httpx.HTTPTransport(verify=shared_ssl_context(), limits=limits),
     )
 
 

@@ -14,7 +14,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from campaigns.accounts import get_account, read_credentials, store_credentials
+from campaigns.accounts import (
+    connector_class,
+    get_account,
+    open_connector,
+    read_credentials,
+    store_credentials,
+)
 from campaigns.models import Account, Delivery
 from campaigns.publishing import (
     AttemptStart,
@@ -44,7 +50,6 @@ from publicist.core import telemetry
 from publicist.core.clock import Clock
 from publicist.core.database import session_scope
 from publicist.core.settings import Settings
-from scheduler.connections import connector_class, open_connector
 from scheduler.ratelimit import RateLimiter
 
 log = logging.getLogger("publicist.scheduler")
