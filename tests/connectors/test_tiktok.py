@@ -49,10 +49,8 @@ TEXT = "How a patent reaches your home #IPCreatesABetterLife"
 # -- fixtures -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer(["tiktok"]) as running:
-        yield running
+SIMULATED = "tiktok"
+"""The platform the ``server`` fixture (tests/connectors/conftest.py) simulates."""
 
 
 @pytest.fixture

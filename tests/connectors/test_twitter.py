@@ -54,10 +54,8 @@ WIRE_NAMES = {
 
 
 # -- fixtures -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer(["twitter"]) as running:
-        yield running
+SIMULATED = "twitter"
+"""The platform the ``server`` fixture (tests/connectors/conftest.py) simulates."""
 
 
 @pytest.fixture

@@ -48,10 +48,8 @@ LONG_LIFE = 30 * 86_400  # tokens that outlive the clock jumps of metrics tests
 
 
 # -- fixtures -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer(["wechat"]) as running:
-        yield running
+SIMULATED = "wechat"
+"""The platform the ``server`` fixture (tests/connectors/conftest.py) simulates."""
 
 
 @pytest.fixture

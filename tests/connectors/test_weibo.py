@@ -32,10 +32,8 @@ from tests.connectors.weibo_env import LINK, WeiboEnv, content, weibo_env
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer(["weibo"]) as running:
-        yield running
+SIMULATED = "weibo"
+"""The platform the ``server`` fixture (tests/connectors/conftest.py) simulates."""
 
 
 @pytest.fixture

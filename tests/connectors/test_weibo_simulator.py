@@ -21,10 +21,8 @@ RIP = "203.0.113.7"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer(["weibo"]) as running:
-        yield running
+SIMULATED = "weibo"
+"""The platform the ``server`` fixture (tests/connectors/conftest.py) simulates."""
 
 
 @pytest.fixture
