@@ -13,6 +13,7 @@ import hashlib
 import math
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,11 +81,28 @@ class MockPlatform:
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
-        if path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._prepare(file_backed=path != ":memory:")
         if speed is not None:
             self.set_speed(speed)
+
+    def _prepare(self, *, file_backed: bool) -> None:
+        """Switch to WAL and create the tables, even while other processes open the same file.
+
+        SQLite answers "database is locked" at once, without waiting out the busy timeout,
+        while another connection is setting up a new file's write-ahead log; so ask again.
+        """
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
+                if file_backed and mode != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.executescript(_SCHEMA)
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def close(self) -> None:
         self._db.close()

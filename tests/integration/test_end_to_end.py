@@ -78,7 +78,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def _wait_for(condition, *, what: str, processes, logs) -> None:  # type: ignore[no-untyped-def]
+def _states(engine: Engine) -> str:
+    """The deliveries as staff would see them, so a timeout says where they stand."""
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(
+                Delivery.id, Delivery.state, Delivery.attempts, Delivery.due_at, Delivery.last_error
+            )
+        ).all()
+    return "\n".join(
+        f"delivery {row[0]}: {row[1]} attempts={row[2]} due={row[3]} error={row[4]}" for row in rows
+    )
+
+
+def _wait_for(condition, *, what: str, processes, logs, engine: Engine | None = None) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + WAIT_SECONDS
     while not condition():
         for process, log in zip(processes, logs, strict=True):
@@ -88,7 +101,8 @@ def _wait_for(condition, *, what: str, processes, logs) -> None:  # type: ignore
                 )
         if time.monotonic() > deadline:
             tails = "\n".join(log.read_text()[-2000:] for log in logs)
-            pytest.fail(f"timed out waiting for {what}\n{tails}")
+            states = _states(engine) if engine is not None else ""
+            pytest.fail(f"timed out waiting for {what}\n{states}\n{tails}")
         time.sleep(0.25)
 
 
@@ -140,7 +154,13 @@ def test_deliveries_publish_once_on_time_and_report_matches_platform(
                 )
             return done == expected
 
-        _wait_for(published, what="every delivery to be published", processes=processes, logs=logs)
+        _wait_for(
+            published,
+            what="every delivery to be published",
+            processes=processes,
+            logs=logs,
+            engine=engine,
+        )
         frozen = datetime.now(UTC) + timedelta(seconds=0.5)
         with MockPlatform.open(store) as platform:
             platform.freeze(frozen)
