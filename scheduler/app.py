@@ -64,9 +64,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             },
         },
         "worker_hijack_root_logger": False,
-        # Task events let Flower (and any Celery monitor) follow the workers.
-        "worker_send_task_events": True,
-        "task_send_sent_event": True,
+        # Task events let a Celery monitor follow the workers, at a price on every task;
+        # Flower sends `enable_events` to running workers, so it needs none of this.
+        "worker_send_task_events": settings.task_events,
+        "task_send_sent_event": settings.task_events,
         "broker_connection_retry_on_startup": True,
     }
     if settings.broker_url.startswith(("redis://", "rediss://")):

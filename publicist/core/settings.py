@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(
         default=None, description="Serve Prometheus metrics of a worker on this port."
     )
+    task_events: bool = Field(
+        default=False,
+        description="Workers send Celery task events from the start. Off by default: they "
+        "cost CPU on every task, and Flower turns them on in running workers by itself.",
+    )
     collect_tick_seconds: float = Field(default=5.0, gt=0)
     worker_concurrency: int = Field(default=8, ge=1)
     collection_speed: float = Field(
