@@ -8,8 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from publicist.core.cadence_spec import parse_tiers
+from publicist.core.errors import InvalidInput, PublicistError
 
 SECRET_KEY_FILE = "publicist.key"  # noqa: S105 - a file name, not a secret
 
@@ -97,6 +100,15 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an IANA time zone name") from exc
         return value
 
+    @field_validator("collection_cadence")
+    @classmethod
+    def _readable_cadence(cls, value: str) -> str:
+        try:
+            parse_tiers(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.rule) from exc
+        return value
+
     @property
     def is_embedded_broker(self) -> bool:
         return self.broker_url.startswith("sqla+")
@@ -123,9 +135,36 @@ class Settings(BaseSettings):
         return key
 
 
+class InvalidSettings(PublicistError):
+    """The environment (or .env) holds a setting Publicist cannot use."""
+
+    def __init__(self, error: ValidationError) -> None:
+        problems = []
+        for detail in error.errors():
+            name = "_".join(str(part) for part in detail["loc"])
+            variable = f"{Settings.model_config.get('env_prefix', '')}{name}".upper()
+            shown = "" if _is_sensitive(name) else f" (got {detail['input']!r})"
+            message = detail["msg"].removeprefix("Value error, ")
+            problems.append(f"{variable}: {message}{shown}")
+        super().__init__("invalid setting " + "; ".join(problems))
+
+
+def _is_sensitive(name: str) -> bool:
+    # URLs can carry passwords; keys and secrets are never echoed back.
+    return name.endswith("_url") or "secret" in name or "key" in name
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, with every bad value named in one readable error."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise InvalidSettings(error) from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()
 
 
 def reset_settings() -> None:

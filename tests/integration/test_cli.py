@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from publicist.cli.main import main
+from publicist.core.settings import reset_settings
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -126,3 +127,32 @@ def test_every_command_has_help_with_an_example(run: Run) -> None:
         code, out, _ = run(*command, "--help")
         assert code == 0
         assert "Example" in out, f"{' '.join(command)} --help has no example"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "rule"),
+    [
+        ("PUBLICIST_DISPATCH_TICK_SECONDS", "-1", "greater than 0"),
+        ("PUBLICIST_WORKER_CONCURRENCY", "eight", "valid integer"),
+        ("PUBLICIST_COLLECTION_CADENCE", "1h:5x", "where a duration such as 30m"),
+        ("PUBLICIST_DEFAULT_TIMEZONE", "Mars/Olympus", "not an IANA time zone"),
+    ],
+)
+def test_a_bad_setting_is_named_before_anything_runs(
+    run: Run,
+    embedded_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    rule: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    reset_settings()
+    code, _, err = run("campaign", "list")
+    assert code == 2
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"error: invalid setting {variable}: ")
+    assert rule in lines[0]
+    assert repr(value) in lines[0]
+    assert not (embedded_env / "publicist.db").exists()

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from metrics.cadence import DEFAULT_SPEC, DEFAULT_TIERS, Cadence, parse_tiers
+from metrics.cadence import DEFAULT_SPEC, DEFAULT_TIERS, Cadence
+from publicist.core.cadence_spec import parse_tiers
 from publicist.core.errors import InvalidInput
 from publicist.core.settings import Settings
 

@@ -1,0 +1,34 @@
+"""A bad setting is reported by its variable name, and never echoes a URL or a secret."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from publicist.core.settings import InvalidSettings, Settings
+
+
+def _error(**values: object) -> InvalidSettings:
+    with pytest.raises(ValidationError) as caught:
+        Settings(**values)  # type: ignore[arg-type]
+    return InvalidSettings(caught.value)
+
+
+def test_every_bad_setting_is_named_at_once() -> None:
+    message = str(_error(dispatch_tick_seconds=0, publish_max_attempts=0))
+    assert message.startswith("invalid setting ")
+    assert "PUBLICIST_DISPATCH_TICK_SECONDS: Input should be greater than 0 (got 0)" in message
+    assert "PUBLICIST_PUBLISH_MAX_ATTEMPTS" in message
+
+
+def test_urls_and_secrets_are_not_echoed() -> None:
+    message = str(_error(database_url=20211026, broker_url=1234567))
+    assert "PUBLICIST_DATABASE_URL" in message
+    assert "PUBLICIST_BROKER_URL" in message
+    assert "20211026" not in message
+    assert "1234567" not in message
+
+
+def test_a_cadence_setting_is_checked_when_settings_load() -> None:
+    message = str(_error(collection_cadence="1d:1h,1h:5m"))
+    assert "PUBLICIST_COLLECTION_CADENCE: must list ages in increasing order" in message
