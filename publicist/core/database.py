@@ -114,7 +114,8 @@ def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """The unit of work: commits on success, rolls back on any error. Only owners use it."""
-    session = session_factory(engine)()
+    # A plain Session: a sessionmaker per scope would build a Session subclass every time.
+    session = Session(bind=engine or get_engine(), expire_on_commit=False)
     try:
         yield session
         session.commit()
