@@ -10,7 +10,10 @@ from __future__ import annotations
 import email.utils
 import functools
 import ssl
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +26,29 @@ USER_AGENT = f"Publicist/{__version__} (+https://github.com/publicist)"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
 
 Classifier = Callable[[httpx.Response], ConnectorError | None]
+
+# Worst case of one request under DEFAULT_TIMEOUT (connect + write + read).
+LONGEST_REQUEST_SECONDS = 65.0
+
+_creation_deadline: ContextVar[float | None] = ContextVar("creation_deadline", default=None)
+
+
+@contextmanager
+def creation_deadline(seconds: float) -> Iterator[None]:
+    """Within this block, a request that creates a post must start within ``seconds``.
+
+    A publishing worker owns its delivery only for a lease; once the lease ends, the
+    reconciler may look for the post, not find it, and publish again. A connector that is
+    still uploading media then must not go on to create the post: past the deadline,
+    :func:`send` refuses creating requests before anything reaches the platform, so the
+    attempt ends as a transient error that is safe to retry. Per thread and task, through a
+    context variable, so no connector needs to know about leases.
+    """
+    token = _creation_deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _creation_deadline.reset(token)
 
 
 @functools.cache
@@ -63,8 +89,16 @@ def send(
     """Send a request and return a successful response, or raise a typed error.
 
     ``creates`` marks a request that creates something on the platform: if its response is
-    lost after the request went out, the outcome is unknown and must be reconciled.
+    lost after the request went out, the outcome is unknown and must be reconciled; and it is
+    not sent at all past the :func:`creation_deadline` of the attempt.
     """
+    if creates:
+        deadline = _creation_deadline.get()
+        if deadline is not None and time.monotonic() > deadline:
+            raise TransientError(
+                "the attempt ran out of its time before the post was created; nothing was sent",
+                platform=platform,
+            )
     try:
         response = client.request(method, url, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
 from connectors.base import Connector, Credentials, MetricCounts, RateLimitPolicy
 from connectors.errors import AuthExpired, ConnectorError, DuplicateContent, RateLimited
+from connectors.http import LONGEST_REQUEST_SECONDS, creation_deadline
 from metrics import platforms
 from metrics.cadence import Cadence
 from metrics.collection import CollectionBatch, claim_collections, record_counts, release
@@ -99,6 +101,16 @@ class _Deferred(Exception):
         self.platform = platform  # the rollback expires the account: keep what is needed
 
 
+def creation_budget(lease_seconds: float) -> float:
+    """How long into an attempt its post may still be created.
+
+    The creating request must end before the lease does, or the reconciler could publish
+    again meanwhile; so it must start one longest request before. A lease too short for
+    that (tests) keeps half of itself.
+    """
+    return max(lease_seconds - LONGEST_REQUEST_SECONDS, lease_seconds / 2)
+
+
 def run_publish(
     *,
     delivery_id: int,
@@ -110,6 +122,7 @@ def run_publish(
 ) -> str:
     """One publish attempt; returns the delivery's resulting state, ``skipped`` or ``deferred``."""
     now = clock.now()
+    began = time.monotonic()  # the lease runs from ``now``
 
     def admit(account: Account, reserved_slot_at: datetime | None) -> None:
         # Inside the attempt's transaction: a slot further off rolls the attempt back.
@@ -143,9 +156,11 @@ def run_publish(
         telemetry.LATENESS.labels(platform=start.platform).observe(start.lateness_ms / 1000)
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
     secret = settings.encryption_key()
+    budget = creation_budget(settings.publish_lease_seconds) - (time.monotonic() - began)
     with open_connector(account, secret=secret, clock=clock) as connector:
         try:
-            result = connector.publish(start.content)
+            with creation_deadline(budget):
+                result = connector.publish(start.content)
         except ConnectorError as error:
             decision = retry_policy.decide(
                 error,

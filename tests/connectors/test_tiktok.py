@@ -36,11 +36,17 @@ from connectors.errors import (
     TransientError,
     ValidationFailed,
 )
-from connectors.http import make_client
+from connectors.http import creation_deadline, make_client
 from connectors.simulators.control import SimulatorControl
 from connectors.simulators.harness import Simulation
 from connectors.simulators.server import SimulatorServer
-from connectors.tiktok import MB, TiktokConnector, chunk_plan, utf16_units
+from connectors.tiktok import (
+    CONTENT_INIT_PATH,
+    MB,
+    TiktokConnector,
+    chunk_plan,
+    utf16_units,
+)
 from publicist.core.clock import FrozenClock
 
 MEDIA_HOST = "https://media.publicist.example"
@@ -838,3 +844,13 @@ def test_video_list_pages_newest_first(
     ).json()["data"]
     assert [v["id"] for v in second["videos"]] == ids[::-1][20:]
     assert second["has_more"] is False
+
+
+def test_past_its_deadline_no_post_is_initialised(
+    accounts: Accounts, control: SimulatorControl
+) -> None:
+    connector = accounts.new()
+    with creation_deadline(-1), pytest.raises(TransientError, match="nothing was sent"):
+        connector.publish(photo_content("a.jpg"))
+    assert ("POST", CONTENT_INIT_PATH) not in platform_calls(control)
+    assert control.counts() == {}

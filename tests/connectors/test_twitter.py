@@ -28,7 +28,7 @@ from connectors.errors import (
     TransientError,
     ValidationFailed,
 )
-from connectors.http import make_client
+from connectors.http import creation_deadline, make_client
 from connectors.registry import load
 from connectors.simulators.control import SimulatorControl
 from connectors.simulators.harness import Simulation
@@ -861,3 +861,17 @@ def test_281_weighted_with_cjk_and_a_url_is_refused_here_and_by_x(
         headers={"Authorization": f"Bearer {account['access_token']}"},
     )
     assert accepted.status_code == 201
+
+
+def test_past_its_deadline_the_post_is_not_created_but_media_still_uploads(
+    x: TwitterConnector, control: SimulatorControl, tmp_path: Path
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"v" * 10_000)
+    before = mark(control)
+    with creation_deadline(-1), pytest.raises(TransientError, match="nothing was sent"):
+        x.publish(Content(text="Late launch", media=(Media(MediaKind.VIDEO, str(clip)),)))
+    calls = calls_since(control, before)
+    assert ("POST", "/2/media/upload/initialize") in calls
+    assert ("POST", "/2/tweets") not in calls
+    assert control.posts() == []

@@ -27,7 +27,7 @@ from connectors.errors import (
     ValidationFailed,
 )
 from connectors.fingerprint import content_fingerprint
-from connectors.http import make_client
+from connectors.http import creation_deadline, make_client
 from connectors.registry import load
 from connectors.simulators.control import SimulatorControl
 from connectors.simulators.harness import Simulation
@@ -935,3 +935,17 @@ def test_the_connector_is_registered() -> None:
     assert caps.requires_media
     assert caps.requires_title
     assert caps.interaction_counters == ("likes", "comments", "shares", "zaikan", "favourites")
+
+
+def test_past_its_deadline_the_draft_is_not_submitted(
+    server: SimulatorServer,
+    control: SimulatorControl,
+    wechat: WechatConnector,
+    images: dict[str, Path],
+) -> None:
+    with creation_deadline(-1), pytest.raises(TransientError, match="nothing was sent"):
+        wechat.publish(article(images))
+    called = paths(control)
+    assert "/cgi-bin/draft/add" in called
+    assert "/cgi-bin/freepublish/submit" not in called
+    assert sim_get(server, "/__sim/wechat/jobs") == []

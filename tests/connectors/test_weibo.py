@@ -23,6 +23,7 @@ from connectors.errors import (
     TransientError,
     ValidationFailed,
 )
+from connectors.http import creation_deadline
 from connectors.simulators.server import SimulatorServer
 from connectors.simulators.weibo import add_status
 from connectors.weibo import WeiboConnector, parse_created_at
@@ -524,3 +525,11 @@ def test_created_at_is_read_without_the_locale() -> None:
     )
     for bad in (None, "", "yesterday", "Wed Foo 24 23:49:17 +0800 2012", 1351093757):
         assert parse_created_at(bad) is None
+
+
+def test_past_its_deadline_the_share_is_not_sent(env: WeiboEnv) -> None:
+    connector = env.connector(env.account())
+    with creation_deadline(-1), pytest.raises(TransientError, match="nothing was sent"):
+        connector.publish(content(f"知识产权宣传周开幕 {LINK}"))
+    assert "/2/statuses/share.json" not in env.paths()
+    assert env.control.posts() == []

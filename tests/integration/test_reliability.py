@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from publicist.core.clock import FrozenClock
 from publicist.core.database import make_engine, session_scope
 from publicist.core.migrate import upgrade
 from publicist.core.settings import Settings
+from scheduler import work
 from scheduler.ratelimit import LocalRateLimiter, Reservation
-from scheduler.work import run_dispatch, run_publish, run_reconcile
+from scheduler.work import creation_budget, run_dispatch, run_publish, run_reconcile
 from tests import factories
 from tests.conftest import drop_postgres_database, postgres_database
 
@@ -149,6 +151,28 @@ def test_a_duplicated_message_publishes_once(
     )
     assert (first, again) == ("published", "skipped")
     assert mock_platform.count_by_marker() == {f"publicist-{delivery_id}": 1}
+
+
+def test_the_post_must_be_created_within_the_attempts_creation_budget(
+    configured_db: Settings, mock_platform: MockPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    budgets: list[float] = []
+    real = work.creation_deadline
+
+    @contextmanager
+    def recording(seconds: float) -> Iterator[None]:
+        budgets.append(seconds)
+        with real(seconds):
+            yield
+
+    monkeypatch.setattr(work, "creation_deadline", recording)
+    clock = FrozenClock(NOW)
+    _one_post_due_in_a_second()
+    clock.advance(timedelta(seconds=2))
+    assert _publish_all(configured_db, clock, LocalRateLimiter()) == ["published"]
+    allowed = creation_budget(configured_db.publish_lease_seconds)
+    [budget] = budgets
+    assert allowed - 5 < budget <= allowed  # what the attempt's own steps used is taken off
 
 
 def test_a_backlog_on_one_account_is_spread_at_its_quota(
