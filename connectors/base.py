@@ -119,6 +119,11 @@ class Capabilities:
     publish_rate_limit: RateLimitPolicy | None = None
     metrics_rate_limit: RateLimitPolicy | None = None
     """The quota of the metrics endpoint, per account; reads never spend publishing slots."""
+    app_publish_rate_limit: RateLimitPolicy | None = None
+    """A cap on posts shared by every account authorised through one platform app (the
+    credentials' ``client_id``), on top of each account's own quota."""
+    app_metrics_rate_limit: RateLimitPolicy | None = None
+    """The same for metrics reads."""
 
 
 class PublishState(StrEnum):

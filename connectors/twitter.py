@@ -229,6 +229,10 @@ class TwitterConnector(BaseConnector):
         publish_rate_limit=RateLimitPolicy(requests=100, per_seconds=15 * 60),
         # GET /2/tweets: 5,000 per 15 minutes per user (research 6.3).
         metrics_rate_limit=RateLimitPolicy(requests=5_000, per_seconds=15 * 60),
+        # Per app, for all the accounts that authorised it: POST /2/tweets 10,000 per 24 h,
+        # GET /2/tweets 3,500 per 15 minutes (research 1.5).
+        app_publish_rate_limit=RateLimitPolicy(requests=10_000, per_seconds=24 * 3600),
+        app_metrics_rate_limit=RateLimitPolicy(requests=3_500, per_seconds=15 * 60),
     )
     default_base_url: ClassVar[str] = "https://api.x.com"
 

@@ -1,12 +1,14 @@
-"""Per-account publishing quotas shared by every worker.
+"""Per-account (and per-app) publishing quotas shared by every worker.
 
 Platforms count requests in windows ("100 posts per 15 minutes"), so the limiter keeps the
 times of the slots it granted and never grants more than the quota in any window of the
 quota's length. A caller that finds the window full is given, and keeps, the first slot
 that frees: a backlog on one account goes out at the quota's pace instead of stampeding and
 being refused. A platform's own "slow down" signal (``block``) holds every caller until the
-platform's reset time. Redis holds the slots in production (one atomic Lua script, Redis's
-own clock); embedded mode uses an in-process twin.
+platform's reset time. Where a platform also caps an app (X: posts per day for all the
+accounts that authorised one client), a request counts against both quotas, and the slot it
+gets is the first that both allow. Redis holds the slots in production (one atomic Lua
+script, Redis's own clock); embedded mode uses an in-process twin.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import bisect
 import math
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -25,33 +28,43 @@ from connectors.base import RateLimitPolicy
 
 KEY_PREFIX = "publicist:ratelimit:"
 
-# KEYS[1]: sorted set of granted slot times; KEYS[2]: blocked-until; KEYS[3]: member sequence
-# ARGV: quota, window seconds, max queued seconds
+# KEYS[1]: the first limit's member sequence; then per limit: sorted set of granted slot
+# times, blocked-until. ARGV[1]: max queued seconds; then per limit: quota, window seconds.
+# One slot, the first that every limit allows, is recorded in all of them, or none.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-local quota = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local max_wait = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local max_wait = tonumber(ARGV[1])
+local limits = (#KEYS - 1) / 2
 local slot = now
-local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
-if blocked > slot then slot = blocked end
-local n = redis.call('ZCARD', KEYS[1])
-if n >= quota then
-  local oldest = redis.call('ZRANGE', KEYS[1], n - quota, n - quota, 'WITHSCORES')
-  local free_at = tonumber(oldest[2]) + window
-  if free_at > slot then slot = free_at end
+local longest = 0
+for i = 1, limits do
+  local slots, blocked_key = KEYS[2 * i], KEYS[2 * i + 1]
+  local quota, window = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  if window > longest then longest = window end
+  redis.call('ZREMRANGEBYSCORE', slots, '-inf', now - window)
+  local blocked = tonumber(redis.call('GET', blocked_key) or '0')
+  if blocked > slot then slot = blocked end
+  local n = redis.call('ZCARD', slots)
+  if n >= quota then
+    local oldest = redis.call('ZRANGE', slots, n - quota, n - quota, 'WITHSCORES')
+    local free_at = tonumber(oldest[2]) + window
+    if free_at > slot then slot = free_at end
+  end
 end
 local wait = slot - now
 if wait > max_wait then return {'0', tostring(wait)} end
-local member = redis.call('INCR', KEYS[3])
-redis.call('ZADD', KEYS[1], slot, tostring(member))
-local ttl = math.ceil(wait + window) + 60
-redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('EXPIRE', KEYS[3], ttl)
+local member = KEYS[2] .. '#' .. redis.call('INCR', KEYS[1])
+for i = 1, limits do
+  redis.call('ZADD', KEYS[2 * i], slot, member)
+  redis.call('EXPIRE', KEYS[2 * i], math.ceil(wait + tonumber(ARGV[2 * i + 1])) + 60)
+end
+redis.call('EXPIRE', KEYS[1], math.ceil(wait + longest) + 60)
 return {'1', tostring(wait)}
 """
+
+Limit = tuple[str, RateLimitPolicy]
+"""A quota by its key: an account's own, or one its platform app shares with other accounts."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +77,15 @@ class Reservation:
 
 class RateLimiter(Protocol):
     def reserve(
-        self, key: str, policy: RateLimitPolicy, *, max_wait: float = 3600.0
-    ) -> Reservation: ...
+        self,
+        key: str,
+        policy: RateLimitPolicy,
+        *,
+        max_wait: float = 3600.0,
+        shared: Sequence[Limit] = (),
+    ) -> Reservation:
+        """The first slot that ``policy`` and every ``shared`` quota allow, held in all."""
+        ...
 
     def block(self, key: str, until: datetime) -> None: ...
 
@@ -80,13 +100,19 @@ class RedisRateLimiter:
         return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5))
 
     def reserve(
-        self, key: str, policy: RateLimitPolicy, *, max_wait: float = 3600.0
+        self,
+        key: str,
+        policy: RateLimitPolicy,
+        *,
+        max_wait: float = 3600.0,
+        shared: Sequence[Limit] = (),
     ) -> Reservation:
-        base = KEY_PREFIX + key
-        granted, wait = self._reserve(
-            keys=[base, base + ":blocked", base + ":seq"],
-            args=[policy.requests, policy.per_seconds, max_wait],
-        )
+        keys = [KEY_PREFIX + key + ":seq"]
+        args: list[float] = [max_wait]
+        for name, quota in ((key, policy), *shared):
+            keys += [KEY_PREFIX + name, KEY_PREFIX + name + ":blocked"]
+            args += [quota.requests, quota.per_seconds]
+        granted, wait = self._reserve(keys=keys, args=args)
         return Reservation(granted=granted in (b"1", "1"), wait_seconds=float(wait))
 
     def block(self, key: str, until: datetime) -> None:
@@ -106,20 +132,28 @@ class LocalRateLimiter:
         self._blocked: dict[str, float] = {}
 
     def reserve(
-        self, key: str, policy: RateLimitPolicy, *, max_wait: float = 3600.0
+        self,
+        key: str,
+        policy: RateLimitPolicy,
+        *,
+        max_wait: float = 3600.0,
+        shared: Sequence[Limit] = (),
     ) -> Reservation:
+        limits = ((key, policy), *shared)
         with self._lock:
             now = time.time()
-            slots = [s for s in self._slots.get(key, []) if s > now - policy.per_seconds]
-            slot = max(now, self._blocked.get(key, 0.0))
-            if len(slots) >= policy.requests:
-                slot = max(slot, slots[len(slots) - policy.requests] + policy.per_seconds)
+            slot = now
+            for name, quota in limits:
+                slots = [s for s in self._slots.get(name, []) if s > now - quota.per_seconds]
+                self._slots[name] = slots
+                slot = max(slot, self._blocked.get(name, 0.0))
+                if len(slots) >= quota.requests:
+                    slot = max(slot, slots[len(slots) - quota.requests] + quota.per_seconds)
             wait = slot - now
             if wait > max_wait:
-                self._slots[key] = slots
                 return Reservation(False, wait)
-            bisect.insort(slots, slot)
-            self._slots[key] = slots
+            for name, _ in limits:
+                bisect.insort(self._slots[name], slot)
             return Reservation(True, wait)
 
     def block(self, key: str, until: datetime) -> None:

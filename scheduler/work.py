@@ -5,6 +5,7 @@ Kept apart from the Celery wrappers so tests can run them directly, without a br
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -52,7 +53,7 @@ from publicist.core import telemetry
 from publicist.core.clock import Clock
 from publicist.core.database import session_scope
 from publicist.core.settings import Settings
-from scheduler.ratelimit import RateLimiter
+from scheduler.ratelimit import Limit, RateLimiter
 
 log = logging.getLogger("publicist.scheduler")
 
@@ -92,6 +93,23 @@ def _limiter_key(account: Account) -> str:
     return f"account:{account.id}"
 
 
+def app_limits(
+    account: Account, quota: RateLimitPolicy | None, *, kind: str, secret: str
+) -> tuple[Limit, ...]:
+    """The platform app's quota, shared by every account authorised through the same app.
+
+    The app is the credentials' ``client_id`` (public in OAuth, hashed into the key all the
+    same); an account without one, or a platform without an app cap, has none.
+    """
+    if quota is None:
+        return ()
+    client_id = read_credentials(account, secret=secret).client_id
+    if not client_id:
+        return ()
+    app = hashlib.sha256(client_id.encode()).hexdigest()[:16]
+    return ((f"app:{account.platform}:{app}:{kind}", quota),)
+
+
 class _Deferred(Exception):
     """The account's next rate-limit slot is later: give the delivery back to the schedule."""
 
@@ -123,13 +141,20 @@ def run_publish(
     """One publish attempt; returns the delivery's resulting state, ``skipped`` or ``deferred``."""
     now = clock.now()
     began = time.monotonic()  # the lease runs from ``now``
+    secret = settings.encryption_key()
 
     def admit(account: Account, reserved_slot_at: datetime | None) -> None:
         # Inside the attempt's transaction: a slot further off rolls the attempt back.
         policy = rate_limit_policy(account)
         has_slot = reserved_slot_at is not None and reserved_slot_at <= now + SLOT_SLACK
         if policy is not None and not has_slot:
-            reservation = limiter.reserve(_limiter_key(account), policy, max_wait=MAX_SLOT_WAIT)
+            app_quota = connector_class(account.platform).capabilities.app_publish_rate_limit
+            reservation = limiter.reserve(
+                _limiter_key(account),
+                policy,
+                max_wait=MAX_SLOT_WAIT,
+                shared=app_limits(account, app_quota, kind="posts", secret=secret),
+            )
             if reservation.wait_seconds > SLOT_SLACK.total_seconds():
                 raise _Deferred(now + timedelta(seconds=reservation.wait_seconds), account.platform)
 
@@ -155,7 +180,6 @@ def run_publish(
     if start.attempt == 1 and start.lateness_ms is not None:
         telemetry.LATENESS.labels(platform=start.platform).observe(start.lateness_ms / 1000)
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
-    secret = settings.encryption_key()
     budget = creation_budget(settings.publish_lease_seconds) - (time.monotonic() - began)
     with open_connector(account, secret=secret, clock=clock) as connector:
         try:
@@ -482,10 +506,15 @@ def _collect_account(
             answers.clear()
             counts.clear()
 
+    shared_reads = app_limits(
+        account, capabilities.app_metrics_rate_limit, kind="reads", secret=secret
+    )
     with open_connector(account, secret=secret, clock=clock) as connector:
         for index, batch in enumerate(batches):
             if limiter is not None and policy is not None:
-                reservation = limiter.reserve(_metrics_key(account), policy, max_wait=0.0)
+                reservation = limiter.reserve(
+                    _metrics_key(account), policy, max_wait=0.0, shared=shared_reads
+                )
                 if not reservation.granted:
                     wait = timedelta(seconds=reservation.wait_seconds)
                     _release(batches[index:], at=clock.now() + wait)

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from connectors import registry
+from connectors.base import RateLimitPolicy
 from publicist.cli.common import console, err_console, settings
 from publicist.core.migrate import upgrade
 
@@ -50,11 +51,9 @@ def connectors() -> None:
     table = Table("platform", "name", "text", "media", "metrics batch", "publishing", "quota")
     for slug, connector in loaded.items():
         caps = connector.capabilities
-        quota = (
-            f"{caps.publish_rate_limit.requests}/{caps.publish_rate_limit.per_seconds:g}s"
-            if caps.publish_rate_limit
-            else "-"
-        )
+        quota = _quota(caps.publish_rate_limit)
+        if caps.app_publish_rate_limit:
+            quota += f", app {_quota(caps.app_publish_rate_limit)}"
         kinds = ", ".join(sorted(k.value for k in caps.media_kinds))
         table.add_row(
             slug,
@@ -68,6 +67,10 @@ def connectors() -> None:
     console.print(table)
     for slug, reason in broken.items():
         err_console.print(f"[yellow]connector {slug!r} failed to load:[/] {reason}")
+
+
+def _quota(policy: RateLimitPolicy | None) -> str:
+    return f"{policy.requests}/{policy.per_seconds:g}s" if policy else "-"
 
 
 def _worker_argv(queues: str, concurrency: int, pool: str, beat: bool) -> list[str]:

@@ -106,3 +106,42 @@ def test_concurrent_callers_never_share_a_slot(limiter: RateLimiter) -> None:
     assert sum(1 for w in waits if w == 0) == 5
     later = sorted(w for w in waits if w > 0)
     assert later == pytest.approx([50] * 5 + [100] * 5 + [150] * 5, abs=0.5)
+
+
+def test_accounts_of_one_app_share_its_quota_and_keep_their_own(limiter: RateLimiter) -> None:
+    app = (_key(), RateLimitPolicy(requests=3, per_seconds=60))
+    own = RateLimitPolicy(requests=2, per_seconds=60)
+    first, second = _key(), _key()
+    waits = [
+        limiter.reserve(first, own, shared=[app]).wait_seconds,
+        limiter.reserve(first, own, shared=[app]).wait_seconds,
+        limiter.reserve(second, own, shared=[app]).wait_seconds,  # the app's last slot
+        limiter.reserve(second, own, shared=[app]).wait_seconds,  # the app is full
+        limiter.reserve(first, own, shared=[app]).wait_seconds,  # both full
+    ]
+    assert waits[:3] == [0, 0, 0]
+    assert waits[3] == pytest.approx(60, abs=0.5)
+    assert waits[4] == pytest.approx(60, abs=0.5)
+    # the next window holds three app slots whichever accounts take them; then the one after
+    later = [limiter.reserve(_key(), own, shared=[app]).wait_seconds for _ in range(2)]
+    assert later == [pytest.approx(60, abs=0.5), pytest.approx(120, abs=0.5)]
+
+
+def test_a_refused_reservation_takes_no_slot_from_any_quota(limiter: RateLimiter) -> None:
+    app = (_key(), RateLimitPolicy(requests=1, per_seconds=60))
+    own = RateLimitPolicy(requests=5, per_seconds=60)
+    account = _key()
+    assert limiter.reserve(account, own, shared=[app]).wait_seconds == 0
+    refused = limiter.reserve(account, own, shared=[app], max_wait=10)
+    assert not refused.granted
+    # the account's own quota still has its four free slots
+    assert [limiter.reserve(account, own).wait_seconds for _ in range(4)] == [0, 0, 0, 0]
+
+
+def test_a_block_on_the_app_holds_all_its_accounts(limiter: RateLimiter) -> None:
+    app_key = _key()
+    app = (app_key, RateLimitPolicy(requests=100, per_seconds=60))
+    own = RateLimitPolicy(requests=100, per_seconds=60)
+    limiter.block(app_key, datetime.now(UTC) + timedelta(seconds=40))
+    assert limiter.reserve(_key(), own, shared=[app]).wait_seconds == pytest.approx(40, abs=1)
+    assert limiter.reserve(_key(), own).wait_seconds == 0

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
+from campaigns.accounts import create_account
 from campaigns.models import Delivery, DeliveryAttempt
 from campaigns.publishing import begin_attempt, claim_due
 from campaigns.retry import RetryPolicy
 from campaigns.states import DeliveryState
-from connectors.base import Content, RateLimitPolicy, RemotePost
-from connectors.mock import MockPlatform
+from connectors.base import Content, Credentials, RateLimitPolicy, RemotePost
+from connectors.mock import MockConnector, MockPlatform
 from publicist.core.clock import FrozenClock
 from publicist.core.database import make_engine, session_scope
 from publicist.core.migrate import upgrade
 from publicist.core.settings import Settings
 from scheduler import work
-from scheduler.ratelimit import LocalRateLimiter, Reservation
+from scheduler.ratelimit import Limit, LocalRateLimiter, Reservation
 from scheduler.work import creation_budget, run_dispatch, run_publish, run_reconcile
 from tests import factories
 from tests.conftest import drop_postgres_database, postgres_database
@@ -209,12 +212,61 @@ def test_a_backlog_on_one_account_is_spread_at_its_quota(
     assert len(mock_platform.posts()) == 2
 
 
+def test_accounts_authorised_through_one_app_share_its_cap(
+    configured_db: Settings, mock_platform: MockPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_cap = RateLimitPolicy(requests=2, per_seconds=3600)
+    capped = replace(MockConnector.capabilities, app_publish_rate_limit=app_cap)
+    monkeypatch.setattr(MockConnector, "capabilities", capped)
+    clock = FrozenClock(NOW)
+    with session_scope() as session:
+        for handle, app in [("a", "app-1"), ("b", "app-1"), ("c", "app-2")]:
+            create_account(
+                session,
+                platform="mock",
+                handle=handle,
+                credentials=Credentials(access_token=f"t-{handle}", client_id=app, user_id=handle),
+                secret=factories.SECRET,
+                now=NOW,
+            )
+        factories.campaign(session, now=NOW)
+        for n in range(2):
+            factories.scheduled_post(
+                session,
+                campaign_name="IP Creates a Better Life",
+                accounts=["mock:a", "mock:b", "mock:c"],
+                now=NOW,
+                in_seconds=1 + n,
+                text=f"p{n}",
+            )
+    clock.advance(timedelta(seconds=5))
+    outcomes = _publish_all(configured_db, clock, LocalRateLimiter())
+    assert sorted(outcomes) == ["deferred"] * 2 + ["published"] * 4
+    with session_scope() as session:
+        waiting = [
+            (d.account.handle, round((d.next_attempt_at - clock.now()).total_seconds()))
+            for d in session.scalars(select(Delivery))
+            if d.state is DeliveryState.SCHEDULED and d.next_attempt_at is not None
+        ]
+    # app-1's two posts of the hour went out; its other two wait for the window to free
+    assert sorted(handle for handle, _ in waiting) in (["a", "b"], ["a", "a"], ["b", "b"])
+    assert all(abs(wait - 3600) <= 2 for _, wait in waiting)
+    by_account = Counter(account for _, account, *_ in mock_platform.posts())
+    assert by_account["c"] == 2
+    assert by_account["a"] + by_account["b"] == 2
+
+
 def test_a_reserved_slot_is_used_without_asking_the_limiter_again(
     configured_db: Settings, mock_platform: MockPlatform
 ) -> None:
     class Refusing(LocalRateLimiter):
         def reserve(
-            self, key: str, policy: RateLimitPolicy, *, max_wait: float = 3600.0
+            self,
+            key: str,
+            policy: RateLimitPolicy,
+            *,
+            max_wait: float = 3600.0,
+            shared: Sequence[Limit] = (),
         ) -> Reservation:
             return Reservation(True, 30.0)
 
