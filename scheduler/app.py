@@ -40,6 +40,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "scheduler.check_submissions": {"queue": PUBLISH_QUEUE},
             "scheduler.reconcile": {"queue": PUBLISH_QUEUE},
             "scheduler.collect_metrics": {"queue": METRICS_QUEUE},
+            "scheduler.keep_tokens_alive": {"queue": METRICS_QUEUE},
         },
         "beat_schedule": {
             "dispatch-due": {
@@ -61,6 +62,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "scheduler.collect_metrics",
                 "schedule": settings.collect_tick_seconds,
                 "options": {"expires": settings.collect_tick_seconds * 2},
+            },
+            "keep-tokens-alive": {
+                "task": "scheduler.keep_tokens_alive",
+                "schedule": 3600.0,
+                "options": {"expires": 3600.0},
             },
         },
         "worker_hijack_root_logger": False,

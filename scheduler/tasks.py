@@ -9,6 +9,7 @@ from publicist.core.clock import system_clock
 from publicist.core.settings import get_settings
 from scheduler.app import app
 from scheduler.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from scheduler.tokens import run_keep_tokens_alive
 from scheduler.work import (
     run_check_submissions,
     run_collect,
@@ -65,3 +66,8 @@ def reconcile() -> int:
 @app.task(name="scheduler.collect_metrics")
 def collect_metrics() -> int:
     return run_collect(settings=get_settings(), clock=system_clock, limiter=rate_limiter())
+
+
+@app.task(name="scheduler.keep_tokens_alive")
+def keep_tokens_alive() -> int:
+    return run_keep_tokens_alive(settings=get_settings(), clock=system_clock)

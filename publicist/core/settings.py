@@ -78,6 +78,12 @@ class Settings(BaseSettings):
         "cost CPU on every task, and Flower turns them on in running workers by itself.",
     )
     collect_tick_seconds: float = Field(default=5.0, gt=0)
+    token_keepalive_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="Refresh an account's token once nobody has used it for this many days, "
+        "so rotating refresh tokens (X, TikTok) do not lapse between campaigns; 0: never.",
+    )
     worker_concurrency: int = Field(default=8, ge=1)
     collection_speed: float = Field(
         default=1.0,
