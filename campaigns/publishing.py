@@ -199,8 +199,8 @@ def begin_attempt(
     The hot path of every publish, in one transaction of four statements: the
     compare-and-set returns what the attempt needs, one query reads the account and the
     content, ``admit`` may still call it off, then the first attempt's lateness is kept, the
-    reserved slot is spent, and the attempt row is inserted. The account ends up in the
-    session's identity map (``session.get(Account, start.account_id)`` costs no query).
+    reserved slot is spent, and the attempt row is inserted. ``admit`` receives the loaded
+    account: keep it there if it is needed after the transaction.
     """
     row = session.execute(
         _START,

@@ -142,9 +142,11 @@ def run_publish(
     now = clock.now()
     began = time.monotonic()  # the lease runs from ``now``
     secret = settings.encryption_key()
+    admitted: list[Account] = []
 
     def admit(account: Account, reserved_slot_at: datetime | None) -> None:
         # Inside the attempt's transaction: a slot further off rolls the attempt back.
+        admitted.append(account)
         policy = rate_limit_policy(account)
         has_slot = reserved_slot_at is not None and reserved_slot_at <= now + SLOT_SLACK
         if policy is not None and not has_slot:
@@ -168,8 +170,9 @@ def run_publish(
                 lease=timedelta(seconds=settings.publish_lease_seconds),
                 admit=admit,
             )
-            # Loaded by begin_attempt: the identity map answers, no query.
-            account = session.get_one(Account, start.account_id) if start else None
+        # The account begin_attempt loaded: the session's identity map holds it only weakly,
+        # so asking the session again would cost a query (a tenth of the attempt's CPU).
+        account = admitted[-1] if start and admitted else None
     except _Deferred as deferred:
         with session_scope() as session:
             defer(session, delivery_id=delivery_id, ticket=ticket, at=deferred.at, now=now)
