@@ -27,8 +27,9 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
 
 Classifier = Callable[[httpx.Response], ConnectorError | None]
 
-# Worst case of one request under DEFAULT_TIMEOUT (connect + write + read).
-LONGEST_REQUEST_SECONDS = 65.0
+# One request under DEFAULT_TIMEOUT when each phase nearly times out: pool wait, connect,
+# one write stall, one read stall. A large body written slowly but steadily can take longer.
+LONGEST_REQUEST_SECONDS = 70.0
 
 _creation_deadline: ContextVar[float | None] = ContextVar("creation_deadline", default=None)
 

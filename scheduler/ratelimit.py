@@ -32,6 +32,13 @@ KEY_PREFIX = "publicist:ratelimit:"
 # times, blocked-until. ARGV[1]: max queued seconds; then per limit: quota, window seconds.
 # One slot, the first that every limit allows, is recorded in all of them, or none.
 _RESERVE = """
+-- A key shared by several accounts (an app's) may hold later slots than this one: only
+-- ever lengthen its time to live.
+local function extend(key, ttl)
+  local current = redis.call('TTL', key)
+  if current >= 0 and current >= ttl then return end
+  redis.call('EXPIRE', key, ttl)
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 local max_wait = tonumber(ARGV[1])
@@ -54,12 +61,13 @@ for i = 1, limits do
 end
 local wait = slot - now
 if wait > max_wait then return {'0', tostring(wait)} end
-local member = KEYS[2] .. '#' .. redis.call('INCR', KEYS[1])
+-- Unique in every set it joins, even if the sequence key was lost and starts again.
+local member = KEYS[2] .. '#' .. t[1] .. '.' .. t[2] .. '#' .. redis.call('INCR', KEYS[1])
 for i = 1, limits do
   redis.call('ZADD', KEYS[2 * i], slot, member)
-  redis.call('EXPIRE', KEYS[2 * i], math.ceil(wait + tonumber(ARGV[2 * i + 1])) + 60)
+  extend(KEYS[2 * i], math.ceil(wait + tonumber(ARGV[2 * i + 1])) + 60)
 end
-redis.call('EXPIRE', KEYS[1], math.ceil(wait + longest) + 60)
+extend(KEYS[1], math.ceil(wait + longest) + 60)
 return {'1', tostring(wait)}
 """
 

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from campaigns.accounts import connector_class, open_connector, read_credentials
 from campaigns.models import Account
 from connectors.errors import ConnectorError
-from connectors.registry import ConnectorLoadError, UnknownPlatform
 from publicist.core.clock import Clock
 from publicist.core.database import session_scope
+from publicist.core.errors import PublicistError
 from publicist.core.settings import Settings
 from scheduler.work import refresh_once
 
@@ -43,19 +43,21 @@ def run_keep_tokens_alive(*, settings: Settings, clock: Clock) -> int:
         )
     refreshed = 0
     for account in idle:
+        # One account's trouble (revoked, unreadable, connector gone) never stops the others.
         try:
-            refreshable = connector_class(account.platform).capabilities.supports_refresh
-        except (UnknownPlatform, ConnectorLoadError) as error:
-            log.warning("the token of %s was not kept alive: %s", account.label, error)
-            continue
-        if not refreshable or not read_credentials(account, secret=secret).refresh_token:
-            continue
-        try:
-            with open_connector(account, secret=secret, clock=clock) as connector:
-                refresh_once(account.id, connector, secret=secret)
-        except ConnectorError as error:
+            if _keep_alive(account, clock=clock, secret=secret):
+                refreshed += 1
+        except (ConnectorError, PublicistError) as error:
             log.warning("the token of %s could not be refreshed: %s", account.label, error)
-            continue
-        log.info("refreshed the idle token of %s", account.label)
-        refreshed += 1
     return refreshed
+
+
+def _keep_alive(account: Account, *, clock: Clock, secret: str) -> bool:
+    if not connector_class(account.platform).capabilities.supports_refresh:
+        return False
+    if not read_credentials(account, secret=secret).refresh_token:
+        return False
+    with open_connector(account, secret=secret, clock=clock) as connector:
+        refresh_once(account.id, connector, secret=secret)
+    log.info("refreshed the idle token of %s", account.label)
+    return True

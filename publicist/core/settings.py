@@ -48,7 +48,9 @@ class Settings(BaseSettings):
         default=150.0,
         gt=0,
         description="How long a publishing delivery belongs to its worker; longer than the "
-        "task time limit (120 s), after which the reconciler takes over.",
+        "task time limit (120 s), after which the reconciler takes over. A post may be created "
+        "until one longest request (70 s) before it ends, so keep it well above 140 s; a "
+        "shorter lease (tests) allows creation only in its first half.",
     )
     missed_grace_seconds: float = Field(
         default=300.0,
@@ -81,6 +83,8 @@ class Settings(BaseSettings):
     token_keepalive_days: float = Field(
         default=30.0,
         ge=0,
+        le=3650,
+        allow_inf_nan=False,
         description="Refresh an account's token once nobody has used it for this many days, "
         "so rotating refresh tokens (X, TikTok) do not lapse between campaigns; 0: never.",
     )

@@ -145,3 +145,24 @@ def test_a_block_on_the_app_holds_all_its_accounts(limiter: RateLimiter) -> None
     limiter.block(app_key, datetime.now(UTC) + timedelta(seconds=40))
     assert limiter.reserve(_key(), own, shared=[app]).wait_seconds == pytest.approx(40, abs=1)
     assert limiter.reserve(_key(), own).wait_seconds == 0
+
+
+@pytest.mark.redis
+def test_a_shared_quota_keeps_its_later_slots_until_they_pass() -> None:
+    client: redis.Redis[bytes] = redis.Redis.from_url(REDIS_URL)
+    limiter = RedisRateLimiter(client)
+    app_key = _key()
+    app = (app_key, RateLimitPolicy(requests=3, per_seconds=1000))
+    own = RateLimitPolicy(requests=1, per_seconds=100)
+    first, second = _key(), _key()
+    try:
+        assert limiter.reserve(first, own, shared=[app]).wait_seconds == 0
+        later = limiter.reserve(first, own, shared=[app]).wait_seconds  # a slot 100 s ahead
+        assert later == pytest.approx(100, abs=0.5)
+        assert limiter.reserve(second, own, shared=[app]).wait_seconds == 0
+        # the app's set still lives until its latest slot has left the window
+        assert client.ttl(KEY_PREFIX + app_key) >= 100 + 1000
+    finally:
+        for key in client.scan_iter(f"{KEY_PREFIX}test-*"):
+            client.delete(key)
+        client.close()

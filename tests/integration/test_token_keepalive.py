@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from campaigns.accounts import create_account, find_account, read_credentials
 from connectors.base import Credentials
@@ -87,3 +88,33 @@ def test_an_account_that_needs_authorising_again_is_reported_and_the_rest_go_on(
     assert "access-revoked" not in caplog.text  # never a token in the log
     assert _credentials("revoked").access_token == "access-revoked"
     assert _credentials("idle").access_token != "access-idle"
+
+
+def test_an_account_whose_credentials_cannot_be_read_does_not_stop_the_others(
+    configured_db: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with session_scope() as session:
+        create_account(
+            session,
+            platform="mock",
+            handle="other-key",
+            credentials=Credentials(
+                access_token="access-other",
+                refresh_token="refresh-other",
+                expires_at=NOW - timedelta(days=40),
+            ),
+            secret="a-key-this-installation-does-not-have",
+            now=NOW - timedelta(days=400),
+        )
+    _account("idle", expired_days_ago=40)
+    with caplog.at_level(logging.WARNING, logger="publicist.scheduler"):
+        assert run_keep_tokens_alive(settings=configured_db, clock=FrozenClock(NOW)) == 1
+    assert "mock:other-key" in caplog.text
+    assert _credentials("idle").access_token != "access-idle"
+
+
+def test_a_keepalive_beyond_ten_years_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        Settings(token_keepalive_days=float("inf"))
+    with pytest.raises(ValidationError):
+        Settings(token_keepalive_days=4000)
