@@ -307,6 +307,24 @@ _FINISH_ATTEMPT = (
 )
 
 
+def renew_lease(
+    session: Session, *, delivery_id: int, attempt: int, until: datetime, now: datetime
+) -> bool:
+    """Extend a running attempt's lease; False if the delivery is no longer that attempt's
+    (the reconciler claimed it, or the attempt ended)."""
+    renewed = session.execute(
+        update(_deliveries)
+        .where(
+            _deliveries.c.id == delivery_id,
+            _deliveries.c.state == DeliveryState.PUBLISHING,
+            _deliveries.c.attempts == attempt,
+            _deliveries.c.lease_until >= now,
+        )
+        .values(lease_until=until)
+    )
+    return bool(getattr(renewed, "rowcount", 0))
+
+
 def record_result(
     session: Session, *, start: AttemptStart, result: PublishResult, now: datetime
 ) -> DeliveryState:

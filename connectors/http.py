@@ -31,12 +31,27 @@ Classifier = Callable[[httpx.Response], ConnectorError | None]
 # one write stall, one read stall. A large body written slowly but steadily can take longer.
 LONGEST_REQUEST_SECONDS = 70.0
 
-_creation_deadline: ContextVar[float | None] = ContextVar("creation_deadline", default=None)
+
+class CreationWindow:
+    """Until when (``time.monotonic()``) a request that creates a post may start.
+
+    Mutable: whoever keeps the attempt's lease alive moves ``deadline`` on, or closes the
+    window when the lease is lost.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def close(self) -> None:
+        self.deadline = float("-inf")
+
+
+_creation_window: ContextVar[CreationWindow | None] = ContextVar("creation_window", default=None)
 
 
 @contextmanager
-def creation_deadline(seconds: float) -> Iterator[None]:
-    """Within this block, a request that creates a post must start within ``seconds``.
+def creation_window(window: CreationWindow) -> Iterator[CreationWindow]:
+    """Within this block, a request that creates a post must start before ``window`` closes.
 
     A publishing worker owns its delivery only for a lease; once the lease ends, the
     reconciler may look for the post, not find it, and publish again. A connector that is
@@ -45,11 +60,18 @@ def creation_deadline(seconds: float) -> Iterator[None]:
     attempt ends as a transient error that is safe to retry. Per thread and task, through a
     context variable, so no connector needs to know about leases.
     """
-    token = _creation_deadline.set(time.monotonic() + seconds)
+    token = _creation_window.set(window)
     try:
-        yield
+        yield window
     finally:
-        _creation_deadline.reset(token)
+        _creation_window.reset(token)
+
+
+@contextmanager
+def creation_deadline(seconds: float) -> Iterator[CreationWindow]:
+    """A :func:`creation_window` that closes ``seconds`` from now."""
+    with creation_window(CreationWindow(time.monotonic() + seconds)) as window:
+        yield window
 
 
 @functools.cache
@@ -91,11 +113,11 @@ def send(
 
     ``creates`` marks a request that creates something on the platform: if its response is
     lost after the request went out, the outcome is unknown and must be reconciled; and it is
-    not sent at all past the :func:`creation_deadline` of the attempt.
+    not sent at all once the attempt's :func:`creation_window` has closed.
     """
     if creates:
-        deadline = _creation_deadline.get()
-        if deadline is not None and time.monotonic() > deadline:
+        window = _creation_window.get()
+        if window is not None and time.monotonic() > window.deadline:
             raise TransientError(
                 "the attempt ran out of its time before the post was created; nothing was sent",
                 platform=platform,

@@ -38,6 +38,7 @@ from campaigns.publishing import (
     record_poll_failure,
     record_result,
     record_unknown,
+    renew_lease,
     submitted_deliveries,
 )
 from campaigns.reconcile import expired_leases, requeue_stale
@@ -45,7 +46,6 @@ from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
 from connectors.base import Connector, Credentials, MetricCounts, RateLimitPolicy
 from connectors.errors import AuthExpired, ConnectorError, DuplicateContent, RateLimited
-from connectors.http import LONGEST_REQUEST_SECONDS, creation_deadline
 from metrics import platforms
 from metrics.cadence import Cadence
 from metrics.collection import CollectionBatch, claim_collections, record_counts, release
@@ -53,9 +53,19 @@ from publicist.core import telemetry
 from publicist.core.clock import Clock
 from publicist.core.database import session_scope
 from publicist.core.settings import Settings
+from scheduler.lease import LeaseKeeper
 from scheduler.ratelimit import Limit, RateLimiter
 
 log = logging.getLogger("publicist.scheduler")
+
+
+def _renew_lease(delivery_id: int, attempt: int, until: datetime, now: datetime) -> bool:
+    with session_scope() as session:
+        return renew_lease(session, delivery_id=delivery_id, attempt=attempt, until=until, now=now)
+
+
+lease_keeper = LeaseKeeper(_renew_lease)
+"""One per process: renews the leases of this process's slow publishes."""
 
 Enqueue = Callable[[list[Claim]], None]
 
@@ -119,16 +129,6 @@ class _Deferred(Exception):
         self.platform = platform  # the rollback expires the account: keep what is needed
 
 
-def creation_budget(lease_seconds: float) -> float:
-    """How long into an attempt its post may still be created.
-
-    The creating request must end before the lease does, or the reconciler could publish
-    again meanwhile; so it must start one longest request before. A lease too short for
-    that (tests) keeps half of itself.
-    """
-    return max(lease_seconds - LONGEST_REQUEST_SECONDS, lease_seconds / 2)
-
-
 def run_publish(
     *,
     delivery_id: int,
@@ -183,10 +183,15 @@ def run_publish(
     if start.attempt == 1 and start.lateness_ms is not None:
         telemetry.LATENESS.labels(platform=start.platform).observe(start.lateness_ms / 1000)
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
-    budget = creation_budget(settings.publish_lease_seconds) - (time.monotonic() - began)
     with open_connector(account, secret=secret, clock=clock) as connector:
         try:
-            with creation_deadline(budget):
+            with lease_keeper.hold(
+                delivery_id=start.delivery_id,
+                attempt=start.attempt,
+                lease_seconds=settings.publish_lease_seconds,
+                clock=clock,
+                taken_at=began,
+            ):
                 result = connector.publish(start.content)
         except ConnectorError as error:
             decision = retry_policy.decide(

@@ -47,10 +47,11 @@ class Settings(BaseSettings):
     publish_lease_seconds: float = Field(
         default=150.0,
         gt=0,
-        description="How long a publishing delivery belongs to its worker; longer than the "
-        "task time limit (120 s), after which the reconciler takes over. A post may be created "
-        "until one longest request (70 s) before it ends, so keep it well above 140 s; a "
-        "shorter lease (tests) allows creation only in its first half.",
+        description="How long a publishing delivery belongs to its worker without a renewal "
+        "(a running attempt renews it every third of it, for up to 10 minutes); then the "
+        "reconciler takes over. A post may be created until one longest request (70 s) "
+        "before it ends, so keep it well above 140 s; a shorter lease (tests) allows "
+        "creation only in the first half of each renewal.",
     )
     missed_grace_seconds: float = Field(
         default=300.0,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from campaigns.accounts import create_account
 from campaigns.models import Delivery, DeliveryAttempt
-from campaigns.publishing import begin_attempt, claim_due
+from campaigns.publishing import begin_attempt, claim_due, renew_lease
 from campaigns.retry import RetryPolicy
 from campaigns.states import DeliveryState
 from connectors.base import Content, Credentials, RateLimitPolicy, RemotePost
@@ -24,9 +23,8 @@ from publicist.core.clock import FrozenClock
 from publicist.core.database import make_engine, session_scope
 from publicist.core.migrate import upgrade
 from publicist.core.settings import Settings
-from scheduler import work
 from scheduler.ratelimit import Limit, LocalRateLimiter, Reservation
-from scheduler.work import creation_budget, run_dispatch, run_publish, run_reconcile
+from scheduler.work import run_dispatch, run_publish, run_reconcile
 from tests import factories
 from tests.conftest import drop_postgres_database, postgres_database
 
@@ -156,60 +154,43 @@ def test_a_duplicated_message_publishes_once(
     assert mock_platform.count_by_marker() == {f"publicist-{delivery_id}": 1}
 
 
-def test_the_post_must_be_created_within_the_attempts_creation_budget(
-    configured_db: Settings, mock_platform: MockPlatform, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    budgets: list[float] = []
-    real = work.creation_deadline
-
-    @contextmanager
-    def recording(seconds: float) -> Iterator[None]:
-        budgets.append(seconds)
-        with real(seconds):
-            yield
-
-    monkeypatch.setattr(work, "creation_deadline", recording)
-    clock = FrozenClock(NOW)
-    _one_post_due_in_a_second()
-    clock.advance(timedelta(seconds=2))
-    assert _publish_all(configured_db, clock, LocalRateLimiter()) == ["published"]
-    allowed = creation_budget(configured_db.publish_lease_seconds)
-    [budget] = budgets
-    assert allowed - 5 < budget <= allowed  # what the attempt's own steps used is taken off
-
-
-def test_a_backlog_on_one_account_is_spread_at_its_quota(
+def test_a_slow_publish_keeps_its_lease_and_a_taken_over_one_may_not_post(
     configured_db: Settings, mock_platform: MockPlatform
 ) -> None:
     clock = FrozenClock(NOW)
+    _one_post_due_in_a_second()
+    clock.advance(timedelta(seconds=1))
     with session_scope() as session:
-        account = factories.account(session, handle="a", now=NOW)
-        account.rate_limit_requests, account.rate_limit_per_seconds = 2, 60.0
-        factories.campaign(session, now=NOW)
-        for n in range(5):
-            factories.scheduled_post(
-                session,
-                campaign_name="IP Creates a Better Life",
-                accounts=["mock:a"],
-                now=NOW,
-                in_seconds=1,
-                text=f"p{n}",
-            )
-    clock.advance(timedelta(hours=1))  # the system was down; the backlog is found at once
-    outcomes = _publish_all(configured_db, clock, LocalRateLimiter())
-    # A quota of 2 per minute: two now, then two when the window frees, then the last.
-    assert sorted(outcomes) == ["deferred"] * 3 + ["published"] * 2
+        (claim,) = claim_due(session, now=clock.now(), lookahead=timedelta(0))
     with session_scope() as session:
-        slots = sorted(
-            d.next_attempt_at
-            for d in session.scalars(select(Delivery))
-            if d.state is DeliveryState.SCHEDULED
+        start = begin_attempt(
+            session,
+            delivery_id=claim.delivery_id,
+            ticket=claim.ticket,
+            now=clock.now(),
+            lease=timedelta(seconds=150),
         )
-    assert len(slots) == 3
-    assert all(slot is not None for slot in slots)
-    offsets = [round((slot - clock.now()).total_seconds()) for slot in slots]
-    assert [abs(o - e) <= 1 for o, e in zip(offsets, [60, 60, 120], strict=True)] == [True] * 3
-    assert len(mock_platform.posts()) == 2
+    assert start is not None
+    later = clock.now() + timedelta(seconds=100)
+
+    def renew(attempt: int, now: datetime) -> bool:
+        with session_scope() as session:
+            return renew_lease(
+                session,
+                delivery_id=start.delivery_id,
+                attempt=attempt,
+                until=now + timedelta(seconds=150),
+                now=now,
+            )
+
+    assert renew(start.attempt, later)
+    assert _lease_of(start.delivery_id).lease_until == later + timedelta(seconds=150)
+    assert not renew(start.attempt + 1, later)  # another attempt's lease is not ours
+    # once the lease has run out, the reconciler may own it: no renewal brings it back
+    assert not renew(start.attempt, later + timedelta(seconds=151))
+    clock.advance(timedelta(seconds=100 + 151))
+    run_reconcile(settings=configured_db, clock=clock)
+    assert not renew(start.attempt, clock.now())
 
 
 def test_accounts_authorised_through_one_app_share_its_cap(

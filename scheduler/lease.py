@@ -1,0 +1,133 @@
+"""Keep a slow publish's lease alive, so its post is never created after it was lost.
+
+A delivery belongs to the attempt publishing it until ``lease_until``; after that the
+reconciler asks the platform and may publish again. An attempt that runs long (media still
+uploading, a slow platform) has its lease renewed by one thread per process, and the post
+may be created only while the lease is held with one longest request to spare: the attempt's
+:class:`~connectors.http.CreationWindow` moves on with each renewal and closes when a
+renewal finds the delivery taken over. Renewal stops after ``MAX_ATTEMPT_SECONDS``: an
+attempt stuck that long is left to the reconciler.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from connectors.http import LONGEST_REQUEST_SECONDS, CreationWindow, creation_window
+from publicist.core.clock import Clock
+
+log = logging.getLogger("publicist.scheduler")
+
+MAX_ATTEMPT_SECONDS = 600.0
+
+Renew = Callable[[int, int, datetime, datetime], bool]
+"""(delivery id, attempt, lease until, now) → whether the attempt still holds the delivery."""
+
+
+def creation_budget(lease_seconds: float) -> float:
+    """How long after its lease was (re)taken an attempt may still create its post.
+
+    The creating request must end before the lease does, or the reconciler could publish
+    again meanwhile; so it must start one longest request before. A lease too short for
+    that (tests) keeps half of itself.
+    """
+    return max(lease_seconds - LONGEST_REQUEST_SECONDS, lease_seconds / 2)
+
+
+@dataclass
+class _Hold:
+    delivery_id: int
+    attempt: int
+    lease_seconds: float
+    clock: Clock
+    window: CreationWindow
+    began: float
+    renewed: float = field(default=0.0)
+
+
+class LeaseKeeper:
+    def __init__(self, renew: Renew) -> None:
+        self._renew = renew
+        self._lock = threading.Lock()
+        self._holds: dict[int, _Hold] = {}
+        self._wake = threading.Event()
+        self._thread_pid: int | None = None
+
+    @contextmanager
+    def hold(
+        self,
+        *,
+        delivery_id: int,
+        attempt: int,
+        lease_seconds: float,
+        clock: Clock,
+        taken_at: float,
+    ) -> Iterator[CreationWindow]:
+        """Renew this attempt's lease while the block runs; yields its creation window.
+
+        ``taken_at``: ``time.monotonic()`` when the lease was taken.
+        """
+        window = CreationWindow(taken_at + creation_budget(lease_seconds))
+        entry = _Hold(delivery_id, attempt, lease_seconds, clock, window, taken_at, taken_at)
+        with self._lock:
+            self._holds[id(entry)] = entry
+            self._start_thread()
+        try:
+            with creation_window(window):
+                yield window
+        finally:
+            with self._lock:
+                self._holds.pop(id(entry), None)
+
+    def renew_due(self) -> None:
+        """Renew every lease a third of the way through; one pass (the thread calls it)."""
+        now = time.monotonic()
+        with self._lock:
+            due = [h for h in self._holds.values() if now - h.renewed >= h.lease_seconds / 3]
+        for entry in due:
+            if now - entry.began > MAX_ATTEMPT_SECONDS:
+                continue  # stuck: let the lease run out and the reconciler decide
+            wall = entry.clock.now()
+            until = wall + timedelta(seconds=entry.lease_seconds)
+            try:
+                held = self._renew(entry.delivery_id, entry.attempt, until, wall)
+            except Exception as error:  # the database is away: the lease runs out meanwhile
+                log.warning("lease of delivery %s not renewed: %s", entry.delivery_id, error)
+                continue
+            if not held:
+                with self._lock:
+                    running = id(entry) in self._holds
+                if not running:
+                    continue  # it finished meanwhile and recorded its own outcome
+                entry.window.close()
+                log.warning(
+                    "delivery %s was taken over while attempt %s ran; it will not post",
+                    entry.delivery_id,
+                    entry.attempt,
+                )
+                continue
+            entry.renewed = now
+            entry.window.deadline = now + creation_budget(entry.lease_seconds)
+
+    def _start_thread(self) -> None:
+        if self._thread_pid == os.getpid():
+            return
+        self._thread_pid = os.getpid()  # a forked child starts its own
+        threading.Thread(target=self._run, name="lease-keeper", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                shortest = min((h.lease_seconds for h in self._holds.values()), default=30.0)
+            self._wake.wait(timeout=min(5.0, shortest / 6))
+            try:
+                self.renew_due()
+            except Exception:  # never let the keeper die: log and go on
+                log.exception("lease keeper pass failed")
