@@ -113,11 +113,22 @@ def app_limits(
     """
     if quota is None:
         return ()
+    app = _app_of(account, secret=secret)
+    return ((f"app:{account.platform}:{app}:{kind}", quota),) if app else ()
+
+
+_apps: dict[int, tuple[bytes, str | None]] = {}
+
+
+def _app_of(account: Account, *, secret: str) -> str | None:
+    # Decrypted once per version of the account's credentials, not on every attempt.
+    known = _apps.get(account.id)
+    if known is not None and known[0] == account.credentials_encrypted:
+        return known[1]
     client_id = read_credentials(account, secret=secret).client_id
-    if not client_id:
-        return ()
-    app = hashlib.sha256(client_id.encode()).hexdigest()[:16]
-    return ((f"app:{account.platform}:{app}:{kind}", quota),)
+    app = hashlib.sha256(client_id.encode()).hexdigest()[:16] if client_id else None
+    _apps[account.id] = (account.credentials_encrypted, app)
+    return app
 
 
 class _Deferred(Exception):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from campaigns.accounts import create_account
-from campaigns.models import Delivery, DeliveryAttempt
+from campaigns.accounts import create_account, store_credentials
+from campaigns.models import Account, Delivery, DeliveryAttempt
 from campaigns.publishing import begin_attempt, claim_due, renew_lease
 from campaigns.retry import RetryPolicy
 from campaigns.states import DeliveryState
@@ -23,6 +23,7 @@ from publicist.core.clock import FrozenClock
 from publicist.core.database import make_engine, session_scope
 from publicist.core.migrate import upgrade
 from publicist.core.settings import Settings
+from scheduler import work
 from scheduler.ratelimit import Limit, LocalRateLimiter, Reservation
 from scheduler.work import run_dispatch, run_publish, run_reconcile
 from tests import factories
@@ -235,6 +236,42 @@ def test_accounts_authorised_through_one_app_share_its_cap(
     by_account = Counter(account for _, account, *_ in mock_platform.posts())
     assert by_account["c"] == 2
     assert by_account["a"] + by_account["b"] == 2
+
+
+def test_an_accounts_app_follows_its_credentials_and_is_read_once_per_version(
+    configured_db: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quota = RateLimitPolicy(requests=10, per_seconds=60)
+    with session_scope() as session:
+        account = create_account(
+            session,
+            platform="mock",
+            handle="a",
+            credentials=Credentials(access_token="t", client_id="app-1"),
+            secret=factories.SECRET,
+            now=NOW,
+        )
+    reads: list[int] = []
+    real = work.read_credentials
+
+    def counting(account: Account, *, secret: str) -> Credentials:
+        reads.append(account.id)
+        return real(account, secret=secret)
+
+    monkeypatch.setattr(work, "read_credentials", counting)
+    first = work.app_limits(account, quota, kind="posts", secret=factories.SECRET)
+    again = work.app_limits(account, quota, kind="posts", secret=factories.SECRET)
+    assert first == again
+    assert len(reads) == 1
+    assert work.app_limits(account, None, kind="posts", secret=factories.SECRET) == ()
+    store_credentials(
+        account, Credentials(access_token="t2", client_id="app-2"), secret=factories.SECRET
+    )
+    moved = work.app_limits(account, quota, kind="posts", secret=factories.SECRET)
+    assert moved != first
+    assert len(reads) == 2
+    store_credentials(account, Credentials(access_token="t3"), secret=factories.SECRET)
+    assert work.app_limits(account, quota, kind="posts", secret=factories.SECRET) == ()
 
 
 def test_a_reserved_slot_is_used_without_asking_the_limiter_again(
