@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from connectors.http import LONGEST_REQUEST_SECONDS, CreationWindow, creation_window
@@ -49,7 +49,7 @@ class _Hold:
     clock: Clock
     window: CreationWindow
     began: float
-    renewed: float = field(default=0.0)
+    renewed: float
 
 
 class LeaseKeeper:
@@ -57,7 +57,6 @@ class LeaseKeeper:
         self._renew = renew
         self._lock = threading.Lock()
         self._holds: dict[int, _Hold] = {}
-        self._wake = threading.Event()
         self._thread_pid: int | None = None
 
     @contextmanager
@@ -126,7 +125,7 @@ class LeaseKeeper:
         while True:
             with self._lock:
                 shortest = min((h.lease_seconds for h in self._holds.values()), default=30.0)
-            self._wake.wait(timeout=min(5.0, shortest / 6))
+            time.sleep(min(5.0, shortest / 6))
             try:
                 self.renew_due()
             except Exception:  # never let the keeper die: log and go on

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from campaigns.accounts import create_account, store_credentials
 from campaigns.models import Account, Delivery, DeliveryAttempt
-from campaigns.publishing import begin_attempt, claim_due, renew_lease
+from campaigns.publishing import AttemptStart, begin_attempt, claim_due, renew_lease
 from campaigns.retry import RetryPolicy
 from campaigns.states import DeliveryState
 from connectors.base import Content, Credentials, RateLimitPolicy, RemotePost
@@ -118,6 +118,24 @@ def _one_post_due_in_a_second() -> None:
         )
 
 
+def _start_an_attempt(clock: FrozenClock) -> AttemptStart:
+    """One post due a second after ``NOW``, claimed and begun with a 150 s lease."""
+    _one_post_due_in_a_second()
+    clock.advance(timedelta(seconds=1))
+    with session_scope() as session:
+        (claim,) = claim_due(session, now=clock.now(), lookahead=timedelta(0))
+    with session_scope() as session:
+        start = begin_attempt(
+            session,
+            delivery_id=claim.delivery_id,
+            ticket=claim.ticket,
+            now=clock.now(),
+            lease=timedelta(seconds=150),
+        )
+    assert start is not None
+    return start
+
+
 def _publish_all(settings: Settings, clock: FrozenClock, limiter: LocalRateLimiter) -> list[str]:
     queued: list[tuple[int, int]] = []
     run_dispatch(
@@ -159,19 +177,7 @@ def test_a_slow_publish_keeps_its_lease_and_a_taken_over_one_may_not_post(
     configured_db: Settings, mock_platform: MockPlatform
 ) -> None:
     clock = FrozenClock(NOW)
-    _one_post_due_in_a_second()
-    clock.advance(timedelta(seconds=1))
-    with session_scope() as session:
-        (claim,) = claim_due(session, now=clock.now(), lookahead=timedelta(0))
-    with session_scope() as session:
-        start = begin_attempt(
-            session,
-            delivery_id=claim.delivery_id,
-            ticket=claim.ticket,
-            now=clock.now(),
-            lease=timedelta(seconds=150),
-        )
-    assert start is not None
+    start = _start_an_attempt(clock)
     later = clock.now() + timedelta(seconds=100)
 
     def renew(attempt: int, now: datetime) -> bool:
@@ -359,23 +365,11 @@ def _vanish_mid_call(
     settings: Settings, clock: FrozenClock, *, created: bool, platform: MockPlatform
 ) -> int:
     """Leave a delivery ``publishing`` as a killed worker would, the post made or not."""
-    _one_post_due_in_a_second()
-    clock.advance(timedelta(seconds=1))
-    with session_scope() as session:
-        (claim,) = claim_due(session, now=clock.now(), lookahead=timedelta(0))
-    with session_scope() as session:
-        start = begin_attempt(
-            session,
-            delivery_id=claim.delivery_id,
-            ticket=claim.ticket,
-            now=clock.now(),
-            lease=timedelta(seconds=150),
-        )
-        assert start is not None
+    start = _start_an_attempt(clock)
     if created:
         platform.create("a", start.content.marker, start.content.text, clock.now())
     clock.advance(timedelta(seconds=151))
-    return claim.delivery_id
+    return start.delivery_id
 
 
 def test_reconciler_records_a_post_the_vanished_worker_made(
