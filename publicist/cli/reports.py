@@ -27,6 +27,7 @@ from metrics.reports import (
 )
 from publicist.cli.common import console, database, local
 from publicist.core.errors import InvalidInput
+from publicist.core.spreadsheet import Cell, neutralise
 
 
 class Format(StrEnum):
@@ -43,9 +44,23 @@ def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2%}"
 
 
-def _blank(value: object) -> object:
+def _blank(value: Cell) -> Cell:
     """CSV cell: not available is empty, never 0."""
     return "" if value is None else value
+
+
+class _SafeCsv:
+    """CSV rows on stdout, each cell neutralised so no spreadsheet runs it as a formula."""
+
+    def __init__(self) -> None:
+        self._writer = csv.writer(sys.stdout)
+
+    def writerow(self, row: list[Cell]) -> None:
+        self._writer.writerow([neutralise(cell) for cell in row])
+
+
+def _csv_writer() -> _SafeCsv:
+    return _SafeCsv()
 
 
 def render_table(report: CampaignReport, *, daily: bool = False) -> None:
@@ -185,7 +200,7 @@ def render_summaries(summaries: list[CampaignSummary]) -> None:
 
 
 def write_csv(reports: list[CampaignReport]) -> None:
-    writer = csv.writer(sys.stdout)
+    writer = _csv_writer()
     writer.writerow(
         [
             "campaign",
@@ -236,7 +251,7 @@ def write_csv(reports: list[CampaignReport]) -> None:
 
 
 def _write_daily_csv(reports: list[CampaignReport]) -> None:
-    writer = csv.writer(sys.stdout)
+    writer = _csv_writer()
     writer.writerow(
         ["campaign", "day", "platform", "views", "likes", "comments", "shares", "interactions"]
     )
@@ -257,7 +272,7 @@ def _write_daily_csv(reports: list[CampaignReport]) -> None:
 
 
 def _write_account_csv(report: AccountReport) -> None:
-    writer = csv.writer(sys.stdout)
+    writer = _csv_writer()
     writer.writerow(
         ["account", "campaign", "scheduled", "published", "failed", "views", "interactions"]
     )
@@ -287,7 +302,7 @@ def _write_account_csv(report: AccountReport) -> None:
 
 
 def _write_summaries_csv(summaries: list[CampaignSummary]) -> None:
-    writer = csv.writer(sys.stdout)
+    writer = _csv_writer()
     writer.writerow(
         [
             "campaign",

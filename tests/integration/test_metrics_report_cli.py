@@ -176,3 +176,47 @@ def test_bad_input_gets_one_line_and_exit_code_2(
     assert code == 2
     assert message in err
     assert out == ""
+
+
+FORMULA = '=HYPERLINK("http://example.com/x","open")'
+
+
+@pytest.fixture
+def formula_named(seeded: Run, embedded_env: Path) -> Run:
+    """A campaign whose name a spreadsheet would run, published and measured on X."""
+    engine = make_engine(f"sqlite:///{embedded_env / 'publicist.db'}")
+    with session_scope(engine) as session:
+        campaign = builders.campaign(session, name=FORMULA, now=NOW)
+        account = builders.account(session, platform="x", handle="-ops", now=NOW)
+        item = builders.delivery(session, campaign=campaign, account=account, at=NOW)
+        record_counts(
+            session,
+            capabilities=PLATFORMS["x"],
+            delivery_ids={str(item.remote_id): item.id},
+            counts=[
+                MetricCounts(remote_id=str(item.remote_id), views=10, likes=1, comments=0, shares=0)
+            ],
+            cadence=Cadence(),
+            now=NOW + timedelta(hours=1),
+        )
+    engine.dispose()
+    return seeded
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", FORMULA, "--format", "csv"],
+        ["report", FORMULA, "--daily", "--format", "csv"],
+        ["report", "--format", "csv"],
+        ["report", "--account", "x:-ops", "--format", "csv"],
+    ],
+)
+def test_every_csv_export_neutralises_cells_a_spreadsheet_would_run(
+    formula_named: Run, args: list[str]
+) -> None:
+    code, out, err = formula_named(*args)
+    assert code == 0, err
+    cells = [cell for row in csv.reader(io.StringIO(out)) for cell in row]
+    assert "'" + FORMULA in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
