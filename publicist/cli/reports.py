@@ -16,6 +16,7 @@ from rich.table import Table
 from campaigns.accounts import find_account
 from campaigns.services import find_campaign
 from metrics.chart import render_series_svg
+from metrics.period_export import ReportFormat
 from metrics.reports import (
     AccountReport,
     CampaignReport,
@@ -26,6 +27,7 @@ from metrics.reports import (
     campaign_summaries,
 )
 from publicist.cli.common import console, database, local
+from publicist.cli.period import run_period
 from publicist.core.errors import InvalidInput
 from publicist.core.spreadsheet import Cell, neutralise
 
@@ -34,6 +36,9 @@ class Format(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
+    PDF = "pdf"
+    HTML = "html"
+    XLSX = "xlsx"
 
 
 def _n(value: int | None) -> str:
@@ -367,14 +372,47 @@ def report(
     daily: Annotated[
         bool, typer.Option("--daily", help="List growth per day and platform (CSV: only that).")
     ] = False,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Period report: first day (YYYY-MM-DD, campaign's zone)."),
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Period report: last day.")] = None,
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", "-c", help="Period report of one campaign.")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Period report: write it to this file."),
+    ] = None,
+    language: Annotated[str, typer.Option("--language", help="Period report: en or zh_CN.")] = "en",
 ) -> None:
     """Show deliveries, views and interactions: per campaign, per account, or all campaigns.
 
     Examples: [bold]publicist report "IP Creates a Better Life" --format json[/],
     [bold]publicist report "IP Creates a Better Life" --chart week.svg[/],
-    [bold]publicist report --account twitter:@IPRinCN[/], [bold]publicist report[/]
+    [bold]publicist report --account twitter:@IPRinCN[/], [bold]publicist report[/];
+    a period: [bold]publicist report --from 2021-04-01 --to 2021-12-31 --account
+    twitter:@IPRinCN --format pdf --output 2021.pdf --language zh_CN[/]
     """
     names = campaigns or []
+    if start is not None or end is not None or campaign is not None or output is not None:
+        if names:
+            raise InvalidInput("campaign", names[0], "goes in --campaign for a period report")
+        if chart is not None or daily:
+            raise InvalidInput("--chart" if chart else "--daily", "", "is not for period reports")
+        run_period(
+            start=start,
+            end=end,
+            campaign=campaign,
+            account=account,
+            fmt=None if format is Format.TABLE else ReportFormat(format.value),
+            output=output,
+            language=language,
+            top=top,
+        )
+        return
+    if format in (Format.PDF, Format.HTML, Format.XLSX):
+        raise InvalidInput("--format", format.value, "is for period reports (add --from and --to)")
     if account is not None and names:
         raise InvalidInput("--account", account, "cannot be combined with campaign names")
     _check_chart(chart, names, account)
