@@ -8,6 +8,7 @@ the SVG needs no font on the reader's side (Chinese titles included).
 from __future__ import annotations
 
 import io
+import re
 
 from metrics.period import PeriodReport
 from metrics.period_labels import labels
@@ -24,6 +25,7 @@ COLOURS = {
 }
 _FALLBACK = ("#f79009", "#667085", "#2e90fa", "#ee46bc")
 _FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP"]
+_ID = re.compile(r'\b(id)="([^"]+)"')
 
 
 def _colour(platform: str, index: int) -> str:
@@ -90,11 +92,20 @@ def monthly_chart_svg(report: PeriodReport, counter: str) -> str:
                 borderaxespad=0.2,
             )
         else:
-            message = words["no_views"] if counter == "views" else words["no_posts"]
+            posts = report.totals.published > 0
+            message = words["no_views"] if counter == "views" and posts else words["no_posts"]
             axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes)
             axes.set_yticks([])
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
     # The XML declaration and doctype cannot stand inside an HTML page; the <svg> can.
-    return svg[svg.index("<svg") :]
+    return _own_ids(svg[svg.index("<svg") :], prefix=counter)
+
+
+def _own_ids(svg: str, *, prefix: str) -> str:
+    """Prefix every element id and reference: two charts in one page would otherwise share
+    matplotlib's ids (``figure_1``, glyph and marker definitions) and borrow each other's."""
+    svg = _ID.sub(lambda m: f'{m.group(1)}="{prefix}-{m.group(2)}"', svg)
+    svg = svg.replace('xlink:href="#', f'xlink:href="#{prefix}-')
+    return svg.replace("url(#", f"url(#{prefix}-")

@@ -3,6 +3,7 @@ PDF rendered from that same page by WeasyPrint."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 
@@ -81,9 +82,19 @@ def render_pdf(report: PeriodReport) -> bytes:
     Chinese)."""
     try:
         from weasyprint import HTML  # loads Pango through cffi: an OSError without it
-    except OSError as exc:
+    except (OSError, ImportError) as exc:
         raise PdfUnavailable() from exc
-    pdf = HTML(string=render_html(report)).write_pdf()
+    page = render_html(report)
+    # WeasyPrint logs a warning for each SVG ``style`` property its CSS parser does not
+    # know (matplotlib writes fill and stroke that way) although the SVG renderer draws
+    # them: hundreds of lines of noise per report. Errors still get through.
+    quiet = logging.getLogger("weasyprint")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        pdf = HTML(string=page).write_pdf()
+    finally:
+        quiet.setLevel(level)
     if pdf is None:  # only when a target file is given
         raise PdfUnavailable()
     return bytes(pdf)

@@ -133,6 +133,8 @@ def summary_sentence(facts: SummaryFacts, *, language: str) -> str:
     zh = language == "zh_CN"
     when = period_phrase(facts.start, facts.end, language)
     who = _subject(facts, language)
+    if facts.published == 0 and facts.subject_kind == "all":
+        return f"{when}，未发布文章。" if zh else f"{when}, no articles were published."
     if facts.published == 0:
         return f"{when}，{who}未发布文章。" if zh else f"{when}, {who} published no articles."
     posts = (

@@ -50,7 +50,7 @@ def run_period(
     download name in the current folder (PDF, XLSX), or print it (no format)."""
     if start is None or end is None:
         missing = "--to" if end is None else "--from"
-        raise InvalidInput(missing, "", "is needed with --from/--to (a period has both ends)")
+        raise InvalidInput(missing, "", "is missing: a period report needs both --from and --to")
     first, last = parse_day(start, "--from"), parse_day(end, "--to")
     if campaign is not None and account is not None:
         raise InvalidInput("--account", account, "cannot be combined with --campaign")

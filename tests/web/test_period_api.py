@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -119,3 +120,14 @@ def test_the_report_needs_a_token(seeded_db: tuple[Settings, Seeded]) -> None:
     settings, _ = seeded_db
     with TestClient(create_app(settings, clock=FrozenClock(START))) as client:
         assert client.get("/api/reports/period", params=PERIOD).status_code == 401
+
+
+def test_pdf_without_pango_is_a_503_naming_the_packages(
+    viewer: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if it could not load
+    response = viewer.get("/api/reports/period", params={**PERIOD, "format": "pdf"})
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["type"] == "unavailable"
+    assert "libpango-1.0-0" in error["message"]

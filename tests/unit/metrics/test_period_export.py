@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -144,6 +145,9 @@ def test_html_is_one_self_contained_page_with_svg_charts(session: Session, langu
     assert "src=" not in page
     assert report.summary.replace("“", "").split("，")[0][:6] in page
     assert ("不适用" if language == "zh_CN" else "n/a") in page
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert ids
+    assert len(ids) == len(set(ids))  # two charts, no id borrowed from the other
     for svg in page.split("<svg")[1:]:
         ET.fromstring("<svg" + svg.split("</svg>")[0] + "</svg>")  # noqa: S314 - our own SVG
 

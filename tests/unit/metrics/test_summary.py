@@ -138,6 +138,11 @@ def test_every_account_and_no_posts() -> None:
         "From April to December, @IPRinCN published no articles."
     )
     assert summary_sentence(quiet, language="zh_CN") == "4月至12月，@IPRinCN未发布文章。"
+    nobody = replace(quiet, subject_kind="all", subject="", accounts=0)
+    assert summary_sentence(nobody, language="en") == (
+        "From April to December, no articles were published."
+    )
+    assert summary_sentence(nobody, language="zh_CN") == "4月至12月，未发布文章。"
 
 
 @pytest.mark.parametrize(
