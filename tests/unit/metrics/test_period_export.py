@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from metrics.cadence import Cadence
 from metrics.collection import record_counts
 from metrics.period import PeriodReport, period_report
 from metrics.period_export import ReportFormat, export
+from metrics.period_xlsx import _cell
 from tests.unit.metrics import builders
 from tests.unit.metrics.builders import PLATFORMS
 
@@ -162,3 +164,14 @@ def test_pdf_is_rendered_from_the_page_with_its_text(session: Session, language:
     text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
     assert f"{2 * 1200 + 2 * 3000:,}" in text
     assert ("期间报告" if language == "zh_CN" else "Period report") in text
+
+
+def test_xlsx_writes_negative_numbers_as_numbers_and_neutralises_only_text() -> None:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("cells")
+    for column, value in enumerate([-5, -0.25, "-5", "=1+1", None, "IP week"]):
+        _cell(sheet, 0, column, value, None)
+    book.close()
+    row = next(load_workbook(buffer)["cells"].iter_rows(values_only=True))
+    assert row == (-5, -0.25, "'-5", "'=1+1", None, "IP week")
