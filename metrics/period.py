@@ -37,6 +37,7 @@ from metrics.summary import LANGUAGES, SummaryFacts, summary_sentence
 from publicist.core.errors import InvalidInput
 
 MAX_DAYS = 3_660
+FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,12 @@ class _Row:
 
 
 def check_period(*, start: date, end: date, language: str) -> None:
-    """Refuse a period that ends before it starts or spans more than ten years."""
+    """Refuse a period that ends before it starts, spans more than ten years, or lies
+    outside 1970–2999 (where every time zone conversion is defined)."""
+    if start.year < FIRST_YEAR:
+        raise InvalidInput("from", start.isoformat(), f"must be in {FIRST_YEAR} or later")
+    if end.year > LAST_YEAR:
+        raise InvalidInput("to", end.isoformat(), f"must be in {LAST_YEAR} or earlier")
     if end < start:
         raise InvalidInput("to", end.isoformat(), f"must not be before from ({start.isoformat()})")
     if (end - start).days > MAX_DAYS:

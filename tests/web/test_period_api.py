@@ -106,6 +106,7 @@ def test_every_format_downloads_with_its_type_and_name(
         ({**PERIOD, "account": "mock:@nobody"}, "account"),
         ({**PERIOD, "campaign": MAIN, "account": "mock:@IPRinCN"}, "account"),
         ({"to": "2026-04-30"}, "from"),
+        ({"from": "9999-12-30", "to": "9999-12-31"}, "to"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(

@@ -152,6 +152,8 @@ def test_top_posts_and_a_month_without_posts(session: Session) -> None:
         ({"start": DECEMBER, "end": APRIL}, "to"),
         ({"start": APRIL, "end": date(2040, 1, 1)}, "to"),
         ({"start": APRIL, "end": DECEMBER, "language": "fr"}, "language"),
+        ({"start": date(9999, 12, 30), "end": date(9999, 12, 31)}, "to"),
+        ({"start": date(1, 1, 1), "end": date(1, 1, 2)}, "from"),
     ],
 )
 def test_bad_periods_name_the_field(
