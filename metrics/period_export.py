@@ -95,7 +95,7 @@ def render_csv(report: PeriodReport) -> str:
     """Every table in one long CSV (column ``table``: total, month, account, campaign,
     top_post); not available is an empty cell, never 0; no cell can run as a formula."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     rows = _group_rows("total", [PeriodGroup(key=report.subject, totals=report.totals)])
     rows += _group_rows("month", report.months)
