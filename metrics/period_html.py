@@ -77,6 +77,25 @@ def render_html(report: PeriodReport) -> str:
     )
 
 
+class _SvgStyleNoise(logging.Filter):
+    """Drops WeasyPrint's "Ignored `fill: ...`, unknown property" lines: matplotlib writes
+    SVG fill and stroke as style properties, which WeasyPrint's CSS validator does not know
+    although its SVG renderer draws them (hundreds of lines per report). Other warnings pass.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (
+            str(record.msg).startswith("Ignored `") and args and args[-1] == "unknown property"
+        )
+
+
+def _quiet_svg_styles() -> None:
+    log = logging.getLogger("weasyprint")
+    if not any(isinstance(f, _SvgStyleNoise) for f in log.filters):
+        log.addFilter(_SvgStyleNoise())
+
+
 def render_pdf(report: PeriodReport) -> bytes:
     """The HTML page laid out on A4 by WeasyPrint (fonts from the system: Noto CJK for
     Chinese)."""
@@ -85,16 +104,8 @@ def render_pdf(report: PeriodReport) -> bytes:
     except (OSError, ImportError) as exc:
         raise PdfUnavailable() from exc
     page = render_html(report)
-    # WeasyPrint logs a warning for each SVG ``style`` property its CSS parser does not
-    # know (matplotlib writes fill and stroke that way) although the SVG renderer draws
-    # them: hundreds of lines of noise per report. Errors still get through.
-    quiet = logging.getLogger("weasyprint")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        pdf = HTML(string=page).write_pdf()
-    finally:
-        quiet.setLevel(level)
-    if pdf is None:  # only when a target file is given
-        raise PdfUnavailable()
+    _quiet_svg_styles()
+    pdf = HTML(string=page).write_pdf()
+    if pdf is None:  # only when WeasyPrint is given a target file, which it is not here
+        raise PublicistError("the PDF renderer returned no document")
     return bytes(pdf)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -155,9 +156,14 @@ def test_html_is_one_self_contained_page_with_svg_charts(session: Session, langu
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
-def test_pdf_is_rendered_from_the_page_with_its_text(session: Session, language: str) -> None:
+def test_pdf_is_rendered_from_the_page_with_its_text(
+    session: Session, language: str, caplog: pytest.LogCaptureFixture
+) -> None:
     report = _report(session, language=language, name="IP Creates a Better Life")
-    rendered = export(report, ReportFormat.PDF)
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        rendered = export(report, ReportFormat.PDF)
+    assert not [r for r in caplog.records if "unknown property" in r.getMessage()]
+    assert not [r for r in caplog.records if "defined twice" in r.getMessage()]
     _keep(f"report-{language}.pdf", rendered.content)
     assert rendered.content.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(rendered.content))
