@@ -37,9 +37,6 @@ from connectors.errors import (
     ValidationFailed,
 )
 from connectors.http import creation_deadline, make_client
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.harness import Simulation
-from connectors.simulators.server import SimulatorServer
 from connectors.tiktok import (
     CONTENT_INIT_PATH,
     MB,
@@ -48,6 +45,9 @@ from connectors.tiktok import (
     utf16_units,
 )
 from publicist.core.clock import FrozenClock
+from simulators.control import SimulatorControl
+from simulators.harness import Simulation
+from simulators.server import SimulatorServer
 
 MEDIA_HOST = "https://media.publicist.example"
 TEXT = "How a patent reaches your home #IPCreatesABetterLife"

@@ -23,13 +23,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
-from connectors.simulators.harness import ConnectionDropped, Simulation
+from simulators.harness import ConnectionDropped, Simulation
 
 PLATFORM_MODULES: dict[str, str] = {
-    "twitter": "connectors.simulators.twitter",
-    "weibo": "connectors.simulators.weibo",
-    "wechat": "connectors.simulators.wechat",
-    "tiktok": "connectors.simulators.tiktok",
+    "twitter": "simulators.twitter",
+    "weibo": "simulators.weibo",
+    "wechat": "simulators.wechat",
+    "tiktok": "simulators.tiktok",
 }
 
 
