@@ -34,7 +34,6 @@ from connectors.errors import (
     OutcomeUnknown,
     RateLimited,
     ReauthorizationRequired,
-    RemoteNotFound,
     ValidationFailed,
 )
 from connectors.http import make_client
@@ -412,13 +411,6 @@ def test_metrics_map_plays_and_the_interactions_douyin_counts(
         "shares",
         "forwards",
     )
-
-
-def test_an_unknown_submission_is_remote_not_found(
-    connect: Callable[..., DouyinConnector],
-) -> None:
-    with pytest.raises(RemoteNotFound):
-        connect().check_publish("@bm90LWEtcG9zdA==")
 
 
 def test_a_file_that_cannot_be_read_is_a_validation_error(

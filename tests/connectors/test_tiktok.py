@@ -32,7 +32,6 @@ from connectors.errors import (
     OutcomeUnknown,
     RateLimited,
     ReauthorizationRequired,
-    RemoteNotFound,
     TransientError,
     ValidationFailed,
 )
@@ -396,11 +395,6 @@ def test_a_failed_publish_carries_tiktoks_reason(
     with pytest.raises(ContentRejected, match="duration_check_failed") as caught:
         connector.check_publish(result.submission_id)
     assert caught.value.code == "duration_check_failed"
-
-
-def test_an_unknown_publish_id_is_not_found(accounts: Accounts) -> None:
-    with pytest.raises(RemoteNotFound):
-        accounts.new().check_publish("v_pub_file~v2-1.123")
 
 
 def test_privacy_level_is_chosen_from_the_creators_options(
