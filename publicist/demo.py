@@ -35,8 +35,6 @@ from campaigns.schemas import CampaignInput, PostInput, VariantInput
 from campaigns.services import add_post, create_campaign
 from campaigns.states import DeliveryState
 from connectors.base import Credentials
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.server import SimulatorServer
 from metrics.models import DeliveryMetrics
 from metrics.reports import CampaignReport, campaign_report
 from publicist.cli.common import console, err_console
@@ -54,6 +52,8 @@ from publicist.scenario import (
     ScenarioPost,
     reference_campaigns,
 )
+from simulators.control import SimulatorControl
+from simulators.server import SimulatorServer
 
 SPREAD_SECONDS = 60.0
 START_DELAY_SECONDS = 8.0

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from campaigns.accounts import create_account
 from campaigns.models import Account
 from connectors.base import Credentials
-from connectors.simulators.control import SimulatorControl
 from publicist.cli.common import console, database, local, now, settings
 from publicist.core.errors import InvalidInput
+from simulators.control import SimulatorControl
 
 app = typer.Typer(help="Platform accounts that posts are published to.", no_args_is_help=True)
 
