@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
+from connectors import registry
 from connectors.base import Connector, PublishState
 from connectors.errors import (
     AuthExpired,
@@ -159,3 +161,12 @@ def test_a_post_deleted_on_the_platform_drops_out_of_metrics(env: Env) -> None:
     newest.deleted = True  # as the account's owner deleting it in the app
     env.advance(env.case.age_seconds)
     assert [c.remote_id for c in connector.fetch_metrics([kept, gone])] == [kept]
+
+
+def test_every_built_in_connector_is_in_the_contract_list() -> None:
+    built_in = {
+        entry.name
+        for entry in entry_points(group=registry.ENTRY_POINT_GROUP)
+        if entry.value.startswith("connectors.") and entry.name != "mock"  # mock: in memory
+    }
+    assert built_in == {case.slug for case in CASES}
