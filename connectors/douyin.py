@@ -551,17 +551,15 @@ class DouyinConnector(BaseConnector):
         )
 
     def _renew(self, client_key: str, refresh_token: str) -> tuple[str, timedelta] | None:
-        """A new refresh token, or ``None`` when Douyin will not renew it any more (10020):
-        the current one then serves until it expires, and the account must be authorised
-        again after that."""
+        """A new refresh token, or ``None`` when it cannot be had now: Douyin renews no more
+        (10020) or the call failed. The current refresh token then serves on (the next refresh
+        tries again), and the new access token is not lost to a failed renewal."""
         try:
             data = self._oauth(
                 RENEW_PATH, {"client_key": client_key, "refresh_token": refresh_token}
             )
-        except ReauthorizationRequired as exc:
-            if exc.code == "10020":
-                return None
-            raise
+        except ConnectorError:
+            return None
         new, lifetime = data.get("refresh_token"), _count(data.get("expires_in"))
         if not isinstance(new, str) or not new or lifetime is None:
             raise ConnectorError(

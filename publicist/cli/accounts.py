@@ -31,7 +31,9 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 
 @app.command("add")
 def add(
-    platform: Annotated[str, typer.Argument(help="twitter, weibo, wechat, tiktok, mock, ...")],
+    platform: Annotated[
+        str, typer.Argument(help="twitter, weibo, wechat, tiktok, douyin, mock, ...")
+    ],
     handle: Annotated[str, typer.Argument(help="The account's name on the platform.")],
     token: Annotated[
         str | None,

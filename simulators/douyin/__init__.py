@@ -21,7 +21,11 @@ __all__ = ["DEFAULTS", "create_app", "new_simulation"]
 
 
 def new_simulation(*, seed: int = 1) -> Simulation:
-    """Douyin with engagement named as its ``statistics`` are (modelling choices, not facts)."""
+    """Douyin with engagement named as its ``statistics`` are (modelling choices, not facts).
+
+    Every modelled counter is an interaction, so ``sim.truth()`` totals compare with reports;
+    ``download_count`` (not an interaction) is sent as 0.
+    """
     growth = GrowthModel(
         audience_median=30_000.0,
         tau_seconds=36 * 3600.0,
@@ -30,7 +34,6 @@ def new_simulation(*, seed: int = 1) -> Simulation:
             "comment_count": 0.004,
             "share_count": 0.003,
             "forward_count": 0.002,
-            "download_count": 0.001,
         },
     )
     return Simulation(PLATFORM, seed=seed, growth=growth, provision=auth.provision)

@@ -16,7 +16,7 @@ import httpx
 
 from connectors import registry
 from connectors.base import (
-    BaseConnector,
+    Connector,
     Content,
     Credentials,
     Media,
@@ -52,15 +52,13 @@ class Env:
     def advance(self, seconds: float) -> None:
         self.control.clock(advance_seconds=seconds)
 
-    def connector(self, credentials: Credentials | None = None) -> BaseConnector:
+    def connector(self, credentials: Credentials | None = None) -> Connector:
         if credentials is None:
             provisioned = self.control.add_account(self.case.handle, **self.case.settings)
             credentials = Credentials.from_dict(provisioned)
         client = make_client(self.server.base_url(self.case.slug))
         self.clients.append(client)
-        connector_class: Any = registry.load(self.case.slug)
-        built: BaseConnector = connector_class(credentials, http=client, clock=self.sim.clock)
-        return built
+        return registry.load(self.case.slug)(credentials, http=client, clock=self.sim.clock)
 
     def close(self) -> None:
         for client in self.clients:
@@ -89,14 +87,14 @@ class Case:
     def content(self, env: Env, n: int) -> Content:
         raise NotImplementedError
 
-    def finish(self, env: Env, connector: BaseConnector, result: PublishResult) -> PublishResult:
+    def finish(self, env: Env, connector: Connector, result: PublishResult) -> PublishResult:
         """Let an asynchronous publish finish and return its published result."""
         for _ in range(10):
             if result.state is PublishState.PUBLISHED:
                 return result
             env.advance(self.finish_seconds)
             assert result.submission_id is not None
-            result = connector.check_publish(result.submission_id)  # type: ignore[attr-defined]
+            result = connector.check_publish(result.submission_id)
         raise AssertionError(
             f"{self.slug}: still {result.state} after {self.finish_seconds * 10} s"
         )

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
-from connectors.base import BaseConnector, PublishState
+from connectors import registry
+from connectors.base import Connector, PublishState
 from connectors.errors import (
     AuthExpired,
     DuplicateContent,
@@ -45,8 +47,8 @@ def env(request: pytest.FixtureRequest, server: SimulatorServer, tmp_path: Path)
     control.close()
 
 
-def published(env: Env, connector: BaseConnector, n: int) -> str:
-    result = env.case.finish(env, connector, connector.publish(env.case.content(env, n)))  # type: ignore[attr-defined]
+def published(env: Env, connector: Connector, n: int) -> str:
+    result = env.case.finish(env, connector, connector.publish(env.case.content(env, n)))
     assert result.state is PublishState.PUBLISHED
     assert result.remote_id
     assert result.url
@@ -58,12 +60,12 @@ def test_publish_puts_one_post_on_the_platform_and_find_post_finds_it(env: Env) 
     since = env.now() - timedelta(minutes=5)
     content = env.case.content(env, 1)
     with contextlib.suppress(OutcomeUnknown):  # nothing posted: not found, or "cannot tell yet"
-        assert connector.find_post(content, since=since) is None  # type: ignore[attr-defined]
-    result = env.case.finish(env, connector, connector.publish(content))  # type: ignore[attr-defined]
+        assert connector.find_post(content, since=since) is None
+    result = env.case.finish(env, connector, connector.publish(content))
     assert result.state is PublishState.PUBLISHED
     assert result.url
     assert len(env.control.posts()) == 1
-    found = connector.find_post(content, since=since)  # type: ignore[attr-defined]
+    found = connector.find_post(content, since=since)
     assert found is not None
     assert found.remote_id == result.remote_id
 
@@ -74,10 +76,10 @@ def test_the_same_content_twice_is_refused_or_posted_again_never_confused(env: E
     content = env.case.content(env, 1)
     if env.case.duplicates_refused:
         with pytest.raises(DuplicateContent):
-            connector.publish(content)  # type: ignore[attr-defined]
+            connector.publish(content)
         assert len(env.control.posts()) == 1
     else:
-        second = env.case.finish(env, connector, connector.publish(content))  # type: ignore[attr-defined]
+        second = env.case.finish(env, connector, connector.publish(content))
         assert second.remote_id not in (None, first)
         assert len(env.control.posts()) == 2
 
@@ -88,11 +90,11 @@ def test_a_lost_response_leaves_one_post_that_is_found_before_anything_else(env:
     content = env.case.content(env, 1)
     env.control.faults(drop_next_creates=1)
     try:
-        settled = connector.publish(content)  # type: ignore[attr-defined]
+        settled = connector.publish(content)
     except OutcomeUnknown:
         settled = None  # the caller reconciles with find_post
     env.advance(env.case.finish_seconds * 2)
-    found = connector.find_post(content, since=since)  # type: ignore[attr-defined]
+    found = connector.find_post(content, since=since)
     assert found is not None
     if settled is not None:
         assert env.case.finish(env, connector, settled).remote_id == found.remote_id
@@ -104,7 +106,7 @@ def test_a_rate_limit_signal_is_rate_limited_with_a_time_and_creates_nothing(env
     now = env.now()
     env.control.faults(rate_limit_next=1)
     with pytest.raises(RateLimited) as limited:
-        connector.publish(env.case.content(env, 1))  # type: ignore[attr-defined]
+        connector.publish(env.case.content(env, 1))
     assert limited.value.retry_at is not None
     assert limited.value.retry_at > now
     assert env.control.posts() == []
@@ -116,8 +118,8 @@ def test_an_expired_token_is_auth_expired_and_refreshed_credentials_publish(env:
     old = connector.credentials
     env.control.expire_tokens()
     with pytest.raises(AuthExpired):
-        connector.publish(env.case.content(env, 1))  # type: ignore[attr-defined]
-    fresh = connector.refresh_credentials()  # type: ignore[attr-defined]
+        connector.publish(env.case.content(env, 1))
+    fresh = connector.refresh_credentials()
     assert fresh.access_token != old.access_token
     assert fresh.expires_at is not None
     assert fresh.expires_at > env.now()
@@ -149,7 +151,7 @@ def test_unknown_ids_are_left_out_and_unknown_submissions_not_found(env: Env) ->
     assert connector.fetch_metrics([env.case.unknown_id]) == []
     if env.case.unknown_submission is not None:
         with pytest.raises(RemoteNotFound):
-            connector.check_publish(env.case.unknown_submission)  # type: ignore[attr-defined]
+            connector.check_publish(env.case.unknown_submission)
 
 
 def test_a_post_deleted_on_the_platform_drops_out_of_metrics(env: Env) -> None:
@@ -159,3 +161,12 @@ def test_a_post_deleted_on_the_platform_drops_out_of_metrics(env: Env) -> None:
     newest.deleted = True  # as the account's owner deleting it in the app
     env.advance(env.case.age_seconds)
     assert [c.remote_id for c in connector.fetch_metrics([kept, gone])] == [kept]
+
+
+def test_every_built_in_connector_is_in_the_contract_list() -> None:
+    built_in = {
+        entry.name
+        for entry in entry_points(group=registry.ENTRY_POINT_GROUP)
+        if entry.value.startswith("connectors.") and entry.name != "mock"  # mock: in memory
+    }
+    assert built_in == {case.slug for case in CASES}

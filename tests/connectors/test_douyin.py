@@ -7,7 +7,8 @@ test moves virtual time: nothing here depends on wall-clock speed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -111,7 +112,8 @@ def advance(control: SimulatorControl, clock: FrozenClock, seconds: float) -> No
 
 
 def test_douyin_is_registered_by_its_entry_point_alone() -> None:
-    assert "douyin" not in registry.BUILTIN
+    [entry] = [e for e in entry_points(group=registry.ENTRY_POINT_GROUP) if e.name == "douyin"]
+    assert entry.value == "connectors.douyin:DouyinConnector"
     assert registry.load("douyin") is DouyinConnector
 
 
@@ -419,3 +421,26 @@ def test_a_file_that_cannot_be_read_is_a_validation_error(
     with pytest.raises(ValidationFailed) as failed:
         connect().publish(video_post(tmp_path / "missing.mp4"))
     assert "cannot be read" in str(failed.value)
+
+
+def test_a_failed_renewal_keeps_the_new_access_token_and_the_old_refresh_token() -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def platform(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/refresh_token/":
+            data = {"access_token": "act.new", "expires_in": 1296000, "refresh_expires_in": 86400}
+            return httpx.Response(200, json={"data": {**data, "error_code": 0}})
+        busy = {"error_code": 2100004, "description": "系统繁忙"}
+        return httpx.Response(200, json={"data": busy, "message": "error"})
+
+    credentials = Credentials(
+        access_token="act.old", refresh_token="rft.old", client_id="aw1", user_id="o1"
+    )
+    with httpx.Client(
+        base_url="https://open.douyin.com", transport=httpx.MockTransport(platform)
+    ) as client:
+        fresh = DouyinConnector(
+            credentials, http=client, clock=FrozenClock(now)
+        ).refresh_credentials()
+    assert (fresh.access_token, fresh.refresh_token) == ("act.new", "rft.old")
+    assert fresh.extra["refresh_expires_at"] == (now + timedelta(days=1)).isoformat()
