@@ -14,6 +14,7 @@ COPY connectors ./connectors
 COPY campaigns ./campaigns
 COPY metrics ./metrics
 COPY scheduler ./scheduler
+COPY simulators ./simulators
 RUN pip install --no-cache-dir . \
     && useradd --create-home --home-dir /var/lib/publicist publicist
 

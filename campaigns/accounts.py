@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -99,10 +98,8 @@ def store_credentials(account: Account, credentials: Credentials, *, secret: str
     account.token_expires_at = credentials.expires_at
 
 
-@functools.lru_cache(maxsize=64)
 def connector_class(platform: str) -> type[Connector]:
-    """The installed connector for ``platform``, looked up once per process (the registry
-    scans the installed entry points on every call)."""
+    """The installed connector for ``platform`` (the registry's cached lookup)."""
     return registry.load(platform)
 
 
@@ -114,9 +111,4 @@ def open_connector(
     factory = connector_class(account.platform)
     base_url = account.api_base_url or factory.default_base_url
     with make_client(base_url) as http:
-        # The Protocol has no constructor; built-ins and plugins take these.
-        yield factory(
-            read_credentials(account, secret=secret),
-            http=http,  # type: ignore[call-arg]
-            clock=clock,
-        )
+        yield factory(read_credentials(account, secret=secret), http=http, clock=clock)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.simulators.server import SimulatorServer
+from simulators.server import SimulatorServer
 
 
 @pytest.fixture(scope="module")

@@ -29,9 +29,6 @@ from connectors.errors import (
 from connectors.fingerprint import content_fingerprint
 from connectors.http import creation_deadline, make_client
 from connectors.registry import load
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.harness import Simulation
-from connectors.simulators.server import SimulatorServer
 from connectors.wechat import (
     BEIJING,
     ArticleRef,
@@ -40,6 +37,9 @@ from connectors.wechat import (
     article_html,
     plain_text,
 )
+from simulators.control import SimulatorControl
+from simulators.harness import Simulation
+from simulators.server import SimulatorServer
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 256
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 256

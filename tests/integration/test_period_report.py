@@ -31,8 +31,6 @@ from campaigns.schemas import PostInput
 from campaigns.services import add_post
 from campaigns.states import DeliveryState
 from connectors.base import Credentials
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.server import SimulatorServer
 from metrics.reports import account_report, campaign_report
 from publicist.cli.main import main
 from publicist.core.clock import FrozenClock
@@ -41,6 +39,8 @@ from publicist.core.settings import Settings
 from publicist.scenario import TWITTER, reference_campaigns
 from scheduler.ratelimit import LocalRateLimiter
 from scheduler.work import run_collect, run_dispatch, run_publish
+from simulators.control import SimulatorControl
+from simulators.server import SimulatorServer
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
