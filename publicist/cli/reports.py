@@ -360,7 +360,10 @@ def report(
     account: Annotated[
         str | None,
         typer.Option(
-            "--account", "-a", help="Whole-account view since it was added, e.g. twitter:@IPRinCN."
+            "--account",
+            "-a",
+            help="Whole-account view since it was added, e.g. twitter:@IPRinCN; "
+            "with --from/--to, that account's period report.",
         ),
     ] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
