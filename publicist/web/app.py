@@ -21,9 +21,11 @@ Staff endpoints (accounts, campaigns, posts, CSV import) and read-only dashboard
 (campaign totals, per platform, per day, top posts, failures, whole-account view).
 
 Authenticate with `Authorization: Bearer <token>`; create tokens with
-`publicist token create --role viewer|editor|admin`. A **viewer** reads reports only,
-an **editor** also writes campaigns and posts, an **admin** also connects accounts and manages
-tokens. Errors are JSON: `{"error": {"type", "message", "field", "value", "rule"}}`.
+`publicist token create --role viewer|editor|approver|admin [--owner EMAIL]`. A **viewer**
+reads reports only, an **editor** also writes campaigns and posts, an **approver** may do what an
+editor does (approval proper comes with the review states), an **admin** also connects accounts
+and manages tokens. A token owned by a person never has more rights than they have now.
+Errors are JSON: `{"error": {"type", "message", "field", "value", "rule"}}`.
 """
 
 

@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from publicist.web.deps import DbSession, Now
 from publicist.web.models import ApiToken
-from publicist.web.tokens import Role, authenticate
+from publicist.web.tokens import Role, authenticate, effective_role
 
 
 class AuthError(Exception):
@@ -29,7 +29,7 @@ class AuthError(Exception):
 
 bearer = HTTPBearer(
     auto_error=False,
-    description="An API token from 'publicist token create --role viewer|editor|admin'.",
+    description="An API token from 'publicist token create --role viewer|editor|approver|admin'.",
 )
 
 
@@ -47,12 +47,14 @@ def current_token(
 
 
 def check_role(token: ApiToken, needed: Role) -> None:
-    role = Role(token.role)
+    role = effective_role(token)
     if not role.allows(needed):
+        capped = " (capped by its owner's role)" if role.value != token.role else ""
         raise AuthError(
             403,
             "forbidden",
-            f"this needs the {needed.value} role; the token {token.name!r} is {role.value}",
+            f"this needs the {needed.value} role; the token {token.name!r} is {role.value}"
+            + capped,
         )
 
 
@@ -68,4 +70,5 @@ def require(needed: Role) -> Callable[[ApiToken], Awaitable[ApiToken]]:
 
 Viewer = Annotated[ApiToken, Depends(require(Role.VIEWER))]
 Editor = Annotated[ApiToken, Depends(require(Role.EDITOR))]
+Approver = Annotated[ApiToken, Depends(require(Role.APPROVER))]
 Admin = Annotated[ApiToken, Depends(require(Role.ADMIN))]
