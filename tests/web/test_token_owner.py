@@ -66,3 +66,18 @@ def test_an_approver_token_passes_editor_checks(api: Api) -> None:
     headers = api.auth(Role.APPROVER)
     assert api.client.post("/api/campaigns", json={"name": "A"}, headers=headers).status_code == 201
     assert api.client.get("/api/tokens", headers=headers).status_code == 403
+
+
+def test_a_token_made_through_the_api_belongs_to_the_callers_owner(api: Api) -> None:
+    secret = _person_and_token(api, Role.ADMIN, Role.ADMIN)
+    made = api.client.post(
+        "/api/tokens",
+        json={"role": "viewer", "name": "made by zhang"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert made.status_code == 201
+    child = {"Authorization": f"Bearer {made.json()['token']}"}
+    assert api.client.get("/api/reports/campaigns", headers=child).status_code == 200
+    with api.sessions() as session, session.begin():
+        disable_person(session, email="zhang@example.org")
+    assert api.client.get("/api/reports/campaigns", headers=child).status_code == 401
