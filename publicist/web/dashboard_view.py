@@ -10,13 +10,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Account
-from metrics.chart import render_series_svg
+from metrics.chart import ChartWords, render_series_svg
 from metrics.reports import account_report, campaign_report, campaign_summaries
 from publicist.web.charts import platform_bars_svg
 from publicist.web.queries import failures, get_campaign
 
 VIEWS_COLOR = "#3b6fd8"
 INTERACTIONS_COLOR = "#b5561d"  # 4.5:1 against white, for the bar values beside it
+
+
+def chart_words(gettext: Callable[[str], str]) -> ChartWords:
+    """The time chart's words in the page's language."""
+    return ChartWords(
+        views=gettext("Views ({kind})"),
+        interactions=gettext("Interactions ({kind})"),
+        running_totals=gettext("running totals"),
+        per_day=gettext("per day"),
+        description=gettext("Views and interactions per platform ({kind}), {days}."),
+        days_range=gettext("{first} to {last}"),
+        no_data=gettext("no data"),
+        not_available=gettext("not available"),
+        views_not_available=gettext(" (views not available)"),
+        nothing_yet=gettext("no metrics collected yet"),
+    )
 
 
 def dashboard_context(
@@ -62,7 +78,7 @@ def dashboard_context(
             )
         ),
         series_svg=Markup(  # noqa: S704 - metrics.chart escapes every value it draws
-            render_series_svg(report.daily, title=report.campaign)
+            render_series_svg(report.daily, title=report.campaign, words=chart_words(gettext))
         ),
     )
     return context
