@@ -2,7 +2,9 @@
 
 The API reads tokens only from the ``Authorization`` header, never from cookies, so a
 browser cannot be tricked into sending a write on someone's behalf (no CSRF surface). The
-dashboard page has its own cookie login (``publicist.web.routers.dashboard``), read-only.
+workspace pages have their own sign-in with a session cookie and a CSRF token on every form
+(``publicist.web.routers.signin``, ``publicist.web.visitor``); a token's role is capped by
+its owner's (``publicist.web.tokens.effective_role``).
 """
 
 from __future__ import annotations
@@ -70,5 +72,4 @@ def require(needed: Role) -> Callable[[ApiToken], Awaitable[ApiToken]]:
 
 Viewer = Annotated[ApiToken, Depends(require(Role.VIEWER))]
 Editor = Annotated[ApiToken, Depends(require(Role.EDITOR))]
-Approver = Annotated[ApiToken, Depends(require(Role.APPROVER))]
 Admin = Annotated[ApiToken, Depends(require(Role.ADMIN))]
