@@ -102,3 +102,21 @@ def test_bad_input_is_one_line_naming_the_field_with_exit_2(run: Run) -> None:
         assert "a@example.org" not in run("user", "list")[1]
     finally:
         dispose_engines()
+
+
+def test_a_token_made_for_a_person_is_listed_with_them_and_capped(run: Run) -> None:
+    try:
+        assert run("user", "add", "Li Na", "li.na@example.org", "--role", "editor")[0] == 0
+        code, _, err = run("token", "create", "--role", "admin", "--owner", "li.na@example.org")
+        assert code == 2
+        assert "above its owner's role (editor, li.na@example.org)" in err
+        code, out, err = run("token", "create", "--role", "viewer", "--owner", "LI.NA@example.org")
+        assert code == 0, err
+        assert out.startswith("pub_")
+        listed = run("token", "list")[1]
+        assert "li.na@example.org" in listed
+        code, _, err = run("token", "create", "--role", "viewer", "--owner", "x@example.org")
+        assert code == 2
+        assert "x@example.org" in err
+    finally:
+        dispose_engines()
