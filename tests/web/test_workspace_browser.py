@@ -111,6 +111,17 @@ def _no_sideways_scroll(page: Page, width: int) -> None:
     assert overflow[0] <= overflow[1], f"{page.url} scrolls sideways at {width} px: {overflow}"
 
 
+UNLABELLED = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea, button')]
+    .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                   && !(e.textContent || '').trim())
+    .map((e) => e.outerHTML)"""
+
+
+def _every_control_labelled(page: Page) -> None:
+    assert page.evaluate(UNLABELLED) == [], page.url
+
+
 def _sign_in(page: Page, url: str, email: str) -> None:
     page.goto(f"{url}/signin")
     page.get_by_label(_LABELS[page.locator("html").get_attribute("lang") or "en"]).fill(email)
@@ -139,8 +150,10 @@ def test_a_person_signs_in_reads_the_dashboard_and_signs_out(
         assert page.locator("html").get_attribute("lang") == ("zh-CN" if chinese else "en")
         for width in (360, 390):
             _no_sideways_scroll(page, width)
+        _every_control_labelled(page)
         page.set_viewport_size({"width": 1280, "height": 900})
         _sign_in(page, workspace.url, email)
+        _every_control_labelled(page)
 
         assert page.locator("[data-k=person-name]").inner_text() == name
         role_shown = page.locator("[data-k=person-role]").inner_text()
