@@ -7,7 +7,7 @@ import logging
 import typer
 from rich.markup import escape
 
-from publicist.cli import accounts, api, campaigns, posts, reports, runtime, simulate
+from publicist.cli import accounts, api, campaigns, people, posts, reports, runtime, simulate
 from publicist.cli.common import err_console
 from publicist.core.errors import PublicistError
 
@@ -24,6 +24,7 @@ app.add_typer(posts.app, name="post")
 app.add_typer(posts.schedule_app, name="schedule")
 app.add_typer(runtime.db_app, name="db")
 app.add_typer(api.token_app, name="token")
+app.add_typer(people.app, name="user")
 app.command("report")(reports.report)
 app.command("connectors")(runtime.connectors)
 app.command("health")(runtime.health)
