@@ -6,14 +6,13 @@ from typing import Annotated
 
 import httpx
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
 from campaigns.accounts import create_account
 from campaigns.models import Account
 from connectors.base import Credentials
 from connectors.simulators.control import SimulatorControl
-from publicist.cli.common import console, database, local, now, settings
+from publicist.cli.common import Table, console, database, local, now, safe, settings
 from publicist.core.errors import InvalidInput
 
 app = typer.Typer(help="Platform accounts that posts are published to.", no_args_is_help=True)
@@ -100,7 +99,7 @@ def add(
             rate_limit_requests=requests,
             rate_limit_per_seconds=per_seconds,
         )
-        console.print(f"added account [bold]{account.label}[/] (id {account.id})")
+        console.print(f"added account [bold]{safe(account.label)}[/] (id {account.id})")
 
 
 def _simulated(platform: str, handle: str, root_url: str) -> tuple[Credentials, str]:

@@ -6,9 +6,17 @@ import copy
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from publicist.cli.common import console, database, err_console, local, now, settings
+from publicist.cli.common import (
+    Table,
+    console,
+    database,
+    err_console,
+    local,
+    now,
+    safe,
+    settings,
+)
 from publicist.web.tokens import Role, create_token, list_tokens, revoke_token
 
 token_app = typer.Typer(help="API tokens (stored hashed; each shown once).", no_args_is_help=True)
@@ -103,4 +111,4 @@ def revoke(
     """
     with database() as session:
         token = revoke_token(session, token_id=token_id, now=now())
-        console.print(f"token {token.id} ({token.name}) revoked")
+        console.print(f"token {token.id} ({safe(token.name)}) revoked")

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
 from campaigns.importing import import_schedule, parse_media
@@ -22,7 +21,7 @@ from campaigns.services import (
     retry_delivery,
 )
 from campaigns.states import DeliveryState
-from publicist.cli.common import console, database, local, now
+from publicist.cli.common import Table, cell, console, database, local, now, safe
 from publicist.core.errors import InvalidInput
 
 NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
@@ -149,7 +148,9 @@ def retry(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
             )
         for delivery in stuck:
             retry_delivery(session, delivery_id=delivery.id, now=now())
-            console.print(f"delivery {delivery.id} to {delivery.account.label}: scheduled again")
+            console.print(
+                f"delivery {delivery.id} to {safe(delivery.account.label)}: scheduled again"
+            )
 
 
 @app.command("list")
@@ -189,9 +190,9 @@ def list_posts(
         rows = session.execute(query).all()
         for delivery, post, account in rows:
             zone = post.campaign.timezone
-            result = delivery.url or ""
+            result = cell(delivery.url or "")
             if delivery.state in NEEDS_ATTENTION:
-                result = f"[red]{delivery.last_error or ''}[/]"
+                result = cell(delivery.last_error or "", "red")
             table.add_row(
                 str(post.id),
                 str(delivery.id),

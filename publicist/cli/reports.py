@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from campaigns.accounts import find_account
 from campaigns.services import find_campaign
@@ -25,7 +24,7 @@ from metrics.reports import (
     campaign_report,
     campaign_summaries,
 )
-from publicist.cli.common import console, database, local
+from publicist.cli.common import Table, console, database, local, safe, shorten
 from publicist.core.errors import InvalidInput
 
 
@@ -50,7 +49,7 @@ def _blank(value: object) -> object:
 
 def render_table(report: CampaignReport, *, daily: bool = False) -> None:
     console.print(
-        f"\n[bold]{report.campaign}[/]  updated {local(report.last_updated, report.timezone)}"
+        f"\n[bold]{safe(report.campaign)}[/]  updated {local(report.last_updated, report.timezone)}"
     )
     console.print(
         f"deliveries: {report.scheduled} scheduled, {report.published} published, "
@@ -88,27 +87,26 @@ def render_table(report: CampaignReport, *, daily: bool = False) -> None:
         if row.last_updated is not None and row.last_updated != report.last_updated
     ]
     if stale:
-        console.print("[dim]updated earlier: " + "; ".join(stale) + "[/]")
+        console.print("[dim]updated earlier: " + safe("; ".join(stale)) + "[/]")
     missing = [
         f"{name}: {text}"
         for name, text in report.coverage.items()
         if name != "views" and not text.startswith(f"{len(report.platforms)} of")
     ]
     if missing:
-        console.print("[dim]coverage: " + "; ".join(missing) + " (n/a: not given)[/]")
+        console.print("[dim]coverage: " + safe("; ".join(missing)) + " (n/a: not given)[/]")
     if daily:
         _daily_table(report.daily, title=f"per day ({report.timezone})")
     if report.top_posts:
         top = Table("post", "platform", "views", "interactions", "url", "text", title="top posts")
         for post in report.top_posts:
-            text = post.text if len(post.text) <= 40 else post.text[:37] + "..."
             top.add_row(
                 str(post.post_id),
                 post.platform,
                 _n(post.views),
                 _n(post.interactions),
                 post.url or "-",
-                text,
+                shorten(post.text, 40),
             )
         console.print(top)
 
@@ -123,7 +121,9 @@ def _daily_table(points: list[DailyPoint], *, title: str) -> None:
 
 
 def render_account(report: AccountReport) -> None:
-    console.print(f"\n[bold]{report.account}[/]  added {report.created_at.date().isoformat()}")
+    console.print(
+        f"\n[bold]{safe(report.account)}[/]  added {report.created_at.date().isoformat()}"
+    )
     console.print(
         f"posts: {report.published} published, {report.failed} failed, "
         f"{report.scheduled} scheduled in all"
@@ -153,9 +153,12 @@ def render_account(report: AccountReport) -> None:
     if report.top_posts:
         top = Table("post", "views", "interactions", "url", "text", title="top posts")
         for post in report.top_posts:
-            text = post.text if len(post.text) <= 40 else post.text[:37] + "..."
             top.add_row(
-                str(post.post_id), _n(post.views), _n(post.interactions), post.url or "-", text
+                str(post.post_id),
+                _n(post.views),
+                _n(post.interactions),
+                post.url or "-",
+                shorten(post.text, 40),
             )
         console.print(top)
 
@@ -403,4 +406,4 @@ def report(
         for item in reports:
             render_table(item, daily=daily)
         if chart is not None:
-            console.print(f"chart written to {chart}")
+            console.print(f"chart written to {safe(chart)}")
