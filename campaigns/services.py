@@ -19,7 +19,9 @@ from campaigns.states import (
     check_post_transition,
 )
 from campaigns.validation import (
+    as_row_id,
     check_content,
+    optional_text,
     parse_publish_time,
     parse_timezone,
     require_future,
@@ -75,8 +77,9 @@ def create_campaign(
 def find_campaign(session: Session, reference: str, *, field: str = "campaign") -> Campaign:
     reference = reference.strip()
     campaign = session.scalar(select(Campaign).where(Campaign.name == reference))
-    if campaign is None and reference.isdigit():
-        campaign = session.get(Campaign, int(reference))
+    row_id = as_row_id(reference)
+    if campaign is None and row_id is not None:
+        campaign = session.get(Campaign, row_id)
     if campaign is None:
         raise InvalidInput(
             field, reference, "is not a known campaign (see 'publicist campaign list')"
@@ -129,8 +132,15 @@ def add_post(
         )
         require_future(publish_at, now=now, field=f"{p}at")
     _check_media(data.media, f"{p}media")
+    optional_text(data.title, f"{p}title")
     require_length(data.title, TITLE_LIMIT, f"{p}title")
     for platform, variant in data.variants.items():
+        for name, given in (
+            ("text", variant.text),
+            ("title", variant.title),
+            ("digest", variant.digest),
+        ):
+            optional_text(given, f"{p}variant[{platform}].{name}")
         require_length(variant.title, TITLE_LIMIT, f"{p}variant[{platform}].title")
         require_length(variant.digest, DIGEST_LIMIT, f"{p}variant[{platform}].digest")
     platforms = {a.platform for a in accounts}

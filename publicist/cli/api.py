@@ -12,6 +12,7 @@ from publicist.cli.common import (
     console,
     database,
     err_console,
+    id_parser,
     local,
     now,
     safe,
@@ -102,7 +103,7 @@ def list_all() -> None:
 @token_app.command("revoke")
 def revoke(
     token_id: Annotated[
-        int, typer.Argument(help="Token id (see 'token list').", min=1, max=2**31 - 1)
+        int, typer.Argument(help="Token id (see 'token list').", parser=id_parser("token"))
     ],
 ) -> None:
     """Revoke a token; requests that carry it are refused from now on.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from rich.style import StyleType
 from rich.text import Text
 from sqlalchemy.orm import Session
 
+from campaigns.validation import describe_time, parse_row_id
 from publicist.core.clock import system_clock
 from publicist.core.database import session_scope
 from publicist.core.migrate import ensure_schema
@@ -37,6 +38,15 @@ def database() -> Iterator[Session]:
         err_console.print(f"[dim]created the database schema at {_safe(settings.database_url)}[/]")
     with session_scope() as session:
         yield session
+
+
+def id_parser(field: str) -> Callable[[str], int]:
+    """A Typer ``parser`` for a row id: one-line error for anything the column cannot hold."""
+
+    def parse(value: str) -> int:
+        return parse_row_id(value, field=field)
+
+    return parse
 
 
 def settings() -> Settings:
@@ -114,6 +124,11 @@ class Table(rich.table.Table):
     ) -> None:
         cells = [cell(item) if isinstance(item, str) else item for item in renderables]
         super().add_row(*cells, style=style, end_section=end_section)
+
+
+def resolved(moment: datetime | None, zone: str) -> str:
+    """A publish time as resolved: local time with its offset, abbreviation and zone."""
+    return "-" if moment is None else describe_time(moment, ZoneInfo(zone))
 
 
 def fail(message: str) -> None:

@@ -21,7 +21,17 @@ from campaigns.services import (
     retry_delivery,
 )
 from campaigns.states import DeliveryState
-from publicist.cli.common import Table, cell, console, database, local, now, safe
+from publicist.cli.common import (
+    Table,
+    cell,
+    console,
+    database,
+    id_parser,
+    local,
+    now,
+    resolved,
+    safe,
+)
 from publicist.core.errors import InvalidInput
 
 NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
@@ -93,11 +103,18 @@ def add(
         console.print(
             f"post {post.id}: {post.state.value}"
             + (f", {len(post.deliveries)} deliveries" if post.deliveries else "")
+            + (
+                f", at {resolved(post.publish_at, post.campaign.timezone)}"
+                if post.publish_at
+                else ""
+            )
         )
 
 
 @app.command("approve")
-def approve(post_ids: Annotated[list[int], typer.Argument(help="Post ids.")]) -> None:
+def approve(
+    post_ids: Annotated[list[int], typer.Argument(help="Post ids.", parser=id_parser("post"))],
+) -> None:
     """Approve drafts; those with a time and accounts are scheduled.
 
     Example: [bold]publicist post approve 12 13[/]
@@ -109,7 +126,9 @@ def approve(post_ids: Annotated[list[int], typer.Argument(help="Post ids.")]) ->
 
 
 @app.command("cancel")
-def cancel(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
+def cancel(
+    post_id: Annotated[int, typer.Argument(help="Post id.", parser=id_parser("post"))],
+) -> None:
     """Cancel a post and its deliveries not yet published.
 
     Example: [bold]publicist post cancel 12[/]
@@ -121,7 +140,7 @@ def cancel(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
 
 @app.command("reschedule")
 def reschedule(
-    post_id: Annotated[int, typer.Argument(help="Post id.")],
+    post_id: Annotated[int, typer.Argument(help="Post id.", parser=id_parser("post"))],
     at: Annotated[str, typer.Option(help="New time, in the campaign's zone or with offset.")],
 ) -> None:
     """Move a post to another time.
@@ -130,11 +149,13 @@ def reschedule(
     """
     with database() as session:
         post = reschedule_post(session, post_id=post_id, at=at, now=now())
-        console.print(f"post {post.id}: now at {local(post.publish_at, post.campaign.timezone)}")
+        console.print(f"post {post.id}: now at {resolved(post.publish_at, post.campaign.timezone)}")
 
 
 @app.command("retry")
-def retry(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
+def retry(
+    post_id: Annotated[int, typer.Argument(help="Post id.", parser=id_parser("post"))],
+) -> None:
     """Try a post's failed, missed or unresolved deliveries again, now.
 
     Example: [bold]publicist post retry 12[/]
