@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import select
 
-from campaigns.importing import import_schedule, parse_media
+from campaigns.importing import decode_csv, import_schedule, parse_media
 from campaigns.models import Account, Delivery, Post
 from campaigns.schemas import PostInput, VariantInput
 from campaigns.services import (
@@ -239,10 +240,12 @@ def import_csv(
 
     Example: [bold]publicist schedule import week.csv[/]
     """
-    with file.open(newline="", encoding="utf-8-sig") as handle, database() as session:
-        posts = import_schedule(session, lines=handle, now=now(), approve=not draft)
-        deliveries = sum(len(p.deliveries) for p in posts)
+    text = decode_csv(file.read_bytes())
+    with database() as session:
+        imported = import_schedule(
+            session, lines=io.StringIO(text, newline=""), now=now(), approve=not draft
+        )
         console.print(
-            f"imported {len(posts)} posts ({deliveries} deliveries"
+            f"imported {len(imported.post_ids)} posts ({imported.deliveries} deliveries"
             f"{', drafts' if draft else ' scheduled'})"
         )

@@ -37,7 +37,9 @@ def test_every_row_becomes_a_scheduled_post_with_its_variants(world: Session) ->
         "How a patent reaches your home,专利如何走进千家万户,",
         "IP Creates a Better Life,2026-04-22T10:00:00+00:00,mock:@IPRinCN,Second post,,",
     ]
-    posts = import_schedule(world, lines=lines, now=NOW)
+    imported = import_schedule(world, lines=lines, now=NOW)
+    assert imported.deliveries == 3
+    posts = [world.get_one(Post, post_id) for post_id in imported.post_ids]
     assert [p.state for p in posts] == [PostState.SCHEDULED, PostState.SCHEDULED]
     # A naive time is read in the campaign's zone (Asia/Shanghai, UTC+8).
     assert posts[0].publish_at == datetime(2026, 4, 21, 1, 30, tzinfo=UTC)
