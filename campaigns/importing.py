@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from campaigns.accounts import find_account
@@ -135,7 +135,9 @@ def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
         except csv.Error as error:
             raise ImportFailed([RowError(start, _csv_problem(str(error)))]) from None
         if any("\0" in value for value in fields):
-            raise ImportFailed([RowError(start, "contains a NUL character")])
+            raise ImportFailed(
+                [RowError(start, "contains a NUL character (is the file UTF-16? save it as UTF-8)")]
+            )
         yield start, fields
         start = reader.line_num + 1
 
@@ -173,7 +175,7 @@ def _swallowed_row(
             )
         for offset, part in enumerate(value.splitlines()[1:], start=1):
             inner = next(csv.reader([part]), [])
-            if len(inner) == len(header) and _LOOKS_LIKE_A_TIME.match(inner[at_index]):
+            if len(inner) > at_index and _LOOKS_LIKE_A_TIME.match(inner[at_index]):
                 return RowError(
                     line,
                     f"the quoted {column!r} runs into line {line + offset}, which looks like "
@@ -260,29 +262,49 @@ def _once(cache: dict[str, T | PublicistError], reference: str, find: Callable[[
     return found
 
 
+def _reserve_post_ids(session: Session, count: int) -> list[int]:
+    """Ids for ``count`` new posts, known before they are inserted so that their variants,
+    targets and deliveries go in with them, one statement per table (``INSERT ...
+    RETURNING`` in parameter order runs one row at a time on SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return list(
+            session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('posts', 'id')) "
+                    "FROM generate_series(1, :count)"
+                ),
+                {"count": count},
+            )
+        )
+    # SQLite: every transaction starts with BEGIN IMMEDIATE (publicist.core.database), so no
+    # other writer can take these ids before the insert.
+    highest = session.scalar(select(func.max(Post.id))) or 0
+    return list(range(highest + 1, highest + 1 + count))
+
+
 def _insert(
     session: Session, posts: list[CheckedPost], *, now: datetime, approve: bool
 ) -> Imported:
     """One multi-row INSERT per table. Approving a new post with a time and accounts schedules
     it, as ``services.approve_post`` and ``schedule_post`` do for one post."""
     state = PostState.SCHEDULED if approve else PostState.DRAFT
-    ids = list(
-        session.scalars(
-            insert(Post).returning(Post.id, sort_by_parameter_order=True),
-            [
-                {
-                    "campaign_id": post.campaign_id,
-                    "text": post.text,
-                    "title": post.title,
-                    "media": post.media,
-                    "state": state,
-                    "publish_at": post.publish_at,
-                    "created_at": now,
-                    "approved_at": now if approve else None,
-                }
-                for post in posts
-            ],
-        )
+    ids = _reserve_post_ids(session, len(posts))
+    session.execute(
+        insert(Post),
+        [
+            {
+                "id": post_id,
+                "campaign_id": post.campaign_id,
+                "text": post.text,
+                "title": post.title,
+                "media": post.media,
+                "state": state,
+                "publish_at": post.publish_at,
+                "created_at": now,
+                "approved_at": now if approve else None,
+            }
+            for post_id, post in zip(ids, posts, strict=True)
+        ],
     )
     variants = [
         {

@@ -193,3 +193,67 @@ def test_names_that_look_like_huge_ids_are_unknown(world: Run, command: list[str
     code, _, err = world(*command)
     assert code == 2
     assert "is not a known" in _one_error_line(err)
+
+
+CSV_HEADER = "campaign,at,accounts,text\n"
+CSV_ROW = NEW_YORK + ",2099-04-21 09:30,mock:@IPRinCN,{text}\n"
+
+
+def _no_traceback_exit_2(err: str) -> str:
+    assert "Traceback" not in err
+    assert err.startswith("error: schedule not imported"), err
+    return " ".join(err.split())
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ((CSV_HEADER + CSV_ROW.format(text="专利")).encode("gbk"), "line 2: the file is not UTF-8"),
+        ((CSV_HEADER + CSV_ROW.format(text="专利")).encode("utf-16"), "line 1: the file is UTF-16"),
+        (
+            (CSV_HEADER + CSV_ROW.format(text="ok")).encode("utf-16-le"),
+            "line 1: contains a NUL character",
+        ),
+        (
+            (CSV_HEADER + CSV_ROW.format(text='"open') + CSV_ROW.format(text="x")).encode(),
+            "line 2: a quoted field opened in this row is never closed",
+        ),
+        (
+            (CSV_HEADER + CSV_ROW.format(text="x" * 200_000)).encode(),
+            "line 2: a field is longer than 131,072 characters",
+        ),
+    ],
+)
+def test_a_file_that_cannot_be_read_gets_its_line_and_exit_2(
+    world: Run, embedded_env: Path, data: bytes, words: str
+) -> None:
+    path = embedded_env / "week.csv"
+    path.write_bytes(data)
+    code, _, err = world("schedule", "import", str(path))
+    assert code == 2
+    assert words in _no_traceback_exit_2(err)
+    assert _rows(embedded_env, "posts") == 0
+
+
+def test_a_csv_with_a_byte_order_mark_imports_and_prints_the_count(
+    world: Run, embedded_env: Path
+) -> None:
+    path = embedded_env / "week.csv"
+    text = CSV_HEADER + CSV_ROW.format(text='"First line\nsecond line"') + CSV_ROW.format(text="B")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    code, out, err = world("schedule", "import", str(path))
+    assert code == 0, err
+    assert "imported 2 posts (2 deliveries scheduled)" in out
+    assert _rows(embedded_env, "deliveries") == 2
+
+
+def test_a_file_over_the_row_cap_is_refused(
+    world: Run, embedded_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("campaigns.importing.MAX_IMPORT_ROWS", 2)
+    path = embedded_env / "week.csv"
+    path.write_text(CSV_HEADER + CSV_ROW.format(text="a") * 3, encoding="utf-8")
+    code, _, err = world("schedule", "import", str(path))
+    assert code == 2
+    assert "line 4: the file has more than 2 rows" in _no_traceback_exit_2(err)
+    assert _rows(embedded_env, "posts") == 0
