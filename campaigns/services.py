@@ -21,6 +21,7 @@ from campaigns.states import (
 from campaigns.validation import (
     as_row_id,
     check_content,
+    is_visible,
     optional_text,
     parse_publish_time,
     parse_timezone,
@@ -56,7 +57,8 @@ def create_campaign(
             data.late_policy,
             "must be 'publish' (publish late) or 'miss' (mark missed)",
         ) from None
-    hashtags = [tag.strip() for tag in data.hashtags if tag.strip()]
+    # A tag that shows nothing (blank, or only zero-width characters) is left out.
+    hashtags = [tag.strip() for tag in data.hashtags if any(map(is_visible, tag))]
     campaign = Campaign(
         name=name,
         theme=data.theme,

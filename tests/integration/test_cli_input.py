@@ -257,3 +257,15 @@ def test_a_file_over_the_row_cap_is_refused(
     assert code == 2
     assert "line 4: the file has more than 2 rows" in _no_traceback_exit_2(err)
     assert _rows(embedded_env, "posts") == 0
+
+
+def test_a_hashtag_that_shows_nothing_is_left_out(run: Run) -> None:
+    code, _, err = run(
+        "campaign", "create", "Tags", "--timezone", "UTC",
+        "--hashtag", "\u200b\u2060", "--hashtag", "#IP", "--hashtag", " ",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = run("campaign", "show", "Tags")
+    assert code == 0, err
+    assert "hashtags: #IP" in out
+    assert "\u200b" not in out
