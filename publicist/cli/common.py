@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import rich.table
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from campaigns.validation import describe_time, parse_row_id
 from publicist.core.clock import system_clock
 from publicist.core.database import session_scope
+from publicist.core.errors import InvalidInput
 from publicist.core.migrate import ensure_schema
 from publicist.core.settings import Settings, get_settings
 
@@ -44,7 +46,10 @@ def id_parser(field: str) -> Callable[[str], int]:
     """A Typer ``parser`` for a row id: one-line error for anything the column cannot hold."""
 
     def parse(value: str) -> int:
-        return parse_row_id(value, field=field)
+        try:
+            return parse_row_id(value, field=field)
+        except InvalidInput as error:  # also when the Typer app runs without main()
+            fail(str(error))
 
     return parse
 
@@ -131,7 +136,7 @@ def resolved(moment: datetime | None, zone: str) -> str:
     return "-" if moment is None else describe_time(moment, ZoneInfo(zone))
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Exit 2 with one line; ``message`` is plain text (markup in it is shown as written)."""
     err_console.print(
         f"[bold red]error:[/] {escape(clean(message, multiline=True))}",
