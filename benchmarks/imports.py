@@ -239,7 +239,8 @@ def main() -> None:
             runs = ", ".join(f"{s:.2f}" for s in result.seconds)
             print(
                 f"{result.engine:8} {result.path:8} {result.rows:6} rows: "
-                f"median {result.median:.2f} s wall ({runs}), {result.median_cpu:.2f} s CPU"
+                f"median {result.median:.2f} s wall (best {min(result.seconds):.2f}; {runs}), "
+                f"{result.median_cpu:.2f} s CPU"
             )
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
