@@ -7,7 +7,7 @@ Columns: ``campaign``, ``at``, ``accounts`` (``;``-separated), ``text`` are requ
 The file is parsed strictly (a stray or unclosed quote is an error naming its line, never
 rows silently merged into one), every row is checked before anything is written, campaigns
 and accounts are looked up once per file, and the posts, their variants, targets and
-deliveries are written with one multi-row insert per table.
+deliveries are written with one ``INSERT`` per table, executed once for all its rows.
 """
 
 from __future__ import annotations
@@ -285,8 +285,11 @@ def _reserve_post_ids(session: Session, count: int) -> list[int]:
 def _insert(
     session: Session, posts: list[CheckedPost], *, now: datetime, approve: bool
 ) -> Imported:
-    """One multi-row INSERT per table. Approving a new post with a time and accounts schedules
-    it, as ``services.approve_post`` and ``schedule_post`` do for one post."""
+    """One INSERT per table, executed once with every row (``executemany``: psycopg sends
+    them in one pipeline, sqlite3 steps one prepared statement; measured faster on
+    PostgreSQL than multi-row ``VALUES`` pages, which psycopg spends its time rewriting).
+    Approving a new post with a time and accounts schedules it, as
+    ``services.approve_post`` and ``schedule_post`` do for one post."""
     state = PostState.SCHEDULED if approve else PostState.DRAFT
     ids = _reserve_post_ids(session, len(posts))
     session.execute(
