@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import unicodedata
@@ -98,6 +99,19 @@ def clean(value: object, *, multiline: bool = False) -> str:
         else:
             kept.append(char)
     return "".join(kept)
+
+
+def terminal_json(data: object) -> str:
+    """JSON that keeps CJK readable but writes C1 controls and bidi overrides as ``\\uXXXX``
+    (``json`` escapes only C0), so the same data reaches a program and never drives a
+    terminal."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return "".join(
+        f"\\u{ord(char):04x}"
+        if char in _BIDI_CONTROLS or "\x7f" <= char <= "\x9f" or char in "\u2028\u2029"
+        else char
+        for char in text
+    )
 
 
 def shorten(value: str, width: int) -> str:

@@ -4,7 +4,6 @@ and a chart of views and interactions over time."""
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -24,7 +23,7 @@ from metrics.reports import (
     campaign_report,
     campaign_summaries,
 )
-from publicist.cli.common import Table, console, database, local, safe, shorten
+from publicist.cli.common import Table, console, database, local, safe, shorten, terminal_json
 from publicist.core.errors import InvalidInput
 
 
@@ -321,7 +320,7 @@ def _write_summaries_csv(summaries: list[CampaignSummary]) -> None:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(terminal_json(data) + "\n")
 
 
 def _check_chart(chart: Path | None, campaigns: list[str], account: str | None) -> None:

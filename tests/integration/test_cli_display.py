@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -132,3 +133,24 @@ def test_an_error_naming_a_hostile_value_is_one_clean_line(run: Run) -> None:
     assert len(lines) == 1, err
     assert "Nope [/]" in lines[0]
     assert "\x1b" not in err
+
+
+@pytest.mark.parametrize(
+    ("command", "path"),
+    [
+        (["report", "1", "--format", "json"], ("campaign",)),
+        (["report", "--format", "json"], (0, "campaign")),
+        (["report", "--account", "1", "--format", "json"], ("campaigns", 0, "campaign")),
+    ],
+)
+def test_json_reports_keep_the_exact_name_without_raw_controls(
+    seeded: Run, command: list[str], path: tuple[str | int, ...]
+) -> None:
+    code, out, err = seeded(*command)
+    assert code == 0, err
+    for control in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert control not in out
+    value: object = json.loads(out)
+    for key in path:
+        value = value[key]  # type: ignore[index]
+    assert value == HOSTILE
