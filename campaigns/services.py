@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.accounts import find_account
-from campaigns.content import content_for
-from campaigns.models import Campaign, Delivery, Post, PostTarget, PostVariant
-from campaigns.schemas import CampaignInput, PostInput
+from campaigns.content import resolve_content
+from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
+from campaigns.schemas import CampaignInput, CheckedPost, PostInput
 from campaigns.states import (
     DeliveryState,
     LatePolicy,
@@ -19,7 +19,10 @@ from campaigns.states import (
     check_post_transition,
 )
 from campaigns.validation import (
+    as_row_id,
     check_content,
+    is_visible,
+    optional_text,
     parse_publish_time,
     parse_timezone,
     require_future,
@@ -54,7 +57,8 @@ def create_campaign(
             data.late_policy,
             "must be 'publish' (publish late) or 'miss' (mark missed)",
         ) from None
-    hashtags = [tag.strip() for tag in data.hashtags if tag.strip()]
+    # A tag that shows nothing (blank, or only zero-width characters) is left out.
+    hashtags = [tag.strip() for tag in data.hashtags if any(map(is_visible, tag))]
     campaign = Campaign(
         name=name,
         theme=data.theme,
@@ -75,8 +79,9 @@ def create_campaign(
 def find_campaign(session: Session, reference: str, *, field: str = "campaign") -> Campaign:
     reference = reference.strip()
     campaign = session.scalar(select(Campaign).where(Campaign.name == reference))
-    if campaign is None and reference.isdigit():
-        campaign = session.get(Campaign, int(reference))
+    row_id = as_row_id(reference)
+    if campaign is None and row_id is not None:
+        campaign = session.get(Campaign, row_id)
     if campaign is None:
         raise InvalidInput(
             field, reference, "is not a known campaign (see 'publicist campaign list')"
@@ -91,8 +96,11 @@ def get_post(session: Session, post_id: int) -> Post:
     return post
 
 
+_MEDIA_KINDS = frozenset(kind.value for kind in MediaKind)
+
+
 def _check_media(items: list[dict[str, object]], field: str) -> None:
-    kinds = {kind.value for kind in MediaKind}
+    kinds = _MEDIA_KINDS
     for index, item in enumerate(items):
         if item.get("kind") not in kinds or not item.get("source"):
             raise InvalidInput(
@@ -113,15 +121,48 @@ def add_post(
     """Create a post with its variants and targets; with ``approve`` it is also scheduled."""
     p = field_prefix
     campaign = find_campaign(session, data.campaign, field=f"{p}campaign")
+    accounts = [
+        find_account(session, reference, field=f"{p}accounts") for reference in data.accounts
+    ]
+    checked = check_post(data, campaign=campaign, accounts=accounts, now=now, field_prefix=p)
+    post = Post(
+        campaign_id=checked.campaign_id,
+        text=checked.text,
+        title=checked.title,
+        media=checked.media,
+        state=PostState.DRAFT,
+        publish_at=checked.publish_at,
+        created_at=now,
+    )
+    post.variants = [
+        PostVariant(platform=platform, text=v.text, title=v.title, digest=v.digest, media=v.media)
+        for platform, v in checked.variants.items()
+    ]
+    post.targets = [PostTarget(account=account) for account in accounts]
+    session.add(post)
+    session.flush()
+    if approve:
+        approve_post(session, post_id=post.id, now=now)
+    return post
+
+
+def check_post(
+    data: PostInput,
+    *,
+    campaign: Campaign,
+    accounts: list[Account],
+    now: datetime,
+    field_prefix: str = "",
+) -> CheckedPost:
+    """Every check of a new post, writing nothing: ``accounts`` are those ``data.accounts``
+    names, in order (the CSV import resolves them once per file, not once per row)."""
+    p = field_prefix
     text = require_text(data.text, f"{p}text")
     if not data.accounts:
         raise InvalidInput(f"{p}accounts", "", "must name at least one account")
-    accounts = []
-    for reference in data.accounts:
-        account = find_account(session, reference, field=f"{p}accounts")
-        if account in accounts:
-            raise InvalidInput(f"{p}accounts", reference, "is listed twice")
-        accounts.append(account)
+    for index, account in enumerate(accounts):
+        if account in accounts[:index]:
+            raise InvalidInput(f"{p}accounts", data.accounts[index], "is listed twice")
     publish_at = None
     if data.at is not None:
         publish_at = parse_publish_time(
@@ -129,8 +170,15 @@ def add_post(
         )
         require_future(publish_at, now=now, field=f"{p}at")
     _check_media(data.media, f"{p}media")
+    optional_text(data.title, f"{p}title")
     require_length(data.title, TITLE_LIMIT, f"{p}title")
     for platform, variant in data.variants.items():
+        for name, given in (
+            ("text", variant.text),
+            ("title", variant.title),
+            ("digest", variant.digest),
+        ):
+            optional_text(given, f"{p}variant[{platform}].{name}")
         require_length(variant.title, TITLE_LIMIT, f"{p}variant[{platform}].title")
         require_length(variant.digest, DIGEST_LIMIT, f"{p}variant[{platform}].digest")
     platforms = {a.platform for a in accounts}
@@ -142,27 +190,24 @@ def add_post(
                 f"targets no chosen account (platforms: {', '.join(sorted(platforms))})",
             )
         _check_media(data.variants[platform].media or [], f"{p}variant[{platform}].media")
-    post = Post(
+    for platform in sorted(platforms):
+        content = resolve_content(
+            text=text,
+            title=data.title,
+            media=data.media,
+            variant=data.variants.get(platform),
+            marker="",
+        )
+        check_content(platform, content, field_prefix=p)
+    return CheckedPost(
         campaign_id=campaign.id,
         text=text,
         title=data.title,
         media=list(data.media),
-        state=PostState.DRAFT,
         publish_at=publish_at,
-        created_at=now,
+        variants=dict(sorted(data.variants.items())),
+        account_ids=[account.id for account in accounts],
     )
-    post.variants = [
-        PostVariant(platform=platform, text=v.text, title=v.title, digest=v.digest, media=v.media)
-        for platform, v in sorted(data.variants.items())
-    ]
-    post.targets = [PostTarget(account=account) for account in accounts]
-    for platform in sorted(platforms):
-        check_content(platform, content_for(post, platform, marker=""), field_prefix=p)
-    session.add(post)
-    session.flush()
-    if approve:
-        approve_post(session, post_id=post.id, now=now)
-    return post
 
 
 def approve_post(session: Session, *, post_id: int, now: datetime) -> Post:

@@ -6,10 +6,19 @@ import copy
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from campaigns.people.queries import get_person
-from publicist.cli.common import console, database, err_console, local, now, settings
+from publicist.cli.common import (
+    Table,
+    console,
+    database,
+    err_console,
+    id_parser,
+    local,
+    now,
+    safe,
+    settings,
+)
 from publicist.web.tokens import Role, create_token, list_tokens, revoke_token
 
 token_app = typer.Typer(help="API tokens (stored hashed; each shown once).", no_args_is_help=True)
@@ -108,7 +117,7 @@ def list_all() -> None:
 @token_app.command("revoke")
 def revoke(
     token_id: Annotated[
-        int, typer.Argument(help="Token id (see 'token list').", min=1, max=2**31 - 1)
+        int, typer.Argument(help="Token id (see 'token list').", parser=id_parser("token"))
     ],
 ) -> None:
     """Revoke a token; requests that carry it are refused from now on.
@@ -117,4 +126,4 @@ def revoke(
     """
     with database() as session:
         token = revoke_token(session, token_id=token_id, now=now())
-        console.print(f"token {token.id} ({token.name}) revoked")
+        console.print(f"token {token.id} ({safe(token.name)}) revoked")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 
 import typer
-from rich.markup import escape
 
 from publicist.cli import accounts, api, campaigns, people, posts, reports, runtime, simulate
-from publicist.cli.common import err_console
+from publicist.cli.common import fail
 from publicist.core.errors import PublicistError
 
 app = typer.Typer(
@@ -41,7 +40,4 @@ def main() -> None:
     try:
         app()
     except PublicistError as error:
-        err_console.print(
-            f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
-        )
-        raise SystemExit(2) from None
+        fail(str(error))

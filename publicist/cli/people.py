@@ -6,13 +6,12 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from campaigns.people.passwords import generate_password
 from campaigns.people.queries import list_people
 from campaigns.people.roles import Role
 from campaigns.people.services import add_person, disable_person, reset_password
-from publicist.cli.common import console, database, err_console, local, now, settings
+from publicist.cli.common import Table, console, database, err_console, local, now, safe, settings
 
 app = typer.Typer(help="People who sign in to the workspace.", no_args_is_help=True)
 
@@ -34,7 +33,7 @@ def _password(from_stdin: bool) -> tuple[str, bool]:
 
 
 def _show_generated(email: str, password: str) -> None:
-    err_console.print(f"password for {email}; copy it now, it is not shown again:")
+    err_console.print(f"password for {safe(email)}; copy it now, it is not shown again:")
     typer.echo(password)
 
 
@@ -111,7 +110,7 @@ def disable(email: Annotated[str, typer.Argument(help="The person's e-mail addre
     """
     with database() as session:
         person = disable_person(session, email=email)
-        console.print(f"{person.email} disabled")
+        console.print(f"{safe(person.email)} disabled")
 
 
 @app.command("reset-password")
@@ -127,6 +126,6 @@ def reset(
     with database() as session:
         person = reset_password(session, email=email, password=password)
         address = person.email
-    err_console.print(f"password of {address} reset")
+    err_console.print(f"password of {safe(address)} reset")
     if generated:
         _show_generated(address, password)

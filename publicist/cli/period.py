@@ -6,14 +6,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from rich.markup import escape
-from rich.table import Table
-
 from campaigns.accounts import find_account
 from campaigns.services import find_campaign
 from metrics.period import PeriodReport, period_report
 from metrics.period_export import ReportFormat, export
-from publicist.cli.common import console, database, err_console
+from publicist.cli.common import Table, console, database, err_console, safe
 from publicist.core.errors import InvalidInput
 
 BINARY = (ReportFormat.PDF, ReportFormat.XLSX)
@@ -75,7 +72,7 @@ def run_period(
         return
     target = output if output is not None else Path(rendered.filename)
     target.write_bytes(rendered.content)
-    err_console.print(f"report written to {escape(str(target))}", highlight=False)
+    err_console.print(f"report written to {safe(target)}", highlight=False)
 
 
 def _n(value: int | None) -> str:
@@ -90,8 +87,8 @@ def render_period(report: PeriodReport) -> None:
     """The summary and the per-platform and per-month tables on the terminal."""
     totals = report.totals
     span = f"{report.start.isoformat()} – {report.end.isoformat()}"
-    console.print(f"\n[bold]{escape(report.subject)}[/]  {span}")
-    console.print(escape(report.summary), highlight=False)
+    console.print(f"\n[bold]{safe(report.subject)}[/]  {span}")
+    console.print(safe(report.summary), highlight=False)
     console.print(
         f"published: {totals.published}   views: {_n(totals.views)} ({totals.views_coverage})   "
         f"interactions: {_n(totals.interactions)}   engagement rate: "
@@ -105,7 +102,7 @@ def render_period(report: PeriodReport) -> None:
         for row in month.totals.platforms:
             months.add_row(
                 month.key,
-                escape(row.platform),
+                row.platform,
                 str(row.published),
                 _n(row.views),
                 _n(row.interactions),

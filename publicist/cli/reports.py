@@ -4,14 +4,12 @@ and a chart of views and interactions over time."""
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from campaigns.accounts import find_account
 from campaigns.services import find_campaign
@@ -26,7 +24,7 @@ from metrics.reports import (
     campaign_report,
     campaign_summaries,
 )
-from publicist.cli.common import console, database, local
+from publicist.cli.common import Table, console, database, local, safe, shorten, terminal_json
 from publicist.cli.period import run_period
 from publicist.core.errors import InvalidInput
 from publicist.core.spreadsheet import Cell, neutralise
@@ -70,7 +68,7 @@ def _csv_writer() -> _SafeCsv:
 
 def render_table(report: CampaignReport, *, daily: bool = False) -> None:
     console.print(
-        f"\n[bold]{report.campaign}[/]  updated {local(report.last_updated, report.timezone)}"
+        f"\n[bold]{safe(report.campaign)}[/]  updated {local(report.last_updated, report.timezone)}"
     )
     console.print(
         f"deliveries: {report.scheduled} scheduled, {report.published} published, "
@@ -108,27 +106,26 @@ def render_table(report: CampaignReport, *, daily: bool = False) -> None:
         if row.last_updated is not None and row.last_updated != report.last_updated
     ]
     if stale:
-        console.print("[dim]updated earlier: " + "; ".join(stale) + "[/]")
+        console.print("[dim]updated earlier: " + safe("; ".join(stale)) + "[/]")
     missing = [
         f"{name}: {text}"
         for name, text in report.coverage.items()
         if name != "views" and not text.startswith(f"{len(report.platforms)} of")
     ]
     if missing:
-        console.print("[dim]coverage: " + "; ".join(missing) + " (n/a: not given)[/]")
+        console.print("[dim]coverage: " + safe("; ".join(missing)) + " (n/a: not given)[/]")
     if daily:
         _daily_table(report.daily, title=f"per day ({report.timezone})")
     if report.top_posts:
         top = Table("post", "platform", "views", "interactions", "url", "text", title="top posts")
         for post in report.top_posts:
-            text = post.text if len(post.text) <= 40 else post.text[:37] + "..."
             top.add_row(
                 str(post.post_id),
                 post.platform,
                 _n(post.views),
                 _n(post.interactions),
                 post.url or "-",
-                text,
+                shorten(post.text, 40),
             )
         console.print(top)
 
@@ -143,7 +140,9 @@ def _daily_table(points: list[DailyPoint], *, title: str) -> None:
 
 
 def render_account(report: AccountReport) -> None:
-    console.print(f"\n[bold]{report.account}[/]  added {report.created_at.date().isoformat()}")
+    console.print(
+        f"\n[bold]{safe(report.account)}[/]  added {report.created_at.date().isoformat()}"
+    )
     console.print(
         f"posts: {report.published} published, {report.failed} failed, "
         f"{report.scheduled} scheduled in all"
@@ -173,9 +172,12 @@ def render_account(report: AccountReport) -> None:
     if report.top_posts:
         top = Table("post", "views", "interactions", "url", "text", title="top posts")
         for post in report.top_posts:
-            text = post.text if len(post.text) <= 40 else post.text[:37] + "..."
             top.add_row(
-                str(post.post_id), _n(post.views), _n(post.interactions), post.url or "-", text
+                str(post.post_id),
+                _n(post.views),
+                _n(post.interactions),
+                post.url or "-",
+                shorten(post.text, 40),
             )
         console.print(top)
 
@@ -338,7 +340,7 @@ def _write_summaries_csv(summaries: list[CampaignSummary]) -> None:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(terminal_json(data) + "\n")
 
 
 def _check_chart(chart: Path | None, campaigns: list[str], account: str | None) -> None:
@@ -459,4 +461,4 @@ def report(
         for item in reports:
             render_table(item, daily=daily)
         if chart is not None:
-            console.print(f"chart written to {chart}")
+            console.print(f"chart written to {safe(chart)}")
