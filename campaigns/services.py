@@ -213,14 +213,19 @@ def _lock_post(session: Session, post_id: int) -> Post:
     """The post, locked until the transaction ends, with its deliveries re-read under the lock.
 
     Every staff action on a post starts here, so two actions on one post run one after the
-    other and the second sees what the first did: on PostgreSQL ``FOR UPDATE`` makes it wait
+    other and the second sees what the first did: on PostgreSQL the row lock makes it wait
     for the first to commit; on SQLite every write transaction already begins ``IMMEDIATE``
     (publicist.core.database). ``populate_existing`` replaces whatever the session read
     before the lock. The deliveries are locked too, so a worker's compare-and-set on one
     (the claim, the start of an attempt) waits for this action or sees its result, and this
     action never decides on a delivery state a worker has already moved on.
     """
-    post = session.get(Post, post_id, with_for_update=True, populate_existing=True)
+    # FOR NO KEY UPDATE: it excludes every other staff action but not the key-share lock a
+    # worker's foreign-key check takes on the post while it holds a delivery's row lock,
+    # which FOR UPDATE would turn into a deadlock with the delivery lock below.
+    post = session.get(
+        Post, post_id, with_for_update={"key_share": True}, populate_existing=True
+    )
     if post is None:
         raise NotFound("post", post_id, "see 'publicist post list'")
     deliveries = session.scalars(
