@@ -223,9 +223,7 @@ def _lock_post(session: Session, post_id: int) -> Post:
     # FOR NO KEY UPDATE: it excludes every other staff action but not the key-share lock a
     # worker's foreign-key check takes on the post while it holds a delivery's row lock,
     # which FOR UPDATE would turn into a deadlock with the delivery lock below.
-    post = session.get(
-        Post, post_id, with_for_update={"key_share": True}, populate_existing=True
-    )
+    post = session.get(Post, post_id, with_for_update={"key_share": True}, populate_existing=True)
     if post is None:
         raise NotFound("post", post_id, "see 'publicist post list'")
     deliveries = session.scalars(

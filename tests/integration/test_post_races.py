@@ -55,6 +55,7 @@ def _next_time() -> str:
     due by a round's time touches that round's posts alone."""
     return (NOW + timedelta(days=30) - timedelta(minutes=next(_rounds))).isoformat()
 
+
 ROUNDS_PER_PAIR = 20
 LEASE = timedelta(minutes=2)
 

@@ -107,8 +107,9 @@ def test_a_post_cancelled_while_queued_never_starts(seeded: Session) -> None:
     assert set(tickets) == {d.id for d in _deliveries(seeded, post.id)}
     cancel_post(seeded, post_id=post.id, now=NOW)
     for delivery_id, ticket in tickets.items():
+        due = NOW + timedelta(hours=3)
         started = begin_attempt(
-            seeded, delivery_id=delivery_id, ticket=ticket, now=NOW + timedelta(hours=3), lease=LEASE
+            seeded, delivery_id=delivery_id, ticket=ticket, now=due, lease=LEASE
         )
         assert started is None
     assert {d.state for d in _deliveries(seeded, post.id)} == {DeliveryState.CANCELLED}
@@ -159,9 +160,10 @@ def test_rescheduling_moves_queued_deliveries_back_to_the_schedule(seeded: Sessi
     assert {d.state for d in deliveries} == {DeliveryState.SCHEDULED}
     assert {d.due_at for d in deliveries} == {datetime(2026, 4, 21, 4, 0, tzinfo=UTC)}
     for delivery_id, ticket in tickets.items():
-        assert begin_attempt(
-            seeded, delivery_id=delivery_id, ticket=ticket, now=NOW, lease=LEASE
-        ) is None
+        assert (
+            begin_attempt(seeded, delivery_id=delivery_id, ticket=ticket, now=NOW, lease=LEASE)
+            is None
+        )
 
 
 def test_a_cancelled_post_cannot_be_rescheduled(seeded: Session) -> None:
@@ -259,9 +261,10 @@ def test_editing_a_scheduled_post_removes_its_deliveries_until_approved_again(
     assert post.state is PostState.DRAFT
     assert _deliveries(seeded, post.id) == []
     for delivery_id, ticket in tickets.items():
-        assert begin_attempt(
-            seeded, delivery_id=delivery_id, ticket=ticket, now=NOW, lease=LEASE
-        ) is None
+        assert (
+            begin_attempt(seeded, delivery_id=delivery_id, ticket=ticket, now=NOW, lease=LEASE)
+            is None
+        )
     approve_post(seeded, post_id=post.id, now=NOW)
     again = _deliveries(seeded, post.id)
     assert post.state is PostState.SCHEDULED
