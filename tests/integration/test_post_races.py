@@ -1,4 +1,4 @@
-"""Staff actions on one post sent at the same moment, on PostgreSQL with real connections.
+"""Staff actions on one post sent at the same moment, each on its own connection.
 
 Every pair of actions (approve, cancel, reschedule, retry, edit) is raced from two threads,
 each with its own connection, released together by a barrier, from several starting states.
@@ -43,8 +43,6 @@ from tests import factories
 from tests.conftest import drop_postgres_database, postgres_database
 from tests.web.conftest import app_settings, issue_tokens
 
-pytestmark = pytest.mark.postgres
-
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
 LATER = "2026-06-01 12:00"  # where reschedule moves a post: after every starting time
 _rounds = itertools.count()
@@ -72,8 +70,15 @@ ACTIONS: dict[str, Action] = {
 }
 
 
+def _seed(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        factories.account(session, handle="a", now=NOW)
+        factories.account(session, handle="b", now=NOW)
+        factories.campaign(session, now=NOW)
+
+
 @pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
+def postgres() -> Iterator[Engine]:
     """A fresh PostgreSQL database whose writes are committed, shared by the module."""
     url, admin = postgres_database("publicist_races")
     try:
@@ -83,14 +88,28 @@ def engine() -> Iterator[Engine]:
             connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         upgrade(url)
         engine = make_engine(url)
-        with session_scope(engine) as session:
-            factories.account(session, handle="a", now=NOW)
-            factories.account(session, handle="b", now=NOW)
-            factories.campaign(session, now=NOW)
+        _seed(engine)
         yield engine
         engine.dispose()
     finally:
         drop_postgres_database(url, admin)
+
+
+@pytest.fixture(scope="module")
+def sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The embedded database, as the CLI and the API open it (each write transaction
+    begins IMMEDIATE)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('races') / 'publicist.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    _seed(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
 
 
 # Starting states: each makes a post due at the given time and returns its id.
@@ -198,12 +217,12 @@ def _outcome(
         )
 
 
-_serial_outcomes: dict[tuple[str, str, str], Outcome] = {}
+_serial_outcomes: dict[tuple[str, str, str, str], Outcome] = {}
 
 
 def _serial(engine: Engine, build: Start, at: str, first: str, second: str) -> Outcome:
     """``first`` then ``second`` on a twin of the raced post; the same for every round."""
-    key = (build.__name__, first, second)
+    key = (engine.url.drivername, build.__name__, first, second)
     if key not in _serial_outcomes:
         post_id = _start(engine, build, at)
         calls = (_act(engine, first, post_id, None), _act(engine, second, post_id, None))
@@ -314,14 +333,18 @@ def _backend_waits_for_a_lock(engine: Engine, pid: int) -> bool:
     return wait == "Lock"
 
 
-def test_an_action_waits_for_the_other_and_then_sees_what_it_did(engine: Engine) -> None:
+@pytest.mark.postgres
+def test_an_action_waits_for_the_other_and_then_sees_what_it_did(postgres: Engine) -> None:
     """Cancel holds the post; an approval that read the post before must wait, then refuse."""
+    engine = postgres
     post_id = _start(engine, _draft, _next_time())
     cancelling = Session(bind=engine, expire_on_commit=False)
     approving = Session(bind=engine, expire_on_commit=False)
     try:
         assert approving.get_one(Post, post_id).state is PostState.DRAFT  # read before
-        approver_pid = approving.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        approver_pid = (
+            approving.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        )
         cancel_post(cancelling, post_id=post_id, now=NOW)  # not committed yet
         with ThreadPoolExecutor(max_workers=1) as pool:
             approval = pool.submit(approve_post, approving, post_id=post_id, now=NOW)
