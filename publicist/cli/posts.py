@@ -103,7 +103,8 @@ def approve(post_ids: Annotated[list[int], typer.Argument(help="Post ids.")]) ->
     Example: [bold]publicist post approve 12 13[/]
     """
     with database() as session:
-        for post_id in post_ids:
+        # In id order: two commands locking the same posts in opposite orders would deadlock.
+        for post_id in sorted(post_ids):
             post = approve_post(session, post_id=post_id, now=now())
             console.print(f"post {post.id}: {post.state.value}")
 

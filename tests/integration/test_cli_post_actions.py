@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
+from campaigns import services
+from campaigns.models import Post
+from publicist.cli import posts as cli_posts
 from tests.integration import test_cli
 from tests.integration.test_cli import Run
 
@@ -89,3 +95,27 @@ def test_retry_with_nothing_to_retry_is_one_line(world: Run, embedded_env: Path)
     assert code == 0, err
     assert "delivery 1 to mock:@IPRinCN: scheduled again" in out
     assert _query(embedded_env, "SELECT state, attempts FROM deliveries") == [("scheduled", 0)]
+
+
+def test_several_posts_are_approved_in_id_order(
+    world: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each approval locks its post; two commands naming the same posts in opposite orders
+    would otherwise deadlock on PostgreSQL."""
+    for _ in range(2):
+        code, _, err = world(
+            "post", "add", "-c", "IP Creates a Better Life", "-t", "Opening today",
+            "--to", "mock:@IPRinCN", "--at", "2099-04-20 09:30",
+        )  # fmt: skip
+        assert code == 0, err
+    locked: list[int] = []
+
+    def approve_post(session: Session, *, post_id: int, now: datetime) -> Post:
+        locked.append(post_id)
+        return services.approve_post(session, post_id=post_id, now=now)
+
+    monkeypatch.setattr(cli_posts, "approve_post", approve_post)
+    code, out, err = world("post", "approve", "2", "1")
+    assert code == 0, err
+    assert locked == [1, 2]
+    assert out.splitlines() == ["post 1: scheduled", "post 2: scheduled"]
