@@ -48,6 +48,7 @@ from connectors.errors import (
 )
 from connectors.fingerprint import content_fingerprint, normalise_text
 from connectors.http import json_body, retry_after, send
+from connectors.numbers import parse_count, parse_int
 
 PLATFORM = "douyin"
 
@@ -90,15 +91,6 @@ QUOTA_SPENT = frozenset({28003017, 2190001})
 BEIJING = timezone(timedelta(hours=8))
 RENEW_WITHIN = timedelta(days=15)
 """Renew the refresh token (30 days) once less than this is left, during a refresh."""
-
-
-def _count(value: Any) -> int | None:
-    """A counter as given; absent or malformed means "not available", never 0."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isdigit():  # OAuth answers send some numbers as text
-        return int(value)
-    return None
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -260,8 +252,8 @@ class DouyinConnector(BaseConnector):
         code: int | None = None
         description = ""
         for part in (body.get("data"), body.get("extra")):
-            if isinstance(part, dict) and _count(part.get("error_code")) not in (None, 0):
-                code = _count(part.get("error_code"))
+            if isinstance(part, dict) and parse_int(part.get("error_code")) not in (None, 0):
+                code = parse_int(part.get("error_code"))
                 description = str(part.get("description") or "")
                 break
         if code is None:
@@ -392,7 +384,7 @@ class DouyinConnector(BaseConnector):
                 code="not_found",
             )
         item = items[0]
-        status = _count(item.get("video_status"))
+        status = parse_int(item.get("video_status"))
         if status == REJECTED:
             raise ContentRejected(
                 f"Douyin's review did not make {submission_id} public (video_status 2: "
@@ -425,13 +417,13 @@ class DouyinConnector(BaseConnector):
                 results.append(
                     MetricCounts(
                         remote_id=str(item["item_id"]),
-                        views=_count(stats.get("play_count")),
-                        likes=_count(stats.get("digg_count")),
-                        comments=_count(stats.get("comment_count")),
-                        shares=_count(stats.get("share_count")),
+                        views=parse_count(stats.get("play_count")),
+                        likes=parse_count(stats.get("digg_count")),
+                        comments=parse_count(stats.get("comment_count")),
+                        shares=parse_count(stats.get("share_count")),
                         extras={
-                            "forwards": _count(stats.get("forward_count")),
-                            "downloads": _count(stats.get("download_count")),
+                            "forwards": parse_count(stats.get("forward_count")),
+                            "downloads": parse_count(stats.get("download_count")),
                         },
                         raw=item,
                     )
@@ -457,7 +449,7 @@ class DouyinConnector(BaseConnector):
                     return None  # newest first: the rest are older still
                 if content_fingerprint(str(item.get("title") or "")) == wanted:
                     return dict(item)
-            cursor = _count(data.get("cursor")) or 0
+            cursor = parse_int(data.get("cursor")) or 0
             if not data.get("has_more") or not cursor:
                 break
         return None
@@ -473,7 +465,7 @@ class DouyinConnector(BaseConnector):
         if item is None:
             return None
         remote = str(item["item_id"])
-        status = _count(item.get("video_status"))
+        status = parse_int(item.get("video_status"))
         if status == REJECTED:
             raise ContentRejected(
                 f"{remote} was created but failed Douyin's review (video_status 2: 不适宜公开)",
@@ -524,14 +516,14 @@ class DouyinConnector(BaseConnector):
                 "refresh_token": current.refresh_token,
             },
         )
-        token, lifetime = data.get("access_token"), _count(data.get("expires_in"))
+        token, lifetime = data.get("access_token"), parse_int(data.get("expires_in"))
         if not isinstance(token, str) or not token or lifetime is None:
             raise ConnectorError(
                 "refresh_token answered without access_token and expires_in", platform=PLATFORM
             )
         refresh_token = str(data.get("refresh_token") or current.refresh_token)
         extra = dict(current.extra)
-        refresh_left = _count(data.get("refresh_expires_in"))
+        refresh_left = parse_int(data.get("refresh_expires_in"))
         if refresh_left is not None:
             refresh_expiry = now + timedelta(seconds=refresh_left)
             extra["refresh_expires_at"] = refresh_expiry.isoformat()
@@ -560,7 +552,7 @@ class DouyinConnector(BaseConnector):
             )
         except ConnectorError:
             return None
-        new, lifetime = data.get("refresh_token"), _count(data.get("expires_in"))
+        new, lifetime = data.get("refresh_token"), parse_int(data.get("expires_in"))
         if not isinstance(new, str) or not new or lifetime is None:
             raise ConnectorError(
                 "renew_refresh_token answered without refresh_token and expires_in",
@@ -576,5 +568,5 @@ class DouyinConnector(BaseConnector):
 
 
 def _timestamp(value: Any) -> datetime | None:
-    number = _count(value)
+    number = parse_int(value)
     return datetime.fromtimestamp(number, UTC) if number is not None else None

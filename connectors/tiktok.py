@@ -48,6 +48,7 @@ from connectors.errors import (
 )
 from connectors.fingerprint import content_fingerprint, normalise_text
 from connectors.http import Classifier, json_body, retry_after, send
+from connectors.numbers import parse_count, parse_int
 
 PLATFORM = "tiktok"
 
@@ -175,13 +176,6 @@ def _moment(value: str | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment
-
-
-def _count(value: Any) -> int | None:
-    """A counter as given; absent or malformed means "not available", never 0."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return None
 
 
 class TiktokConnector(BaseConnector):
@@ -501,7 +495,7 @@ class TiktokConnector(BaseConnector):
                 platform=PLATFORM,
                 code="upload_unconfirmed",
             ) from lost
-        uploaded = _count(data.get("uploaded_bytes")) or 0
+        uploaded = parse_count(data.get("uploaded_bytes")) or 0
         if data.get("status") == "PROCESSING_UPLOAD" and uploaded < size:
             raise TransientError(
                 f"the last chunk of {publish_id} never arrived ({uploaded} of {size} bytes); "
@@ -596,10 +590,10 @@ class TiktokConnector(BaseConnector):
                 results.append(
                     MetricCounts(
                         remote_id=str(video["id"]),
-                        views=_count(video.get("view_count")),
-                        likes=_count(video.get("like_count")),
-                        comments=_count(video.get("comment_count")),
-                        shares=_count(video.get("share_count")),
+                        views=parse_count(video.get("view_count")),
+                        likes=parse_count(video.get("like_count")),
+                        comments=parse_count(video.get("comment_count")),
+                        shares=parse_count(video.get("share_count")),
                         raw=video,
                     )
                 )
@@ -689,7 +683,7 @@ class TiktokConnector(BaseConnector):
         )
         body = json_body(response)
         token = body.get("access_token") if isinstance(body, dict) else None
-        lifetime = _count(body.get("expires_in")) if isinstance(body, dict) else None
+        lifetime = parse_int(body.get("expires_in")) if isinstance(body, dict) else None
         if not isinstance(token, str) or not token or lifetime is None:
             raise ConnectorError(
                 "the token endpoint answered without access_token and expires_in",
@@ -697,7 +691,7 @@ class TiktokConnector(BaseConnector):
             )
         assert isinstance(body, dict)
         extra = dict(current.extra)
-        refresh_lifetime = _count(body.get("refresh_expires_in"))
+        refresh_lifetime = parse_int(body.get("refresh_expires_in"))
         if refresh_lifetime is not None:
             extra["refresh_expires_at"] = (now + timedelta(seconds=refresh_lifetime)).isoformat()
         if isinstance(body.get("scope"), str):

@@ -52,6 +52,7 @@ from connectors.errors import (
 )
 from connectors.fingerprint import content_fingerprint
 from connectors.http import Classifier, json_body, retry_after, send
+from connectors.numbers import parse_count
 from publicist.core.clock import Clock, system_clock
 
 PLATFORM = "twitter"
@@ -193,11 +194,6 @@ def _data(response: httpx.Response) -> dict[str, Any]:
     body = json_body(response)
     data = body.get("data") if isinstance(body, dict) else None
     return data if isinstance(data, dict) else {}
-
-
-def _counter(metrics: Mapping[str, Any], name: str) -> int | None:
-    value = metrics.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -517,13 +513,13 @@ class TwitterConnector(BaseConnector):
         metrics = metrics if isinstance(metrics, dict) else {}
         return MetricCounts(
             remote_id=str(tweet["id"]),
-            views=_counter(metrics, "impression_count"),
-            likes=_counter(metrics, "like_count"),
-            comments=_counter(metrics, "reply_count"),
-            shares=_counter(metrics, "retweet_count"),
+            views=parse_count(metrics.get("impression_count")),
+            likes=parse_count(metrics.get("like_count")),
+            comments=parse_count(metrics.get("reply_count")),
+            shares=parse_count(metrics.get("retweet_count")),
             extras={
-                "quotes": _counter(metrics, "quote_count"),
-                "bookmarks": _counter(metrics, "bookmark_count"),
+                "quotes": parse_count(metrics.get("quote_count")),
+                "bookmarks": parse_count(metrics.get("bookmark_count")),
             },
             raw=dict(tweet),
         )

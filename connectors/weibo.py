@@ -51,6 +51,7 @@ from connectors.errors import (
 )
 from connectors.fingerprint import content_fingerprint
 from connectors.http import Classifier, json_body, send
+from connectors.numbers import parse_count, parse_int
 from connectors.weibo_text import (
     WeiboTextRules,
     links,
@@ -108,17 +109,6 @@ def parse_created_at(value: object) -> datetime | None:
     except ValueError:
         return None
     return moment.astimezone(UTC)
-
-
-def _count(value: object) -> int | None:
-    """A counter as an int; commercial variants send numbers as strings ("16")."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def _status_id(status: Mapping[str, Any]) -> str | None:
@@ -374,9 +364,9 @@ class WeiboConnector(BaseConnector):
                     MetricCounts(
                         remote_id=remote_id,
                         views=None,
-                        likes=_count(item.get("attitudes")),
-                        comments=_count(item.get("comments")),
-                        shares=_count(item.get("reposts")),
+                        likes=parse_count(item.get("attitudes")),
+                        comments=parse_count(item.get("comments")),
+                        shares=parse_count(item.get("reposts")),
                         raw=item,
                     )
                 )
@@ -410,7 +400,7 @@ class WeiboConnector(BaseConnector):
         if not isinstance(token, str) or not token:
             raise TransientError("the token endpoint answered without a token", platform=PLATFORM)
         assert isinstance(body, dict)
-        lifetime = _count(body.get("expires_in"))  # documented as a string, seen as an int
+        lifetime = parse_int(body.get("expires_in"))  # documented as a string, seen as an int
         uid = body.get("uid")
         return Credentials(
             access_token=token,

@@ -192,18 +192,6 @@ def test_deleted_and_unknown_ids_are_left_out(env: WeiboEnv) -> None:
     assert [r.remote_id for r in results] == [kept]
 
 
-def test_counters_sent_as_strings_are_read_and_missing_ones_are_none() -> None:
-    from connectors.weibo import _count
-
-    assert (_count("16"), _count(16), _count(None), _count("n/a"), _count(True)) == (
-        16,
-        16,
-        None,
-        None,
-        None,
-    )
-
-
 # -- errors -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("code", "error_class"),
