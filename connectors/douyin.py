@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
@@ -49,6 +50,13 @@ from connectors.errors import (
 from connectors.fingerprint import content_fingerprint, normalise_text
 from connectors.http import json_body, retry_after, send
 from connectors.numbers import parse_count, parse_int
+from connectors.oauth import (
+    REFRESH_EXPIRES_AT,
+    refresh_grant,
+    renewed,
+    require_refresh,
+    stored_moment,
+)
 
 PLATFORM = "douyin"
 
@@ -91,14 +99,6 @@ QUOTA_SPENT = frozenset({28003017, 2190001})
 BEIJING = timezone(timedelta(hours=8))
 RENEW_WITHIN = timedelta(days=15)
 """Renew the refresh token (30 days) once less than this is left, during a refresh."""
-
-
-def _moment(value: str | None) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def _extension(media: Media) -> str:
@@ -493,54 +493,30 @@ class DouyinConnector(BaseConnector):
         (``/oauth/renew_refresh_token/``, at most five times) replaces it, and the old one stops
         working, so the caller must store what this returns.
         """
-        current = self.credentials
-        if not (current.refresh_token and current.client_id):
-            raise ReauthorizationRequired(
-                "no refresh token or client key is stored; authorise the account again",
-                platform=PLATFORM,
-            )
-        now = self.clock.now()
-        refresh_expiry = _moment(current.extra.get("refresh_expires_at"))
-        if refresh_expiry is not None and refresh_expiry <= now:
-            raise ReauthorizationRequired(
-                f"the refresh token expired at {refresh_expiry.isoformat()}; authorise the "
-                "account again",
-                platform=PLATFORM,
-                code="10010",
-            )
-        data = self._oauth(
+        current, now = self.credentials, self.clock.now()
+        require_refresh(current, platform=PLATFORM, now=now)
+        client_key = current.client_id or ""
+        answer = refresh_grant(
+            self.http,
             REFRESH_PATH,
-            {
-                "client_key": current.client_id,
+            platform=PLATFORM,
+            classify=self._classify,
+            form={
+                "client_key": client_key,
                 "grant_type": "refresh_token",
-                "refresh_token": current.refresh_token,
+                "refresh_token": current.refresh_token or "",
             },
+            unwrap=_envelope_data,
         )
-        token, lifetime = data.get("access_token"), parse_int(data.get("expires_in"))
-        if not isinstance(token, str) or not token or lifetime is None:
-            raise ConnectorError(
-                "refresh_token answered without access_token and expires_in", platform=PLATFORM
-            )
-        refresh_token = str(data.get("refresh_token") or current.refresh_token)
-        extra = dict(current.extra)
-        refresh_left = parse_int(data.get("refresh_expires_in"))
-        if refresh_left is not None:
-            refresh_expiry = now + timedelta(seconds=refresh_left)
-            extra["refresh_expires_at"] = refresh_expiry.isoformat()
+        fresh = renewed(current, answer, now=now, user_id=str(answer.body.get("open_id") or ""))
+        refresh_expiry = stored_moment(fresh.extra.get(REFRESH_EXPIRES_AT))
         if refresh_expiry is not None and refresh_expiry - now < RENEW_WITHIN:
-            renewed = self._renew(current.client_id, refresh_token)
-            if renewed is not None:
-                refresh_token, lifetime_left = renewed
-                extra["refresh_expires_at"] = (now + lifetime_left).isoformat()
-        return Credentials(
-            access_token=token,
-            refresh_token=refresh_token,
-            expires_at=now + timedelta(seconds=lifetime),
-            client_id=current.client_id,
-            client_secret=current.client_secret,
-            user_id=str(data.get("open_id") or current.user_id or "") or None,
-            extra=extra,
-        )
+            renewal = self._renew(client_key, fresh.refresh_token or "")
+            if renewal is not None:
+                token, lifetime_left = renewal
+                extra = {**fresh.extra, REFRESH_EXPIRES_AT: (now + lifetime_left).isoformat()}
+                fresh = replace(fresh, refresh_token=token, extra=extra)
+        return fresh
 
     def _renew(self, client_key: str, refresh_token: str) -> tuple[str, timedelta] | None:
         """A new refresh token, or ``None`` when it cannot be had now: Douyin renews no more
@@ -565,6 +541,12 @@ class DouyinConnector(BaseConnector):
             self.http, "POST", path, platform=PLATFORM, classify=self._classify, data=dict(form)
         )
         return self._data(response, path)
+
+
+def _envelope_data(body: Any) -> dict[str, Any]:
+    """Douyin's OAuth answers carry the token fields inside ``data``."""
+    data = body.get("data") if isinstance(body, dict) else None
+    return data if isinstance(data, dict) else {}
 
 
 def _timestamp(value: Any) -> datetime | None:

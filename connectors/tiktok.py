@@ -48,7 +48,8 @@ from connectors.errors import (
 )
 from connectors.fingerprint import content_fingerprint, normalise_text
 from connectors.http import Classifier, json_body, retry_after, send
-from connectors.numbers import parse_count, parse_int
+from connectors.numbers import parse_count
+from connectors.oauth import refresh_grant, renewed, require_refresh
 
 PLATFORM = "tiktok"
 
@@ -165,17 +166,6 @@ def _timestamp(value: Any) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, UTC)
     return None
-
-
-def _moment(value: str | None) -> datetime | None:
-    """A stored ISO timestamp; an unreadable one is treated as unknown, not as expired."""
-    try:
-        moment = datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
 
 
 class TiktokConnector(BaseConnector):
@@ -651,58 +641,30 @@ class TiktokConnector(BaseConnector):
     # -- credentials ------------------------------------------------------------------------------
     def refresh_credentials(self) -> Credentials:
         """Refresh with the stored refresh token; TikTok rotates it, so keep the new one."""
-        current = self.credentials
-        if not (current.refresh_token and current.client_id and current.client_secret):
-            raise ReauthorizationRequired(
-                "no refresh token, client key or client secret is stored; authorise the "
-                "account again",
-                platform=PLATFORM,
-            )
-        now = self.clock.now()
-        refresh_expiry = _moment(current.extra.get("refresh_expires_at"))
-        if refresh_expiry is not None and refresh_expiry <= now:
-            raise ReauthorizationRequired(
-                f"the refresh token expired at {refresh_expiry.isoformat()}; authorise the "
-                "account again",
-                platform=PLATFORM,
-                code="refresh_token_expired",
-            )
-        response = send(
+        current, now = self.credentials, self.clock.now()
+        require_refresh(current, platform=PLATFORM, now=now, needs_secret=True)
+        answer = refresh_grant(
             self.http,
-            "POST",
             TOKEN_PATH,
             platform=PLATFORM,
             classify=self._classify,
             headers={"Cache-Control": "no-cache"},
-            data={
-                "client_key": current.client_id,
-                "client_secret": current.client_secret,
+            form={
+                "client_key": current.client_id or "",
+                "client_secret": current.client_secret or "",
                 "grant_type": "refresh_token",
-                "refresh_token": current.refresh_token,
+                "refresh_token": current.refresh_token or "",
             },
         )
-        body = json_body(response)
-        token = body.get("access_token") if isinstance(body, dict) else None
-        lifetime = parse_int(body.get("expires_in")) if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token or lifetime is None:
-            raise ConnectorError(
-                "the token endpoint answered without access_token and expires_in",
-                platform=PLATFORM,
-            )
-        assert isinstance(body, dict)
         extra = dict(current.extra)
-        refresh_lifetime = parse_int(body.get("refresh_expires_in"))
-        if refresh_lifetime is not None:
-            extra["refresh_expires_at"] = (now + timedelta(seconds=refresh_lifetime)).isoformat()
-        if isinstance(body.get("scope"), str):
-            extra["scope"] = body["scope"]
-        return Credentials(
-            access_token=token,
-            refresh_token=body.get("refresh_token") or current.refresh_token,
-            expires_at=now + timedelta(seconds=lifetime),
-            client_id=current.client_id,
-            client_secret=current.client_secret,
-            user_id=body.get("open_id") or current.user_id,
+        if isinstance(answer.body.get("scope"), str):
+            extra["scope"] = answer.body["scope"]
+        open_id = answer.body.get("open_id")
+        return renewed(
+            current,
+            answer,
+            now=now,
+            user_id=open_id if isinstance(open_id, str) else None,
             extra=extra,
         )
 
