@@ -48,8 +48,8 @@ from connectors.errors import (
     Violation,
 )
 from connectors.fingerprint import content_fingerprint, normalise_text
-from connectors.http import json_body, retry_after, send
-from connectors.numbers import parse_count, parse_int
+from connectors.http import data_object, json_body, retry_after, send
+from connectors.numbers import parse_count, parse_epoch, parse_int
 from connectors.oauth import (
     REFRESH_EXPIRES_AT,
     refresh_grant,
@@ -231,18 +231,7 @@ class DouyinConnector(BaseConnector):
             headers=headers,
             **kwargs,
         )
-        return self._data(response, path)
-
-    def _data(self, response: httpx.Response, path: str) -> dict[str, Any]:
-        envelope = json_body(response)
-        data = envelope.get("data") if isinstance(envelope, dict) else None
-        if not isinstance(data, dict):
-            raise ConnectorError(
-                f"{path} answered HTTP {response.status_code} without a data object",
-                platform=PLATFORM,
-                code=str(response.status_code),
-            )
-        return data
+        return data_object(response, path=path, platform=PLATFORM)
 
     def _classify(self, response: httpx.Response) -> ConnectorError | None:
         """Douyin's ``error_code`` (in ``data`` or ``extra``) decides, whatever the status."""
@@ -398,7 +387,7 @@ class DouyinConnector(BaseConnector):
                 remote_id=submission_id,
                 url=str(item.get("share_url") or "") or None,
                 submission_id=submission_id,
-                published_at=_timestamp(item.get("create_time")),
+                published_at=parse_epoch(item.get("create_time")),
                 raw=item,
             )
         return PublishResult(state=PublishState.SUBMITTED, submission_id=submission_id, raw=item)
@@ -444,7 +433,7 @@ class DouyinConnector(BaseConnector):
         for _ in range(MAX_LIST_PAGES):
             data = self._call("GET", VIDEO_LIST_PATH, params={"cursor": cursor, "count": LIST_PAGE})
             for item in data.get("list") or []:
-                created = _timestamp(item.get("create_time"))
+                created = parse_epoch(item.get("create_time"))
                 if created is not None and created < floor:
                     return None  # newest first: the rest are older still
                 if content_fingerprint(str(item.get("title") or "")) == wanted:
@@ -481,7 +470,7 @@ class DouyinConnector(BaseConnector):
         return RemotePost(
             remote_id=remote,
             url=str(item.get("share_url") or "") or None,
-            published_at=_timestamp(item.get("create_time")),
+            published_at=parse_epoch(item.get("create_time")),
             text=str(item.get("title") or ""),
         )
 
@@ -540,15 +529,10 @@ class DouyinConnector(BaseConnector):
         response = send(
             self.http, "POST", path, platform=PLATFORM, classify=self._classify, data=dict(form)
         )
-        return self._data(response, path)
+        return data_object(response, path=path, platform=PLATFORM)
 
 
 def _envelope_data(body: Any) -> dict[str, Any]:
     """Douyin's OAuth answers carry the token fields inside ``data``."""
     data = body.get("data") if isinstance(body, dict) else None
     return data if isinstance(data, dict) else {}
-
-
-def _timestamp(value: Any) -> datetime | None:
-    number = parse_int(value)
-    return datetime.fromtimestamp(number, UTC) if number is not None else None

@@ -7,6 +7,7 @@ A counter a platform does not give, or gives in a shape we cannot read, is "not 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -48,3 +49,9 @@ def parse_count(value: Any) -> int | None:
         return int(amount) if unit or amount == amount.to_integral_value() else None
     number = parse_int(value)
     return number if number is not None and number >= 0 else None
+
+
+def parse_epoch(value: Any) -> datetime | None:
+    """A moment sent as Unix seconds (a number or its text); ``None`` when there is none."""
+    seconds = parse_int(value)
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None

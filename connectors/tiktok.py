@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -47,8 +47,8 @@ from connectors.errors import (
     Violation,
 )
 from connectors.fingerprint import content_fingerprint, normalise_text
-from connectors.http import Classifier, json_body, retry_after, send
-from connectors.numbers import parse_count
+from connectors.http import Classifier, data_object, json_body, retry_after, send
+from connectors.numbers import parse_count, parse_epoch
 from connectors.oauth import refresh_grant, renewed, require_refresh
 
 PLATFORM = "tiktok"
@@ -162,12 +162,6 @@ def chunk_plan(video_size: int, *, preferred: int = CHUNK_BYTES) -> ChunkPlan:
     return ChunkPlan(video_size, chunk, count)
 
 
-def _timestamp(value: Any) -> datetime | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    return None
-
-
 class TiktokConnector(BaseConnector):
     """Direct posts of one video (uploaded in chunks or pulled from a verified URL) or photos.
 
@@ -274,15 +268,7 @@ class TiktokConnector(BaseConnector):
             params=params,
             content=json.dumps(body).encode("utf-8"),
         )
-        envelope = json_body(response)
-        data = envelope.get("data") if isinstance(envelope, dict) else None
-        if not isinstance(data, dict):
-            raise ConnectorError(
-                f"{path} answered HTTP {response.status_code} without a data object",
-                platform=PLATFORM,
-                code=str(response.status_code),
-            )
-        return data
+        return data_object(response, path=path, platform=PLATFORM)
 
     def _classify(self, response: httpx.Response) -> ConnectorError | None:
         """Recognise TikTok's envelope (and OAuth errors) whatever the HTTP status says."""
@@ -558,7 +544,7 @@ class TiktokConnector(BaseConnector):
             remote_id=video_id,
             url=str(url) if url else None,
             submission_id=publish_id,
-            published_at=_timestamp(video.get("create_time")),
+            published_at=parse_epoch(video.get("create_time")),
             raw={"status": dict(status), "video": video},
         )
 
@@ -611,7 +597,7 @@ class TiktokConnector(BaseConnector):
                 body["cursor"] = cursor
             data = self._call(VIDEO_LIST_PATH, body, params={"fields": LIST_FIELDS})
             for video in data.get("videos") or []:
-                created = _timestamp(video.get("create_time"))
+                created = parse_epoch(video.get("create_time"))
                 if created is not None and created < floor:
                     raise self._ambiguity(since)  # newest first: the rest are older still
                 captions = (

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from connectors.numbers import parse_count, parse_int
+from connectors.numbers import parse_count, parse_epoch, parse_int
 
 
 @pytest.mark.parametrize(
@@ -51,3 +52,11 @@ def test_a_counter_is_a_non_negative_integer_or_not_available(sent: Any, read: i
 )
 def test_an_integer_may_come_as_text_and_be_negative(sent: Any, read: int | None) -> None:
     assert parse_int(sent) == read
+
+
+def test_an_epoch_is_read_from_a_number_or_its_text() -> None:
+    moment = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
+    stamp = int(moment.timestamp())
+    assert parse_epoch(stamp) == parse_epoch(str(stamp)) == moment
+    assert parse_epoch(None) is None
+    assert parse_epoch("soon") is None
