@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Account
+from campaigns.queries import Windows
 from metrics.chart import render_series_svg
 from metrics.reports import (
     AccountReport,
@@ -204,16 +205,19 @@ def _failures(items: list[FailureOut], zone: str) -> str:
         for f in items
     ]
     if not rows:
-        rows.append('<tr><td colspan="6" class="muted">No failed deliveries.</td></tr>')
+        rows.append('<tr><td colspan="6" class="muted">Nothing needs attention.</td></tr>')
     return (
-        f'<section><h2>Failures <span class="muted" data-k="failures-count">{len(items)}</span>'
+        "<section><h2>Needs attention (failed, missed, unknown or stuck) "
+        f'<span class="muted" data-k="failures-count">{len(items)}</span>'
         "</h2><table><thead><tr><th>post</th><th>account</th><th>state</th><th>due</th>"
         '<th class="n">attempts</th><th>reason</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
 
 
-def _campaign_detail(session: Session, report: CampaignReport) -> str:
+def _campaign_detail(
+    session: Session, report: CampaignReport, *, now: datetime, windows: Windows
+) -> str:
     failed = report.failed + report.unknown
     kpis = "".join(
         (
@@ -222,6 +226,7 @@ def _campaign_detail(session: Session, report: CampaignReport) -> str:
             _kpi("total-interactions", "interactions", _n(report.interactions)),
             _kpi("total-engagement", "engagement rate", _rate(report.engagement_rate)),
             _kpi("total-failed", "failed or unknown", _n(failed)),
+            _kpi("total-attention", "needs attention", _n(report.attention)),
         )
     )
     views = platform_bars_svg(
@@ -244,7 +249,10 @@ def _campaign_detail(session: Session, report: CampaignReport) -> str:
         '<section class="series"><h2>Views and interactions over time</h2>'
         f"{render_series_svg(report.daily, title=report.campaign)}</section>"
         + _top_posts(report)
-        + _failures(failures(session, campaign_id=report.campaign_id), report.timezone)
+        + _failures(
+            failures(session, campaign_id=report.campaign_id, now=now, windows=windows),
+            report.timezone,
+        )
     )
 
 
@@ -271,16 +279,19 @@ def _accounts(reports: list[AccountReport]) -> str:
     )
 
 
-def render_dashboard(session: Session, *, campaign_id: int | None, now: datetime) -> str:
+def render_dashboard(
+    session: Session, *, campaign_id: int | None, now: datetime, windows: Windows
+) -> str:
     """The whole page; ``campaign_id`` picks the campaign shown in detail (default: newest)."""
-    summaries = campaign_summaries(session)
+    summaries = campaign_summaries(session, now=now, windows=windows)
     chosen = next((s for s in summaries if s.campaign_id == campaign_id), None)
     if chosen is None and summaries:
         chosen = summaries[0]
     detail = ""
     if chosen is not None:
         campaign = get_campaign(session, chosen.campaign_id)
-        detail = _campaign_detail(session, campaign_report(session, campaign=campaign, top=10))
+        report = campaign_report(session, campaign=campaign, top=10, now=now, windows=windows)
+        detail = _campaign_detail(session, report, now=now, windows=windows)
     accounts = [
         account_report(session, account=account, top=0)
         for account in session.scalars(select(Account).order_by(Account.platform, Account.handle))

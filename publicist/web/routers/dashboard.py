@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from publicist.web.deps import DbSession, Now
+from publicist.web.deps import DbSession, Now, Waits
 from publicist.web.models import ApiToken
 from publicist.web.page import login_page, render_dashboard
 from publicist.web.schemas import MAX_ID
@@ -67,6 +67,7 @@ def dashboard(
     request: Request,
     session: DbSession,
     now: Now,
+    windows: Waits,
     token: Annotated[str | None, Query(max_length=200)] = None,
     campaign: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
@@ -76,7 +77,7 @@ def dashboard(
         return _redirect_setting_cookie(request, token, campaign)
     if _token_from_cookie(request, session, now) is None:
         return _html(login_page(None), 401)
-    return _html(render_dashboard(session, campaign_id=campaign, now=now))
+    return _html(render_dashboard(session, campaign_id=campaign, now=now, windows=windows))
 
 
 @router.post("/dashboard/login")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from campaigns.importing import import_schedule
 from campaigns.models import Post
+from campaigns.queries import ENDED_BADLY
 from campaigns.schemas import PostInput, VariantInput
 from campaigns.services import (
     add_post,
@@ -27,14 +28,13 @@ from campaigns.services import (
     retry_delivery,
     schedule_post,
 )
-from campaigns.states import DeliveryState, PostState
+from campaigns.states import PostState
 from publicist.core.errors import InvalidInput
 from publicist.web.auth import Editor
 from publicist.web.deps import DbSession, Now, PathId
 from publicist.web.present import post_out
 from publicist.web.schemas import AtIn, ImportOut, PostCreate, PostOut, RetryOut, ScheduleIn
 
-NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 router = APIRouter(tags=["posts"])
@@ -143,7 +143,7 @@ def cancel(post_id: PathId, session: DbSession, now: Now, _: Editor) -> PostOut:
 def retry(post_id: PathId, session: DbSession, now: Now, _: Editor) -> RetryOut:
     """Try the post's failed, missed or unresolved deliveries again, now."""
     post = get_post(session, post_id)
-    stuck = [d for d in post.deliveries if d.state in NEEDS_ATTENTION]
+    stuck = [d for d in post.deliveries if d.state in ENDED_BADLY]
     if not stuck:
         raise InvalidInput("post", post_id, "has no failed, missed or unknown deliveries to retry")
     for delivery in stuck:
