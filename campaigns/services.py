@@ -13,6 +13,7 @@ from campaigns.content import resolve_content
 from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
 from campaigns.schemas import CampaignInput, CheckedPost, PostChanges, PostInput, VariantInput
 from campaigns.states import (
+    ENDED_BADLY,
     DeliveryState,
     LatePolicy,
     PostState,
@@ -354,17 +355,13 @@ def reschedule_post(session: Session, *, post_id: int, at: str | datetime, now: 
     return post
 
 
-NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
-"""Delivery states staff must act on: a retry schedules them again."""
-
-
 def retry_post(session: Session, *, post_id: int, now: datetime) -> list[Delivery]:
     """Staff asked to try a post's failed, missed or unresolved deliveries again, now.
 
     Returns the deliveries scheduled again; a post with none to retry is a conflict.
     """
     post = _lock_post(session, post_id)
-    stuck = [d for d in post.deliveries if d.state in NEEDS_ATTENTION]
+    stuck = [d for d in post.deliveries if d.state in ENDED_BADLY]
     if post.state is not PostState.SCHEDULED or not stuck:
         raise Conflict(
             f"post {post.id} is {post.state.value} and has no failed, missed or unknown "

@@ -272,12 +272,16 @@ class TokenCreated(TokenOut):
 
 
 class FailureOut(BaseModel):
+    """A delivery that needs attention: it ended failed, missed or unknown, or is ``stuck``
+    in a waiting state for longer than its platform normally needs (``error`` says why)."""
+
     delivery_id: int
     post_id: int
     campaign_id: int
     account: str
     platform: str
     state: str
+    stuck: bool
     due_at: datetime
     attempts: int
     error: str | None

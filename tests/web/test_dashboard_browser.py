@@ -210,6 +210,7 @@ def test_the_page_shows_the_apis_numbers(server: Server, tmp_path: Path) -> None
     assert number(shown.values["total-views"]) == report["views"]
     assert number(shown.values["total-interactions"]) == report["interactions"]
     assert number(shown.values["total-failed"]) == report["failed"] + report["unknown"]
+    assert number(shown.values["total-attention"]) == report["attention"] == 1
     assert shown.values["total-engagement"] == rate(report["engagement_rate"])
     for platform in report["platforms"]:
         key = f"platform-{platform['platform']}"

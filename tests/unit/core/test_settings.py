@@ -32,3 +32,14 @@ def test_urls_and_secrets_are_not_echoed() -> None:
 def test_a_cadence_setting_is_checked_when_settings_load() -> None:
     message = str(_error(collection_cadence="1d:1h,1h:5m"))
     assert "PUBLICIST_COLLECTION_CADENCE: must list ages in increasing order" in message
+
+
+def test_a_lease_too_short_for_the_creation_margin_is_refused() -> None:
+    message = str(_error(publish_lease_seconds=100))
+    assert message == (
+        "invalid setting PUBLICIST_PUBLISH_LEASE_SECONDS: must be at least twice "
+        "PUBLICIST_PUBLISH_CREATION_MARGIN_SECONDS (140 s): a post may be created only until "
+        "one margin before the lease ends (got 100)"
+    )
+    short = Settings(publish_lease_seconds=6, publish_creation_margin_seconds=3)
+    assert short.publish_lease_seconds == 6
