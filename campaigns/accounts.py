@@ -17,6 +17,7 @@ from connectors.http import make_client
 from publicist.core.clock import Clock, system_clock
 from publicist.core.crypto import decrypt_json, encrypt_json
 from publicist.core.errors import Conflict, InvalidInput, NotFound
+from publicist.core.ids import looks_like_id, parse_id
 
 
 def create_account(
@@ -68,8 +69,8 @@ def find_account(session: Session, reference: str, *, field: str = "account") ->
     if ":" in reference:
         platform, _, handle = reference.partition(":")
         query = query.where(Account.platform == platform, Account.handle == handle)
-    elif reference.isdigit():
-        query = query.where(Account.id == int(reference))
+    elif looks_like_id(reference):
+        query = query.where(Account.id == parse_id(reference, field=field))
     else:
         query = query.where(Account.handle == reference)
     matches = list(session.scalars(query))

@@ -28,6 +28,7 @@ from campaigns.validation import (
 )
 from connectors.base import MediaKind
 from publicist.core.errors import Conflict, InvalidInput, NotFound
+from publicist.core.ids import looks_like_id, parse_id
 
 TITLE_LIMIT = 200
 """Sizes of the ``title`` and ``digest`` columns of posts and their variants."""
@@ -75,8 +76,8 @@ def create_campaign(
 def find_campaign(session: Session, reference: str, *, field: str = "campaign") -> Campaign:
     reference = reference.strip()
     campaign = session.scalar(select(Campaign).where(Campaign.name == reference))
-    if campaign is None and reference.isdigit():
-        campaign = session.get(Campaign, int(reference))
+    if campaign is None and looks_like_id(reference):
+        campaign = session.get(Campaign, parse_id(reference, field=field))
     if campaign is None:
         raise InvalidInput(
             field, reference, "is not a known campaign (see 'publicist campaign list')"

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from publicist.cli.common import console, database, err_console, local, now, settings
+from publicist.cli.common import (
+    console,
+    database,
+    err_console,
+    local,
+    now,
+    parse_token_id,
+    settings,
+)
 from publicist.web.tokens import Role, create_token, list_tokens, revoke_token
 
 token_app = typer.Typer(help="API tokens (stored hashed; each shown once).", no_args_is_help=True)
@@ -94,7 +102,7 @@ def list_all() -> None:
 @token_app.command("revoke")
 def revoke(
     token_id: Annotated[
-        int, typer.Argument(help="Token id (see 'token list').", min=1, max=2**31 - 1)
+        int, typer.Argument(help="Token id (see 'token list').", parser=parse_token_id)
     ],
 ) -> None:
     """Revoke a token; requests that carry it are refused from now on.

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from publicist.core.clock import system_clock
 from publicist.core.database import session_scope
+from publicist.core.ids import parse_id
 from publicist.core.migrate import ensure_schema
 from publicist.core.settings import Settings, get_settings
 
@@ -44,6 +45,16 @@ def local(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return "-"
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def parse_post_id(text: str) -> int:
+    """Typer parser of a post id argument (click's ``int`` takes "١" as 1, "1_0" as 10)."""
+    return parse_id(text, field="post")
+
+
+def parse_token_id(text: str) -> int:
+    """Typer parser of a token id argument."""
+    return parse_id(text, field="token")
 
 
 def fail(message: str) -> None:

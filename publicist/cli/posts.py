@@ -22,7 +22,7 @@ from campaigns.services import (
     retry_delivery,
 )
 from campaigns.states import DeliveryState
-from publicist.cli.common import console, database, local, now
+from publicist.cli.common import console, database, local, now, parse_post_id
 from publicist.core.errors import InvalidInput
 
 NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
@@ -98,7 +98,9 @@ def add(
 
 
 @app.command("approve")
-def approve(post_ids: Annotated[list[int], typer.Argument(help="Post ids.")]) -> None:
+def approve(
+    post_ids: Annotated[list[int], typer.Argument(help="Post ids.", parser=parse_post_id)],
+) -> None:
     """Approve drafts; those with a time and accounts are scheduled.
 
     Example: [bold]publicist post approve 12 13[/]
@@ -110,7 +112,7 @@ def approve(post_ids: Annotated[list[int], typer.Argument(help="Post ids.")]) ->
 
 
 @app.command("cancel")
-def cancel(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
+def cancel(post_id: Annotated[int, typer.Argument(help="Post id.", parser=parse_post_id)]) -> None:
     """Cancel a post and its deliveries not yet published.
 
     Example: [bold]publicist post cancel 12[/]
@@ -122,7 +124,7 @@ def cancel(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
 
 @app.command("reschedule")
 def reschedule(
-    post_id: Annotated[int, typer.Argument(help="Post id.")],
+    post_id: Annotated[int, typer.Argument(help="Post id.", parser=parse_post_id)],
     at: Annotated[str, typer.Option(help="New time, in the campaign's zone or with offset.")],
 ) -> None:
     """Move a post to another time.
@@ -135,7 +137,7 @@ def reschedule(
 
 
 @app.command("retry")
-def retry(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
+def retry(post_id: Annotated[int, typer.Argument(help="Post id.", parser=parse_post_id)]) -> None:
     """Try a post's failed, missed or unresolved deliveries again, now.
 
     Example: [bold]publicist post retry 12[/]

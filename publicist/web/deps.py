@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from publicist.core.clock import Clock
 from publicist.core.settings import Settings
-from publicist.web.schemas import MAX_ID
+from publicist.web.schemas import MAX_ID, IdText
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -49,4 +49,4 @@ async def _settings(request: Request) -> Settings:
 DbSession = Annotated[Session, Depends(_session, scope="function")]
 Now = Annotated[datetime, Depends(_now)]
 AppSettings = Annotated[Settings, Depends(_settings)]
-PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id.")]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id."), IdText]

@@ -11,12 +11,30 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
+from publicist.core.errors import InvalidInput
+from publicist.core.ids import MAX_ID, parse_id
 from publicist.web.tokens import Role
 
-MAX_ID = 2**31 - 1
-"""Ids are 32-bit on every engine; larger numbers are refused before any query."""
+__all__ = ["MAX_ID"]
+
+
+def _id_text(value: Any) -> Any:
+    """Path and query ids arrive as text: read them with the one id parser (ASCII digits in
+    range), since pydantic's lax ``int`` also takes "+5", " 5 " and "1_0"."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_id(value, field="id")
+    except InvalidInput as exc:
+        raise PydanticCustomError("id", exc.rule) from None
+
+
+IdText = BeforeValidator(_id_text)
+"""Put it after the ``Path``/``Query`` in ``Annotated`` (before it, FastAPI leaves the
+range out of the OpenAPI schema)."""
 
 Short = Annotated[str, Field(max_length=200)]
 Text = Annotated[str, Field(max_length=100_000)]

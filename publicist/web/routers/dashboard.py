@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from publicist.web.deps import DbSession, Now
 from publicist.web.models import ApiToken
 from publicist.web.page import login_page, render_dashboard
-from publicist.web.schemas import MAX_ID
+from publicist.web.schemas import MAX_ID, IdText
 from publicist.web.tokens import authenticate
 
 COOKIE = "publicist_token"
@@ -68,7 +68,7 @@ def dashboard(
     session: DbSession,
     now: Now,
     token: Annotated[str | None, Query(max_length=200)] = None,
-    campaign: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    campaign: Annotated[int | None, Query(ge=1, le=MAX_ID), IdText] = None,
 ) -> Response:
     if token is not None:
         if authenticate(session, secret=token, now=now) is None:
