@@ -40,12 +40,23 @@ def _secret(field: str) -> bool:
     return any(hint in lowered for hint in SECRET_HINTS)
 
 
+def _encodable(value: Any) -> Any:
+    """``value`` with every string made UTF-8-safe: a JSON body may escape a lone surrogate
+    ("\\ud800"), which Python keeps in a str but cannot encode; it is shown escaped."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    return value
+
+
 def error_response(
     status: int, detail: ErrorDetail, headers: Mapping[str, str] | None = None
 ) -> Any:
-    return JSONResponse(
-        ErrorOut(error=detail).model_dump(exclude_none=True), status_code=status, headers=headers
-    )
+    body = _encodable(ErrorOut(error=detail).model_dump(exclude_none=True))
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _field(location: tuple[Any, ...]) -> str:
@@ -67,7 +78,7 @@ def validation_detail(exc: RequestValidationError) -> tuple[int, ErrorDetail]:
             problems.append(FieldError(field="body", rule=rule))
             continue
         value = None if _secret(field) else _shown(error.get("input"))
-        rule = str(error.get("msg", "is invalid"))
+        rule = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
         problems.append(FieldError(field=field, rule=rule, value=value))
     first = problems[0] if problems else FieldError(field="body", rule="is invalid")
     message = "; ".join(f"{p.field}: {p.rule}" for p in problems[:5])

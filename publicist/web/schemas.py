@@ -8,6 +8,7 @@ API, the CLI and the CSV import apply one set of rules.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -40,28 +41,36 @@ Short = Annotated[str, Field(max_length=200)]
 Text = Annotated[str, Field(max_length=100_000)]
 
 
-def _no_nul(value: Any, path: str) -> None:
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError(f"{path or 'value'} must not contain the NUL character")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(value: Any, path: str) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{path or 'value'} must not contain the NUL character")
+        if _SURROGATE.search(value):
+            # JSON may escape half of a UTF-16 pair ("\\ud800"); it is no character at all.
+            raise ValueError(f"{path or 'value'} must not contain a lone UTF-16 surrogate")
     if isinstance(value, dict):
         for key, item in value.items():
-            _no_nul(key, path)
-            _no_nul(item, f"{path}.{key}" if path else str(key))
+            _check_text(key, path)
+            _check_text(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _no_nul(item, f"{path}[{index}]")
+            _check_text(item, f"{path}[{index}]")
 
 
 class Request(BaseModel):
     """A request body: unknown fields refused, and no NUL characters (PostgreSQL refuses
-    them in text, so every engine refuses them here, before anything is written)."""
+    them in text, so every engine refuses them here, before anything is written) nor lone
+    surrogates (no engine can store them as text; secrets would keep them otherwise)."""
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_nul(cls, data: Any) -> Any:
-        _no_nul(data, "")
+    def _refuse_bad_characters(cls, data: Any) -> Any:
+        _check_text(data, "")
         return data
 
 
