@@ -6,6 +6,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +37,9 @@ def create_account(
     handle = handle.strip()
     if not handle:
         raise InvalidInput("handle", handle, "must not be empty")
+    _check_access_token(credentials)
+    if api_base_url is not None:
+        _check_base_url(api_base_url)
     if (rate_limit_requests is None) != (rate_limit_per_seconds is None):
         raise InvalidInput(
             "rate_limit",
@@ -60,6 +64,41 @@ def create_account(
     session.add(account)
     session.flush()
     return account
+
+
+def _check_access_token(credentials: Credentials) -> None:
+    """An empty token would only fail at publish time; only an app that fetches its own
+    tokens from its id and secret (WeChat) may start without one."""
+    if credentials.access_token.strip():
+        return
+    if credentials.client_id and credentials.client_secret:
+        return
+    raise InvalidInput(
+        "access_token",
+        "",
+        "must not be empty (unless a client id and client secret are given for the "
+        "platform to issue tokens)",
+    )
+
+
+def _check_base_url(url: str) -> None:
+    """Only http(s) endpoints: a connector must never be pointed at a file or another scheme.
+
+    The error shows only the scheme: the rest may be a local path or carry a password.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:  # e.g. an invalid IPv6 literal or port
+        parts, host = None, None
+    scheme = parts.scheme.lower() if parts else ""
+    if scheme not in ("http", "https"):
+        raise InvalidInput(
+            "api_base_url", f"{scheme}:" if scheme else "(no scheme)", "must be an http(s) URL"
+        )
+    if not host:
+        raise InvalidInput("api_base_url", f"{scheme}:", "must name a host (http(s)://HOST/...)")
 
 
 def find_account(session: Session, reference: str, *, field: str = "account") -> Account:

@@ -1,7 +1,8 @@
 """Every failure as JSON naming the field and the rule; client mistakes are always 4xx.
 
 Shape: ``{"error": {"type", "message", "field", "value", "rule", "errors": [...]}}``.
-Values are echoed only when short and never for secret fields (tokens, credentials).
+Values are echoed only when short, never for secret fields (tokens, credentials) nor for
+unknown fields (a misspelt secret field is still a secret).
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ def validation_detail(exc: RequestValidationError) -> tuple[int, ErrorDetail]:
             rule = f"is not valid JSON ({reason})" if reason else "is not valid JSON"
             problems.append(FieldError(field="body", rule=rule))
             continue
-        value = None if _secret(field) else _shown(error.get("input"))
+        # An unknown field may be a misspelt secret ("acess_token"): never echo its value.
+        hidden = _secret(field) or error.get("type") == "extra_forbidden"
+        value = None if hidden else _shown(error.get("input"))
         rule = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
         problems.append(FieldError(field=field, rule=rule, value=value))
     first = problems[0] if problems else FieldError(field="body", rule="is invalid")
@@ -96,9 +99,14 @@ def validation_detail(exc: RequestValidationError) -> tuple[int, ErrorDetail]:
 def publicist_detail(exc: PublicistError) -> tuple[int, ErrorDetail]:
     message = str(exc)
     if isinstance(exc, InvalidInput):
-        value = None if _secret(exc.field) else _shown(exc.value)
+        secret = _secret(exc.field)
+        value = None if secret else _shown(exc.value)
         return 422, ErrorDetail(
-            type="invalid_input", message=message, field=exc.field, value=value, rule=exc.rule
+            type="invalid_input",
+            message=f"{exc.field} {exc.rule}" if secret else message,
+            field=exc.field,
+            value=value,
+            rule=exc.rule,
         )
     if isinstance(exc, ImportFailed):
         rows = [FieldError(field=f"line {e.line}", rule=e.message) for e in exc.errors]

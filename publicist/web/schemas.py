@@ -77,12 +77,22 @@ class Request(BaseModel):
 class AccountCreate(Request):
     platform: Annotated[str, Field(min_length=1, max_length=32, examples=["twitter"])]
     handle: Annotated[str, Field(min_length=1, max_length=100, examples=["@IPRinCN"])]
-    access_token: Annotated[SecretStr, Field(max_length=4000)]
+    access_token: Annotated[
+        SecretStr,
+        Field(
+            max_length=4000,
+            description="Must not be empty, unless client_id and client_secret are given for "
+            "the platform to issue tokens (WeChat).",
+        ),
+    ]
     refresh_token: Annotated[SecretStr | None, Field(max_length=4000)] = None
     client_id: Short | None = None
     client_secret: Annotated[SecretStr | None, Field(max_length=4000)] = None
     user_id: Short | None = None
-    api_base_url: Annotated[str | None, Field(max_length=500)] = None
+    api_base_url: Annotated[
+        str | None,
+        Field(max_length=500, description="An http(s) URL to send requests to (a simulator)."),
+    ] = None
     extra: Annotated[
         dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=4000)]],
         Field(max_length=50, description="Connector-specific settings; treated as secret."),
