@@ -11,6 +11,7 @@ from publicist.core.clock import Clock, system_clock
 from publicist.core.database import get_engine, session_factory
 from publicist.core.settings import Settings, get_settings
 from publicist.web import errors
+from publicist.web.body_limit import BodyLimit
 from publicist.web.routers import accounts, campaigns, dashboard, health, posts, reports, tokens
 
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -43,8 +44,8 @@ def create_app(
         title="Publicist",
         version=__version__,
         description=DESCRIPTION,
-        max_body_size=MAX_BODY_BYTES,
     )
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.state.settings = settings
     app.state.clock = clock or system_clock
     app.state.session_factory = sessions or session_factory(get_engine(settings.database_url))
