@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from publicist import __version__
@@ -12,7 +15,19 @@ from publicist.core.database import get_engine, session_factory
 from publicist.core.settings import Settings, get_settings
 from publicist.web import errors
 from publicist.web.body_limit import BodyLimit
-from publicist.web.routers import accounts, campaigns, dashboard, health, posts, reports, tokens
+from publicist.web.routers import (
+    accounts,
+    campaigns,
+    dashboard,
+    docs,
+    health,
+    posts,
+    reports,
+    tokens,
+)
+
+STATIC_DIR = Path(__file__).parent / "static"
+"""Publicist's own files and vendored upstream ones (``static/vendor/``), served at /static."""
 
 MAX_BODY_BYTES = 6 * 1024 * 1024
 """Every request body; above the largest CSV import (5 MiB)."""
@@ -44,14 +59,17 @@ def create_app(
         title="Publicist",
         version=__version__,
         description=DESCRIPTION,
+        docs_url=None,  # served by routers.docs from static/, not from a CDN
+        redoc_url=None,
     )
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.state.settings = settings
     app.state.clock = clock or system_clock
     app.state.session_factory = sessions or session_factory(get_engine(settings.database_url))
     errors.install(app)
-    for module in (health, accounts, campaigns, posts, reports, tokens, dashboard):
+    for module in (health, accounts, campaigns, posts, reports, tokens, dashboard, docs):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
