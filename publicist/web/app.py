@@ -13,7 +13,7 @@ from publicist import __version__
 from publicist.core.clock import Clock, system_clock
 from publicist.core.database import get_engine, session_factory
 from publicist.core.settings import Settings, get_settings
-from publicist.web import errors
+from publicist.web import errors, openapi
 from publicist.web.body_limit import BodyLimit
 from publicist.web.routers import (
     accounts,
@@ -70,6 +70,7 @@ def create_app(
     for module in (health, accounts, campaigns, posts, reports, tokens, dashboard, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    openapi.install(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
