@@ -101,9 +101,16 @@ def _check_base_url(url: str) -> None:
         raise InvalidInput("api_base_url", f"{scheme}:", "must name a host (http(s)://HOST/...)")
 
 
+def refuse_nul(reference: str, *, field: str) -> None:
+    """PostgreSQL refuses NUL in any text, even in a comparison; say so before asking it."""
+    if "\x00" in reference:
+        raise InvalidInput(field, reference, "must not contain the NUL character")
+
+
 def find_account(session: Session, reference: str, *, field: str = "account") -> Account:
     """``platform:handle``, a bare handle (if unique) or a numeric id."""
     reference = reference.strip()
+    refuse_nul(reference, field=field)
     query = select(Account)
     if ":" in reference:
         platform, _, handle = reference.partition(":")

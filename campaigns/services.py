@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.accounts import find_account
+from campaigns.accounts import find_account, refuse_nul
 from campaigns.content import content_for
 from campaigns.models import Campaign, Delivery, Post, PostTarget, PostVariant
 from campaigns.schemas import CampaignInput, PostInput
@@ -75,6 +75,7 @@ def create_campaign(
 
 def find_campaign(session: Session, reference: str, *, field: str = "campaign") -> Campaign:
     reference = reference.strip()
+    refuse_nul(reference, field=field)
     campaign = session.scalar(select(Campaign).where(Campaign.name == reference))
     if campaign is None and looks_like_id(reference):
         campaign = session.get(Campaign, parse_id(reference, field=field))

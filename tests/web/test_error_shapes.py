@@ -45,3 +45,46 @@ def test_a_body_at_the_limit_is_read(api: Api) -> None:
     )
     assert response.status_code == 422  # read, then refused for what it says
     assert response.json()["error"]["field"] == "file"
+
+
+@pytest.fixture
+def seeded(api: Api) -> Api:
+    account = {"platform": "mock", "handle": "@IPRinCN", "access_token": "secret-access-abc"}
+    assert api.client.post("/api/accounts", json=account, headers=api.admin).status_code == 201
+    campaign = {"name": "IP Week", "timezone": "Asia/Shanghai"}
+    assert api.client.post("/api/campaigns", json=campaign, headers=api.editor).status_code == 201
+    return api
+
+
+@pytest.mark.parametrize("campaign", ["%00", "IP%00Week", "IP Week%00"])
+def test_a_nul_in_a_query_reference_names_the_field(seeded: Api, campaign: str) -> None:
+    """PostgreSQL refused these with "the database refused a value" and no field."""
+    response = seeded.client.get(f"/api/posts?campaign={campaign}", headers=seeded.editor)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == "campaign"
+    assert "NUL" in error["rule"]
+
+
+ROWS = {
+    "campaign": b"IP\x00Week,2099-04-21 10:00,mock:@IPRinCN,b,t,x",
+    "accounts": b"IP Week,2099-04-21 10:00,mock:@IPR\x00inCN,b,t,x",
+    "title": b"IP Week,2099-04-21 10:00,mock:@IPRinCN,b,t\x00t,x",
+    "variant": b"IP Week,2099-04-21 10:00,mock:@IPRinCN,b,t,x\x00y",
+}
+
+
+@pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
+def test_a_nul_in_an_imported_file_names_its_line_and_writes_nothing(
+    seeded: Api, row: bytes
+) -> None:
+    good = b"IP Week,2099-04-21 10:00,mock:@IPRinCN,fine,t,x"
+    data = b"campaign,at,accounts,text,title,text@mock\n" + good + b"\n" + row + b"\n"
+    response = seeded.client.post(
+        "/api/imports", content=data, headers={**seeded.editor, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == "line 3"
+    assert "NUL" in error["rule"]
+    assert seeded.client.get("/api/posts", headers=seeded.editor).json() == []

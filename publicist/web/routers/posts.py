@@ -182,6 +182,9 @@ def import_csv(
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("file", "", "is not UTF-8 text") from None
+    if "\x00" in text:  # PostgreSQL stores no NUL in text: name the line, write nothing
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InvalidInput(f"line {line}", "\\0", "has a NUL character, which no text may hold")
     try:
         posts = import_schedule(
             session, lines=io.StringIO(text, newline=""), now=now, approve=not draft
