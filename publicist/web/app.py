@@ -14,7 +14,7 @@ from publicist.core.clock import Clock, system_clock
 from publicist.core.database import get_engine, session_factory
 from publicist.core.settings import Settings, get_settings
 from publicist.web import errors, openapi
-from publicist.web.body_limit import BodyLimit
+from publicist.web.body_limit import PublicistAPI
 from publicist.web.routers import (
     accounts,
     campaigns,
@@ -55,14 +55,14 @@ def create_app(
     back); by default they come from ``settings.database_url``.
     """
     settings = settings or get_settings()
-    app = FastAPI(
+    app = PublicistAPI(
         title="Publicist",
         version=__version__,
         description=DESCRIPTION,
+        max_body_size=MAX_BODY_BYTES,
         docs_url=None,  # served by routers.docs from static/, not from a CDN
         redoc_url=None,
     )
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.state.settings = settings
     app.state.clock = clock or system_clock
     app.state.session_factory = sessions or session_factory(get_engine(settings.database_url))

@@ -1,62 +1,59 @@
-"""A cap on every request body, answered with the API's JSON error like any other refusal.
+"""A body over the size limit gets the API's JSON error like any other refusal.
 
-Starlette's own limit (FastAPI's ``max_body_size``) answers a too-large ``Content-Length``
-with a ``text/plain`` 413 before any handler runs; this one answers in JSON.
+FastAPI's ``max_body_size`` (Starlette's body limit) answers a too-large ``Content-Length``
+with a ``text/plain`` 413 from a middleware outside every exception handler; this wrapper,
+outside it in turn, rewrites that answer. Limits stay FastAPI's own, so a route may set a
+larger one (``max_body_size=`` on the route) and still answer in JSON.
 """
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from publicist.web.errors import error_response
-from publicist.web.schemas import ErrorDetail
+from publicist.web.errors import error_response, too_large
 
 
-def too_large(max_bytes: int) -> ErrorDetail:
-    return ErrorDetail(
-        type="too_large",
-        message=f"the request body is larger than {max_bytes} bytes",
-        field="body",
-        rule=f"must be at most {max_bytes} bytes",
-    )
+class JsonTooLarge:
+    """Replaces a 413 that is not JSON with ``{"error": {"type": "too_large", ...}}``."""
 
-
-class BodyTooLarge(HTTPException):
-    """Raised while a handler reads a streamed body past the cap; turned into JSON centrally."""
-
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(status_code=413, detail=too_large(max_bytes).message)
-        self.max_bytes = max_bytes
-
-
-class BodyLimit:
-    """Refuse a declared ``Content-Length`` over ``max_bytes`` at once, and stop reading a
-    body without one (chunked) as soon as it passes ``max_bytes``."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
-            response = error_response(413, too_large(self.max_bytes))
-            await response(scope, receive, send)
-            return
-        received = 0
+        replaced = False
 
-        async def limited() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
-            return message
+        async def send_json(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the plain-text body that went with the replaced start
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                kind = Headers(raw=message.get("headers", [])).get("content-type", "")
+                if not kind.startswith("application/json"):
+                    replaced = True
+                    limit = scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+                    response = error_response(413, too_large(limit))
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 413,
+                            "headers": response.raw_headers,
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": response.body})
+                    return
+            await send(message)
 
-        await self.app(scope, limited, send)
+        await self.app(scope, receive, send_json)
+
+
+class PublicistAPI(FastAPI):
+    """FastAPI with :class:`JsonTooLarge` outside its whole middleware stack."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return JsonTooLarge(super().build_middleware_stack())

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from campaigns.importing import ImportFailed
 from connectors.registry import UnknownPlatform
@@ -58,6 +59,16 @@ def error_response(
 ) -> Any:
     body = _encodable(ErrorOut(error=detail).model_dump(exclude_none=True))
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def too_large(max_bytes: int | None) -> ErrorDetail:
+    limit = f"{max_bytes} bytes" if max_bytes is not None else "the size limit"
+    return ErrorDetail(
+        type="too_large",
+        message=f"the request body is larger than {limit}",
+        field="body",
+        rule=f"must be at most {limit}",
+    )
 
 
 def _field(location: tuple[Any, ...]) -> str:
@@ -151,10 +162,11 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status, ErrorDetail(type=exc.kind, message=str(exc)), headers)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> Any:
-        kind = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
-            exc.status_code, "http_error"
-        )
+    async def _http(request: Request, exc: HTTPException) -> Any:
+        if exc.status_code == 413:  # a streamed body passed the limit while being read
+            limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+            return error_response(413, too_large(limit), exc.headers)
+        kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(
             exc.status_code, ErrorDetail(type=kind, message=str(exc.detail)), exc.headers
         )

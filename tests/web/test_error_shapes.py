@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi import Request
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
-from publicist.web.app import MAX_BODY_BYTES
-from tests.web.conftest import Api
+from publicist.core.clock import FrozenClock
+from publicist.web.app import MAX_BODY_BYTES, create_app
+from tests.web.conftest import Api, app_settings
 
 
 @pytest.mark.parametrize(
@@ -88,3 +92,22 @@ def test_a_nul_in_an_imported_file_names_its_line_and_writes_nothing(
     assert error["field"] == "line 3"
     assert "NUL" in error["rule"]
     assert seeded.client.get("/api/posts", headers=seeded.editor).json() == []
+
+
+def test_a_route_with_a_larger_limit_reads_more_and_still_answers_json(
+    rolled_back_sessions: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    """Limits stay FastAPI's own, so an upload route may allow more than the API's 6 MiB."""
+    app = create_app(app_settings(), clock=clock, sessions=rolled_back_sessions)
+
+    @app.post("/big", max_body_size=2 * MAX_BODY_BYTES)
+    async def big(request: Request) -> dict[str, int]:
+        return {"size": len(await request.body())}
+
+    with TestClient(app) as client:
+        fits = client.post("/big", content=b"x" * (MAX_BODY_BYTES + 1))
+        assert fits.json() == {"size": MAX_BODY_BYTES + 1}
+        over = client.post("/big", content=b"x" * (2 * MAX_BODY_BYTES + 1))
+        assert over.status_code == 413
+        assert over.headers["content-type"] == "application/json"
+        assert str(2 * MAX_BODY_BYTES) in over.json()["error"]["message"]
