@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from campaigns.accounts import find_account
+from campaigns.accounts import find_account, refuse_nul
 from campaigns.content import resolve_content
 from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
 from campaigns.schemas import CampaignInput, CheckedPost, PostChanges, PostInput, VariantInput
@@ -21,7 +21,6 @@ from campaigns.states import (
     check_post_transition,
 )
 from campaigns.validation import (
-    as_row_id,
     check_content,
     is_visible,
     optional_text,
@@ -33,6 +32,7 @@ from campaigns.validation import (
 )
 from connectors.base import MediaKind
 from publicist.core.errors import Conflict, InvalidInput, NotFound
+from publicist.core.ids import looks_like_id, parse_id
 
 TITLE_LIMIT = 200
 """Sizes of the ``title`` and ``digest`` columns of posts and their variants."""
@@ -80,10 +80,10 @@ def create_campaign(
 
 def find_campaign(session: Session, reference: str, *, field: str = "campaign") -> Campaign:
     reference = reference.strip()
+    refuse_nul(reference, field=field)
     campaign = session.scalar(select(Campaign).where(Campaign.name == reference))
-    row_id = as_row_id(reference)
-    if campaign is None and row_id is not None:
-        campaign = session.get(Campaign, row_id)
+    if campaign is None and looks_like_id(reference):
+        campaign = session.get(Campaign, parse_id(reference, field=field))
     if campaign is None:
         raise InvalidInput(
             field, reference, "is not a known campaign (see 'publicist campaign list')"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.queries import Windows
 from publicist.core.clock import Clock
 from publicist.core.settings import Settings
-from publicist.web.schemas import MAX_ID
+from publicist.web.schemas import MAX_ID, IdText
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -56,4 +56,4 @@ Now = Annotated[datetime, Depends(_now)]
 AppSettings = Annotated[Settings, Depends(_settings)]
 Waits = Annotated[Windows, Depends(_windows)]
 """How long each waiting state of a delivery normally lasts (what "stuck" means)."""
-PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id.")]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id."), IdText]

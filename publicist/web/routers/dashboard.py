@@ -22,7 +22,7 @@ from publicist.web.deps import DbSession, Now, Waits
 from publicist.web.i18n import translations
 from publicist.web.models import ApiToken
 from publicist.web.routers.signin import signin_page
-from publicist.web.schemas import MAX_ID
+from publicist.web.schemas import MAX_ID, IdText
 from publicist.web.templating import render
 from publicist.web.tokens import authenticate
 from publicist.web.visitor import CurrentVisitor, read_form, refused
@@ -63,7 +63,7 @@ def dashboard(
     visitor: CurrentVisitor,
     windows: Waits,
     token: Annotated[str | None, Query(max_length=200)] = None,
-    campaign: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    campaign: Annotated[int | None, Query(ge=1, le=MAX_ID), IdText] = None,
 ) -> Response:
     if token is not None:
         if authenticate(session, secret=token, now=now) is None:
