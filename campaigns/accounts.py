@@ -18,7 +18,7 @@ from connectors.http import make_client
 from publicist.core.clock import Clock, system_clock
 from publicist.core.crypto import decrypt_json, encrypt_json
 from publicist.core.errors import Conflict, InvalidInput, NotFound
-from publicist.core.ids import looks_like_id, parse_id
+from publicist.core.ids import as_id, looks_like_id
 
 
 def create_account(
@@ -108,8 +108,8 @@ def find_account(session: Session, reference: str, *, field: str = "account") ->
     if ":" in reference:
         platform, _, handle = reference.partition(":")
         query = query.where(Account.platform == platform, Account.handle == handle)
-    elif looks_like_id(reference):
-        query = query.where(Account.id == parse_id(reference, field=field))
+    elif looks_like_id(reference):  # an id; one out of range names no account
+        query = query.where(Account.id == (as_id(reference) or 0))
     else:
         query = query.where(Account.handle == reference)
     matches = list(session.scalars(query))

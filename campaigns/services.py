@@ -32,7 +32,7 @@ from campaigns.validation import (
 )
 from connectors.base import MediaKind
 from publicist.core.errors import Conflict, InvalidInput, NotFound
-from publicist.core.ids import looks_like_id, parse_id
+from publicist.core.ids import as_id
 
 TITLE_LIMIT = 200
 """Sizes of the ``title`` and ``digest`` columns of posts and their variants."""
@@ -82,8 +82,9 @@ def find_campaign(session: Session, reference: str, *, field: str = "campaign") 
     reference = reference.strip()
     refuse_nul(reference, field=field)
     campaign = session.scalar(select(Campaign).where(Campaign.name == reference))
-    if campaign is None and looks_like_id(reference):
-        campaign = session.get(Campaign, parse_id(reference, field=field))
+    row_id = as_id(reference)
+    if campaign is None and row_id is not None:
+        campaign = session.get(Campaign, row_id)
     if campaign is None:
         raise InvalidInput(
             field, reference, "is not a known campaign (see 'publicist campaign list')"

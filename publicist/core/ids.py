@@ -21,6 +21,15 @@ def looks_like_id(text: str) -> bool:
     return _ASCII_DIGITS.fullmatch(text) is not None
 
 
+def as_id(text: str) -> int | None:
+    """The id written in ``text``, or ``None`` when it is not one (for name-or-id lookups,
+    where a value that is no id in range is a name that names nothing)."""
+    try:
+        return parse_id(text, field="id")
+    except InvalidInput:
+        return None
+
+
 def parse_id(text: str, *, field: str) -> int:
     """The id written in ``text``; :class:`InvalidInput` naming ``field`` otherwise."""
     if not looks_like_id(text):

@@ -177,7 +177,7 @@ def test_ids_the_database_cannot_hold_are_refused(world: Run, command: list[str]
     code, _, err = world(*command)
     assert code == 2
     line = _one_error_line(err)
-    assert "is not an id (a whole number from 1 to 2147483647)" in line
+    assert "is not an id (" in line
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from publicist.core.errors import InvalidInput
-from publicist.core.ids import MAX_ID, looks_like_id, parse_id
+from publicist.core.ids import MAX_ID, as_id, looks_like_id, parse_id
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,12 @@ def test_ids_outside_the_database_range_are_refused(text: str) -> None:
 
 def test_leading_zeros_do_not_matter_however_many() -> None:
     assert parse_id("0" * 5000 + "12", field="post") == 12
+
+
+@pytest.mark.parametrize("text", ["0", "²", "2147483648", "99999999999999999999", "abc", ""])
+def test_as_id_is_none_for_anything_that_is_no_id_in_range(text: str) -> None:
+    assert as_id(text) is None
+
+
+def test_as_id_reads_an_id() -> None:
+    assert as_id("0042") == 42
