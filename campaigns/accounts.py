@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Account
 from connectors import registry
-from connectors.base import Connector, Credentials
+from connectors.base import BaseConnector, Connector, Credentials
 from connectors.http import make_client
+from connectors.media import MediaLoader
 from publicist.core.clock import Clock, system_clock
 from publicist.core.crypto import decrypt_json, encrypt_json
 from publicist.core.errors import Conflict, InvalidInput, NotFound
@@ -108,15 +109,22 @@ def connector_class(platform: str) -> type[Connector]:
 
 @contextmanager
 def open_connector(
-    account: Account, *, secret: str, clock: Clock = system_clock
+    account: Account, *, secret: str, clock: Clock = system_clock, media: MediaLoader | None = None
 ) -> Iterator[Connector]:
-    """A connector for ``account`` with its own HTTP client, closed on exit."""
+    """A connector for ``account`` with its own HTTP client, closed on exit.
+
+    ``media`` (see ``campaigns.media.media_loader``) reads the media library and fetches
+    media URLs under the configured policy; connectors built on ``BaseConnector`` take it.
+    Without it a connector reads no library and fetches public addresses only.
+    """
     factory = connector_class(account.platform)
     base_url = account.api_base_url or factory.default_base_url
+    extra = {"media": media} if media is not None and issubclass(factory, BaseConnector) else {}
     with make_client(base_url) as http:
         # The Protocol has no constructor; built-ins and plugins take these.
         yield factory(
             read_credentials(account, secret=secret),
             http=http,  # type: ignore[call-arg]
             clock=clock,
+            **extra,
         )

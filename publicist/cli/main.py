@@ -7,7 +7,7 @@ import logging
 import typer
 from rich.markup import escape
 
-from publicist.cli import accounts, api, campaigns, posts, reports, runtime, simulate
+from publicist.cli import accounts, api, campaigns, media, posts, reports, runtime, simulate
 from publicist.cli.common import err_console
 from publicist.core.errors import PublicistError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(accounts.app, name="account")
 app.add_typer(campaigns.app, name="campaign")
 app.add_typer(posts.app, name="post")
+app.add_typer(media.app, name="media")
 app.add_typer(posts.schedule_app, name="schedule")
 app.add_typer(runtime.db_app, name="db")
 app.add_typer(api.token_app, name="token")

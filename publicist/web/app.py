@@ -11,7 +11,16 @@ from publicist.core.clock import Clock, system_clock
 from publicist.core.database import get_engine, session_factory
 from publicist.core.settings import Settings, get_settings
 from publicist.web import errors
-from publicist.web.routers import accounts, campaigns, dashboard, health, posts, reports, tokens
+from publicist.web.routers import (
+    accounts,
+    campaigns,
+    dashboard,
+    health,
+    media,
+    posts,
+    reports,
+    tokens,
+)
 
 MAX_BODY_BYTES = 6 * 1024 * 1024
 """Every request body; above the largest CSV import (5 MiB)."""
@@ -49,7 +58,7 @@ def create_app(
     app.state.clock = clock or system_clock
     app.state.session_factory = sessions or session_factory(get_engine(settings.database_url))
     errors.install(app)
-    for module in (health, accounts, campaigns, posts, reports, tokens, dashboard):
+    for module in (health, accounts, campaigns, posts, media, reports, tokens, dashboard):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
