@@ -50,6 +50,7 @@ from connectors.errors import (
 )
 from connectors.fingerprint import content_fingerprint
 from connectors.http import Classifier, json_body, retry_after, send
+from connectors.media import MediaLoader
 from publicist.core.clock import Clock, system_clock
 
 PLATFORM = "twitter"
@@ -222,8 +223,9 @@ class TwitterConnector(BaseConnector):
         http: httpx.Client,
         clock: Clock = system_clock,
         sleep: Callable[[float], None] = time.sleep,
+        media: MediaLoader | None = None,
     ) -> None:
-        super().__init__(credentials, http=http, clock=clock)
+        super().__init__(credentials, http=http, clock=clock, media=media)
         # Only media processing waits (X gives no way to create the post before it ends).
         self._sleep = sleep
 

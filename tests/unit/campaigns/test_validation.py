@@ -176,7 +176,10 @@ def test_check_content_too_many_media() -> None:
 
 def test_check_content_media_kind_not_accepted() -> None:
     with pytest.raises(InvalidInput) as caught:
-        check_content("mock", Content(text="hi", media=(Media(MediaKind.GIF, "https://cdn.example.com/a.gif"),)))
+        check_content(
+            "mock",
+            Content(text="hi", media=(Media(MediaKind.GIF, "https://cdn.example.com/a.gif"),)),
+        )
     assert caught.value.field == "media[0][mock]"
     assert caught.value.value == "gif"
 
