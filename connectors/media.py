@@ -108,8 +108,8 @@ def refusal(address: IPAddress, allow: Sequence[IPNetwork] = ()) -> str | None:
         (address.is_link_local, "link-local"),
         (address.is_multicast, "multicast"),
         (isinstance(address, ipaddress.IPv4Address) and address in CGNAT, "shared (CGNAT)"),
-        (address.is_private, "private"),
         (address.is_reserved, "reserved"),
+        (address.is_private, "private"),
         (not address.is_global, "non-public"),
     )
     return next((name for failed, name in checks if failed), None)
