@@ -77,7 +77,7 @@ def test_a_body_that_is_not_an_object_is_422(seeded: Api, body: Any) -> None:
         ({"approve": "maybe"}, "approve"),
         ({"at": 1_700_000_000}, "at"),
         ({"media": [{"kind": "image", "source": "/etc/publicist.key"}]}, "media.0.source"),
-        ({"media": [{"kind": "image", "media_id": "12"}]}, "media.0.media_id"),
+        ({"media": [{"kind": "image", "media_id": 0}]}, "media.0.media_id"),
         ({"variants": {"mock": {"text": ["a"]}}}, "variants.mock.text"),
         ({"colour": "red"}, "colour"),
     ],
