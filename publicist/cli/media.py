@@ -52,7 +52,10 @@ def add(
 
 @app.command("list")
 def list_items() -> None:
-    """Every item of the library with its id, kind, type and size."""
+    """Every item of the library with its id, kind, type and size.
+
+    Example: [bold]publicist media list[/]
+    """
     zone = settings().default_timezone
     with database() as session:
         table = Table("id", "kind", "type", "bytes", "name", "added")
