@@ -313,7 +313,12 @@ class TwitterConnector(BaseConnector):
         problems = self.validate(content)
         if problems:
             raise ValidationFailed(problems, platform=PLATFORM)
-        media_ids = [self._upload(index, item) for index, item in enumerate(content.media)]
+        # Every file is read and checked before the first upload, so a bad one costs no call.
+        files = [self._read_media(index, item) for index, item in enumerate(content.media)]
+        media_ids = [
+            self._upload(item, data, mime)
+            for item, (data, mime) in zip(content.media, files, strict=True)
+        ]
         body: dict[str, Any] = {}
         if content.text.strip():
             body["text"] = content.text
@@ -347,8 +352,7 @@ class TwitterConnector(BaseConnector):
         loaded = self.media.load(index, item, platform=PLATFORM)
         return loaded.data, loaded.content_type
 
-    def _upload(self, index: int, item: Media) -> str:
-        data, mime = self._read_media(index, item)
+    def _upload(self, item: Media, data: bytes, mime: str) -> str:
         init = self._send(
             "POST",
             "/2/media/upload/initialize",

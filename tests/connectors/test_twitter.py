@@ -431,6 +431,17 @@ def test_invalid_content_fails_before_any_request(
     assert calls_since(control, before) == []
 
 
+def test_every_file_is_checked_before_the_first_upload(
+    x: TwitterConnector, control: SimulatorControl, library: Library
+) -> None:
+    good = library.add(MediaKind.IMAGE, b"\xff\xd8\xff" + b"1" * 2000)
+    fake = library.add(MediaKind.IMAGE, b"SECRET=1\n")
+    before = mark(control)
+    with pytest.raises(ValidationFailed, match=r"media\[1\]: image library item \d+ is not a file"):
+        x.publish(Content(text="two posters", media=(good, fake)))
+    assert calls_since(control, before) == []
+
+
 def test_unknown_media_id_is_refused_by_x(api: httpx.Client, account: dict[str, Any]) -> None:
     reply = api.post(
         "/2/tweets",
