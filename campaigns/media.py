@@ -3,7 +3,9 @@
 An upload streams into a temporary file inside the library folder while its sha256 and size
 are counted; only then is it typed (magic bytes, never the name), capped per kind, and moved
 into place with one atomic rename under ``<sha256>.<ext>``. The row is written after the
-file is complete, so a row never lacks its file; the same bytes uploaded twice are one item.
+file is complete, so a row never lacks its file (a rolled-back request may leave a file
+without a row, which the next upload of the same bytes reuses); the same bytes uploaded
+twice are one item.
 """
 
 from __future__ import annotations
@@ -125,6 +127,8 @@ def add_media(session: Session, *, upload: Upload, name: str | None, now: dateti
     existing = _by_digest(session, digest)
     if existing is not None and target.exists():
         return existing
+    # Readable by the publishing workers, which may run as another user; media are public.
+    upload.path.chmod(0o644)
     os.replace(upload.path, target)  # atomic: the name holds the whole file or nothing
     if existing is not None:
         return existing  # its file had gone missing and is back
