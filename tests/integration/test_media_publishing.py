@@ -7,7 +7,10 @@ opened; a URL on an internal address fails without being fetched.
 from __future__ import annotations
 
 import builtins
+import functools
+import http.server
 import io
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,10 +49,17 @@ class World:
 
 
 @pytest.fixture
+def fetch_allow() -> str:
+    """PUBLICIST_MEDIA_FETCH_ALLOW; a test parametrizes it to allow its own file server."""
+    return ""
+
+
+@pytest.fixture
 def world(
-    configured_db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    configured_db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fetch_allow: str
 ) -> Iterator[World]:
     monkeypatch.setenv("PUBLICIST_MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("PUBLICIST_MEDIA_FETCH_ALLOW", fetch_allow)
     reset_settings()
     settings = get_settings()
     with SimulatorServer(["twitter"]) as server:
@@ -178,3 +188,36 @@ def test_a_url_on_an_internal_address_fails_without_being_fetched(world: World) 
     assert world.control.posts() == []
     with session_scope() as session:
         assert session.scalars(select(Post)).one().media == [{"kind": "image", "url": internal}]
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Iterator[str]:
+    """A plain file server on 127.0.0.1 serving ``tmp_path / "files"``."""
+    (tmp_path / "files").mkdir()
+    handler = functools.partial(Quiet, directory=str(tmp_path / "files"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.mark.parametrize("fetch_allow", ["127.0.0.1/32"])
+def test_the_allow_list_setting_lets_the_worker_fetch_from_a_local_server(
+    world: World, files: str
+) -> None:
+    (world.workdir / "files" / "poster.png").write_bytes(PNG)
+    schedule([{"kind": "image", "url": f"{files}/poster.png"}])
+    delivery = publish(world)
+    assert delivery.state is DeliveryState.PUBLISHED, delivery.last_error
+    (uploaded,) = world.server.sims["twitter"].posts[str(delivery.remote_id)].extra["media_ids"]
+    assert world.server.sims["twitter"].objects[f"media:{uploaded}"]["total_bytes"] == len(PNG)

@@ -151,10 +151,16 @@ def test_an_allowed_server_is_fetched_at_the_checked_address_with_its_host(
 ) -> None:
     port, served = server
     served.routes["/poster.png"] = (200, {"Content-Type": "image/png"}, PNG)
-    # "cdn.test" resolves nowhere but in the policy: fetching proves the checked address is
-    # the one connected to (DNS is not asked again).
-    loader = MediaLoader(policy=names({"cdn.test": "127.0.0.1"}))
+    # "cdn.test" resolves nowhere but in the policy, and only once: a second answer (a DNS
+    # rebinding to 10.0.0.7) is never asked for, so the checked address is the one used.
+    answers = iter(["127.0.0.1", "10.0.0.7"])
+
+    def rebinding(host: str, port: int) -> Sequence[IPAddress]:
+        return [ipaddress.ip_address(next(answers))]
+
+    loader = MediaLoader(policy=FetchPolicy(allow=LOOPBACK, resolve=rebinding))
     loaded = loader.load(0, image(f"http://cdn.test:{port}/poster.png"))
+    assert next(answers) == "10.0.0.7"
     assert (loaded.data, loaded.content_type, loaded.name) == (PNG, "image/png", "media0.png")
     assert served.seen == [("/poster.png", f"cdn.test:{port}")]
 

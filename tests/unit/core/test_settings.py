@@ -32,3 +32,13 @@ def test_urls_and_secrets_are_not_echoed() -> None:
 def test_a_cadence_setting_is_checked_when_settings_load() -> None:
     message = str(_error(collection_cadence="1d:1h,1h:5m"))
     assert "PUBLICIST_COLLECTION_CADENCE: must list ages in increasing order" in message
+
+
+def test_the_media_fetch_allow_list_is_parsed_when_settings_load() -> None:
+    message = str(_error(media_fetch_allow="127.0.0.1/32, localhost"))
+    assert (
+        "PUBLICIST_MEDIA_FETCH_ALLOW: 'localhost' is not a network such as 127.0.0.1/32" in message
+    )
+    allowed = Settings(media_fetch_allow="127.0.0.1/32, ::1")
+    assert [str(n) for n in allowed.media_fetch_networks] == ["127.0.0.1/32", "::1/128"]
+    assert Settings().media_fetch_networks == ()
