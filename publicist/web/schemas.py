@@ -115,6 +115,15 @@ class MediaRef(Request):
     media_id: Annotated[int | None, Field(ge=1, le=MAX_ID, examples=[12])] = None
     url: Annotated[str | None, Field(min_length=1, max_length=2000)] = None
     alt_text: Annotated[str | None, Field(max_length=1000)] = None
+    source: Annotated[
+        str | None,
+        Field(
+            max_length=1000,
+            deprecated=True,
+            description="Always refused (a local file path): upload the file and give its "
+            "media_id, or give a url. Accepted here only so the refusal can say so.",
+        ),
+    ] = None
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

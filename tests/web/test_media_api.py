@@ -131,4 +131,6 @@ def test_posts_refer_to_uploaded_items(api: Api) -> None:
         headers=api.editor,
     )
     assert path.status_code == 422
-    assert path.json()["error"]["field"] == "media.0.source"
+    assert path.json()["error"]["field"] == "media[0].source"
+    assert "media_id" in path.json()["error"]["rule"]
+    assert "/etc/publicist.key" not in path.text
