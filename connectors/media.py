@@ -26,6 +26,7 @@ import httpx
 
 from connectors.base import LEGACY_MEDIA_RULE, Media, MediaKind
 from connectors.errors import ContentRejected, TransientError, ValidationFailed, Violation
+from connectors.http import shared_ssl_context
 
 MIB = 1024 * 1024
 MEDIA_LIMITS: Mapping[MediaKind, int] = {
@@ -246,7 +247,7 @@ class MediaLoader:
             timeout=self.policy.timeout,
             follow_redirects=False,
             trust_env=False,  # a proxy would connect to addresses we never checked
-            transport=self._transport,
+            transport=self._transport or httpx.HTTPTransport(verify=shared_ssl_context()),
         ) as client:
             for _hop in range(self.policy.max_redirects + 1):
                 target, headers, extensions = self._pinned(index, item, url, platform)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import http.server
 import ipaddress
+import ssl
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from connectors.base import Media, MediaKind
-from connectors.errors import ValidationFailed
+from connectors.errors import TransientError, ValidationFailed
 from connectors.media import (
     MEDIA_LIMITS,
     FetchPolicy,
@@ -36,10 +39,7 @@ class Served:
     seen: list[tuple[str, str]] = field(default_factory=list)
 
 
-@pytest.fixture
-def server() -> Iterator[tuple[str, Served]]:
-    served = Served()
-
+def _handler_for(served: Served) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.0"  # a body without Content-Length ends with the connection
 
@@ -55,7 +55,13 @@ def server() -> Iterator[tuple[str, Served]]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    return Handler
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Served]]:
+    served = Served()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(served))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -274,3 +280,77 @@ def test_a_legacy_local_path_is_refused_and_never_named(tmp_path: Path) -> None:
 )
 def test_sniffing(head: bytes, expected: tuple[MediaKind, str] | None) -> None:
     assert sniff(head[:16]) == expected
+
+
+# -- https: the checked address is dialled, the certificate is checked for the host's name ----
+def _certificates(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate it signed for ``cdn.test``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    start = datetime.now(UTC) - timedelta(days=1)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("test CA"))
+        .issuer_name(name("test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("cdn.test"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("cdn.test")]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    paths = (tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem")
+    paths[0].write_bytes(ca.public_bytes(pem))
+    paths[1].write_bytes(cert.public_bytes(pem))
+    paths[2].write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths
+
+
+def test_https_dials_the_checked_address_and_verifies_the_hosts_certificate(
+    tmp_path: Path,
+) -> None:
+    ca, cert, key = _certificates(tmp_path)
+    served = Served()
+    served.routes["/poster.png"] = (200, {}, PNG)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(served))
+    httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        secure = httpd.server_address[1]
+        trusted = httpx.HTTPTransport(verify=ssl.create_default_context(cafile=str(ca)))
+        loader = MediaLoader(policy=names({"cdn.test": "127.0.0.1"}), transport=trusted)
+        loaded = loader.load(0, image(f"https://cdn.test:{secure}/poster.png"))
+        assert loaded.data == PNG
+        assert served.seen[-1] == ("/poster.png", f"cdn.test:{secure}")
+        wrong = MediaLoader(policy=names({"other.test": "127.0.0.1"}), transport=trusted)
+        with pytest.raises(TransientError):  # the certificate does not name other.test
+            wrong.load(0, image(f"https://other.test:{secure}/poster.png"))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
