@@ -12,6 +12,7 @@ never a local path and never whether one exists.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import socket
 import time
@@ -197,7 +198,8 @@ class MediaLoader:
         if self.library_dir is None:
             self._refuse(index, item, platform, "cannot be read: no media library was configured")
         try:
-            handle = (self.library_dir / name).open("rb")
+            # Never through a symbolic link: the library writes plain files only.
+            handle = os.fdopen(os.open(self.library_dir / name, os.O_RDONLY | os.O_NOFOLLOW), "rb")
         except OSError:
             self._refuse(index, item, platform, "is missing from the media library")
         with handle:
@@ -230,7 +232,7 @@ class MediaLoader:
             self._refuse(index, item, platform, f"holds a {kind.value}, not a {item.kind.value}")
         return content_type
 
-    def _too_big(self, index: int, item: Media, platform: str) -> None:
+    def _too_big(self, index: int, item: Media, platform: str) -> NoReturn:
         limit = MEDIA_LIMITS[item.kind] // MIB
         self._refuse(index, item, platform, f"exceeds the {limit} MiB limit for a {item.kind}")
 

@@ -248,6 +248,10 @@ def test_library_files_are_read_by_publicists_names_only(tmp_path: Path) -> None
     assert "missing from the media library" in refused(
         library.loader, library.missing(MediaKind.IMAGE)
     )
+    linked = f"{'b' * 64}.jpg"
+    (library.root / linked).symlink_to(secret)
+    message = refused(library.loader, Media(MediaKind.IMAGE, media_id=4, library_file=linked))
+    assert message == "image library item 4 is missing from the media library"
     assert "no media library was configured" in refused(MediaLoader(), item)
 
 
