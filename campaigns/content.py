@@ -1,4 +1,4 @@
-"""Resolve a post into the content one platform receives: variant over base, hashtags added."""
+"""A post as one platform receives it: its variant over the base, its media resolved."""
 
 from __future__ import annotations
 
