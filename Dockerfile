@@ -9,6 +9,7 @@ COPY connectors ./connectors
 COPY campaigns ./campaigns
 COPY metrics ./metrics
 COPY scheduler ./scheduler
+COPY simulators ./simulators
 RUN pip install --no-cache-dir . \
     && useradd --create-home --home-dir /var/lib/publicist publicist \
     && install -d -o publicist -g publicist /var/lib/publicist/media

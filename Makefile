@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint format compose-check
+.PHONY: install test-setup demo test lint format compose-check
 
 install: $(BIN)/publicist
 
@@ -16,7 +16,11 @@ $(BIN)/publicist: pyproject.toml
 demo: install
 	$(BIN)/publicist demo
 
-test: install
+# Installs and starts what the tests need besides Python (browser, fonts, Redis, PostgreSQL).
+test-setup:
+	bash scripts/test-setup.sh
+
+test: install test-setup
 	$(BIN)/python -m pytest
 
 lint: install

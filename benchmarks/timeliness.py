@@ -279,8 +279,8 @@ def _seed(
     from campaigns.schemas import CampaignInput, PostInput
     from campaigns.services import add_post, create_campaign
     from connectors.base import Credentials
-    from connectors.simulators.control import SimulatorControl
     from publicist.core.database import make_engine, session_scope
+    from simulators.control import SimulatorControl
 
     control = SimulatorControl(base_url) if base_url else None
     engine = make_engine(url)
@@ -416,7 +416,7 @@ def _measure(url: str, *, tag: str, accounts: int, base_url: str | None) -> Late
 def _duplicates(base_url: str | None) -> int:
     if base_url is None:
         return 0
-    from connectors.simulators.control import SimulatorControl
+    from simulators.control import SimulatorControl
 
     control = SimulatorControl(base_url)
     try:

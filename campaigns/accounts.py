@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -100,10 +100,8 @@ def store_credentials(account: Account, credentials: Credentials, *, secret: str
     account.token_expires_at = credentials.expires_at
 
 
-@functools.lru_cache(maxsize=64)
 def connector_class(platform: str) -> type[Connector]:
-    """The installed connector for ``platform``, looked up once per process (the registry
-    scans the installed entry points on every call)."""
+    """The installed connector for ``platform`` (the registry's cached lookup)."""
     return registry.load(platform)
 
 
@@ -119,12 +117,11 @@ def open_connector(
     """
     factory = connector_class(account.platform)
     base_url = account.api_base_url or factory.default_base_url
-    extra = {"media": media} if media is not None and issubclass(factory, BaseConnector) else {}
     with make_client(base_url) as http:
-        # The Protocol has no constructor; built-ins and plugins take these.
-        yield factory(
-            read_credentials(account, secret=secret),
-            http=http,  # type: ignore[call-arg]
-            clock=clock,
-            **extra,
-        )
+        credentials = read_credentials(account, secret=secret)
+        if media is not None and issubclass(factory, BaseConnector):
+            # Built-in connectors take the loader; a plugin's constructor may not know it.
+            built = cast(type[BaseConnector], factory)
+            yield cast(Connector, built(credentials, http=http, clock=clock, media=media))
+        else:
+            yield factory(credentials, http=http, clock=clock)

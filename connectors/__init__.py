@@ -1,1 +1,1 @@
-"""Platform adapters: one contract, built-in connectors over httpx, and local simulators."""
+"""Platform adapters: one contract and the built-in connectors over httpx."""

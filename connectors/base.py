@@ -188,6 +188,15 @@ class Connector(Protocol):
 
     capabilities: ClassVar[Capabilities]
     default_base_url: ClassVar[str]
+    credentials: Credentials
+    """The account's current credentials; the caller replaces them after a refresh."""
+
+    def __init__(
+        self, credentials: Credentials, *, http: httpx.Client, clock: Clock = system_clock
+    ) -> None:
+        """Constructor injection only: credentials, an HTTP client (its ``base_url`` selects
+        the real API or a simulator) and a clock; never settings or the environment."""
+        ...
 
     @classmethod
     def validate(cls, content: Content) -> list[Violation]:

@@ -1,13 +1,17 @@
-"""Which connectors exist: built-ins by dotted path, third parties by entry point.
+"""Which connectors exist: every one, built-in or third-party, through its entry point.
 
-Third-party packages declare ``[project.entry-points."publicist.connectors"]
-slug = "package.module:ConnectorClass"``. Each is loaded inside its own error handling,
-so one broken plugin cannot stop the others; ``broken()`` tells what failed and why.
+A package declares ``[project.entry-points."publicist.connectors"]
+slug = "package.module:ConnectorClass"`` (Publicist's own connectors are declared the same
+way in its pyproject.toml); that line is a connector's only registration. Each is loaded
+inside its own error handling, so one broken plugin cannot stop the others; ``load_all()``
+tells what failed and why. :func:`load` is the one lookup the application uses; it is cached,
+because scanning the installed entry points costs milliseconds on every call.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 from importlib.metadata import entry_points
 from typing import cast
@@ -16,14 +20,6 @@ from connectors.base import Connector
 from publicist.core.errors import PublicistError
 
 ENTRY_POINT_GROUP = "publicist.connectors"
-
-BUILTIN: dict[str, str] = {
-    "mock": "connectors.mock:MockConnector",
-    "twitter": "connectors.twitter:TwitterConnector",
-    "tiktok": "connectors.tiktok:TiktokConnector",
-    "weibo": "connectors.weibo:WeiboConnector",
-    "wechat": "connectors.wechat:WechatConnector",
-}
 
 
 class UnknownPlatform(PublicistError):
@@ -42,10 +38,7 @@ class ConnectorLoadError(PublicistError):
 
 
 def _declared() -> dict[str, str]:
-    declared = dict(BUILTIN)
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        declared[entry.name] = entry.value
-    return declared
+    return {entry.name: entry.value for entry in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def available() -> list[str]:
@@ -62,8 +55,10 @@ def _import(path: str) -> type[Connector]:
     return cast(type[Connector], target)
 
 
+@functools.cache
 def load(slug: str) -> type[Connector]:
-    """The connector class for ``slug``; unknown slugs get a did-you-mean error."""
+    """The connector class for ``slug``, looked up once per process; unknown slugs get a
+    did-you-mean error (errors are not cached, so a plugin installed later is found)."""
     declared = _declared()
     path = declared.get(slug)
     if path is None:

@@ -1,8 +1,9 @@
 """Weibo's text rules for ``statuses/share``: length in 汉字 units, links, topics, safe domains.
 
-Shared by the connector (to validate before sending) and the Weibo simulator (to refuse what
-Weibo refuses). Weibo documents only "at most 140 汉字"; how other characters count is
-observed behaviour, so every weight is a field of :class:`WeiboTextRules` and can be changed.
+The connector validates with these before sending; the Weibo simulator has its own
+implementation (``simulators/weibo/text.py``) so a bug here is caught there. Weibo documents
+only "at most 140 汉字"; how other characters count is observed behaviour, so every weight is
+a field of :class:`WeiboTextRules` and can be changed.
 """
 
 from __future__ import annotations

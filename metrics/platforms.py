@@ -1,8 +1,7 @@
-"""What each platform gives, read from its connector's capabilities (looked up once)."""
+"""What each platform gives, read from its connector's capabilities (the registry's cached
+lookup)."""
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from connectors import registry
 from connectors.base import Capabilities
@@ -10,7 +9,6 @@ from connectors.errors import ConnectorError
 from publicist.core.errors import PublicistError
 
 
-@lru_cache(maxsize=64)
 def capabilities_of(platform: str) -> Capabilities | None:
     """``None`` when no installed connector serves ``platform`` any more."""
     try:

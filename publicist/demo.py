@@ -36,8 +36,6 @@ from campaigns.schemas import CampaignInput, PostInput, VariantInput
 from campaigns.services import add_post, create_campaign
 from campaigns.states import DeliveryState
 from connectors.base import Credentials
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.server import SimulatorServer
 from metrics.models import DeliveryMetrics
 from metrics.reports import CampaignReport, campaign_report
 from publicist.cli.common import console, err_console
@@ -49,17 +47,20 @@ from publicist.core.migrate import upgrade
 from publicist.core.settings import get_settings, reset_settings
 from publicist.scenario import (
     ACCOUNTS,
+    DOUYIN,
     TIKTOK,
     WECHAT,
     WEIBO,
     ScenarioPost,
     reference_campaigns,
 )
+from simulators.control import SimulatorControl
+from simulators.server import SimulatorServer
 
 SPREAD_SECONDS = 60.0
 START_DELAY_SECONDS = 8.0
 TIMEOUT_SECONDS = 240.0
-PLATFORMS = ("twitter", "weibo", "wechat", "tiktok")
+PLATFORMS = ("twitter", "weibo", "wechat", "tiktok", "douyin")
 TERMINAL = (DeliveryState.PUBLISHED, DeliveryState.FAILED, DeliveryState.UNKNOWN)
 
 
@@ -183,7 +184,7 @@ def _seed(accounts: dict[str, Any], media: Media) -> int:
 def _variants(
     post: ScenarioPost, targets: list[str], library: dict[str, int]
 ) -> dict[str, VariantInput]:
-    """What Weibo, WeChat and TikTok need beyond the base text."""
+    """What Weibo, WeChat, TikTok and Douyin need beyond the base text."""
     variants: dict[str, VariantInput] = {}
     if WEIBO in targets:
         variants["weibo"] = VariantInput(text=post.weibo_text)
@@ -195,6 +196,10 @@ def _variants(
         )
     if TIKTOK in targets:
         variants["tiktok"] = VariantInput(media=[{"kind": "video", "media_id": library["video"]}])
+    if DOUYIN in targets:
+        variants["douyin"] = VariantInput(
+            text=post.douyin_text, media=[{"kind": "video", "media_id": library["video"]}]
+        )
     return variants
 
 
@@ -242,8 +247,8 @@ def run_demo(*, speed: float, keep: bool) -> None:
         upgrade(env["PUBLICIST_DATABASE_URL"])
         deliveries = _seed(_provision(server, controls), _media(workdir))
         console.print(
-            f"[bold]Publicist demo[/] in {workdir}: {deliveries} deliveries to X, Weibo, WeChat "
-            f"and TikTok simulators at {server.root_url}, due over the next "
+            f"[bold]Publicist demo[/] in {workdir}: {deliveries} deliveries to X, Weibo, WeChat, "
+            f"TikTok and Douyin simulators at {server.root_url}, due over the next "
             f"{SPREAD_SECONDS:.0f} s; engagement runs {speed:g}× faster than real time"
         )
         with log.open("wb") as output:

@@ -2,7 +2,8 @@
 
 Posts carry a variant per platform where the platform needs one: Weibo's share API takes
 no ``#topic#`` and wants a link on the app's safe domain, a WeChat article needs a title
-and a cover picture, and TikTok publishes videos.
+and a cover picture, TikTok publishes videos, and Douyin (TikTok's Chinese counterpart, which
+TikTok's API does not reach) publishes the same videos with a Chinese text.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ TWITTER = "twitter:@IPRinCN"
 WEIBO = "weibo:cnipa"
 WECHAT = "wechat:cnipa-wechat"
 TIKTOK = "tiktok:cnipa-tiktok"
-ACCOUNTS = (TWITTER, WEIBO, WECHAT, TIKTOK)
+DOUYIN = "douyin:cnipa-douyin"
+ACCOUNTS = (TWITTER, WEIBO, WECHAT, TIKTOK, DOUYIN)
 
 _LAUNCH_TOPICS = [
     "patent examination",
@@ -36,6 +38,7 @@ class ScenarioPost:
     text: str
     title: str
     weibo_text: str | None = None
+    douyin_text: str | None = None
     accounts: list[str] | None = None
     """Where this post goes when not to every account of its campaign."""
 
@@ -102,13 +105,14 @@ def reference_campaigns(*, weibo_domain: str = "example.com") -> list[ScenarioCa
     better_life = ScenarioCampaign(
         name="IP Creates a Better Life",
         theme="Topic discussions on hot IP issues",
-        accounts=[TIKTOK, WEIBO],
+        accounts=[TIKTOK, DOUYIN, WEIBO],
         hashtags=["#IPCreatesABetterLife"],
         posts=[
             ScenarioPost(
                 text=f"{english} #IPCreatesABetterLife",
                 title=english,
                 weibo_text=_weibo(f"知识产权让生活更美好：{chinese}", f"life/{n}", weibo_domain),
+                douyin_text=f"{chinese} #知识产权让生活更美好",
             )
             for n, (english, chinese) in enumerate(life_items, start=1)
         ],

@@ -45,7 +45,7 @@ from campaigns.publishing import (
 from campaigns.reconcile import expired_leases, requeue_stale
 from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
-from connectors.base import Connector, Credentials, MetricCounts, RateLimitPolicy
+from connectors.base import Connector, MetricCounts, RateLimitPolicy
 from connectors.errors import AuthExpired, ConnectorError, DuplicateContent, RateLimited
 from metrics import platforms
 from metrics.cadence import Cadence
@@ -288,17 +288,16 @@ def refresh_once(account_id: int, connector: Connector, *, secret: str) -> None:
     for SQLite) and the stored token compared with the one that expired; if it changed,
     the newer stored credentials are used instead. A failure propagates as a typed error.
     """
-    expired = getattr(connector, "credentials", None)
+    expired = connector.credentials
     with _refresh_locks[account_id], session_scope() as session:
         account = session.get_one(Account, account_id, with_for_update=True)
         stored = read_credentials(account, secret=secret)
-        if isinstance(expired, Credentials) and stored.access_token != expired.access_token:
+        if stored.access_token != expired.access_token:
             fresh = stored
         else:
             fresh = connector.refresh_credentials()
             store_credentials(account, fresh, secret=secret)
-    if hasattr(connector, "credentials"):
-        connector.credentials = fresh
+    connector.credentials = fresh
 
 
 def _reconcile(

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from campaigns.accounts import create_account
 from campaigns.models import Account
 from connectors.base import Credentials
-from connectors.simulators.control import SimulatorControl
 from publicist.cli.common import console, database, local, now, settings
 from publicist.core.errors import InvalidInput
+from simulators.control import SimulatorControl
 
 app = typer.Typer(help="Platform accounts that posts are published to.", no_args_is_help=True)
 
@@ -31,7 +31,9 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 
 @app.command("add")
 def add(
-    platform: Annotated[str, typer.Argument(help="twitter, weibo, wechat, tiktok, mock, ...")],
+    platform: Annotated[
+        str, typer.Argument(help="twitter, weibo, wechat, tiktok, douyin, mock, ...")
+    ],
     handle: Annotated[str, typer.Argument(help="The account's name on the platform.")],
     token: Annotated[
         str | None,

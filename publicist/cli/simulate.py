@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from connectors.simulators.server import PLATFORM_MODULES, serve
 from publicist.cli.common import console
 from publicist.core.errors import InvalidInput
+from simulators.server import PLATFORM_MODULES, serve
 
 
 def simulate(

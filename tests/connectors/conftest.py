@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.simulators.server import SimulatorServer
+from simulators.server import SimulatorServer
 from tests.connectors.library import Library
 
 

@@ -32,4 +32,5 @@ class Library:
     def missing(self, kind: MediaKind) -> Media:
         """An item whose file is not in the folder."""
         media_id, self._next = self._next, self._next + 1
-        return Media(kind, media_id=media_id, library_file=f"{'0' * 64}.jpg")
+        extension = {MediaKind.VIDEO: "mp4", MediaKind.GIF: "gif"}.get(kind, "jpg")
+        return Media(kind, media_id=media_id, library_file=f"{'0' * 64}.{extension}")

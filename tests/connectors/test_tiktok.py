@@ -32,14 +32,10 @@ from connectors.errors import (
     OutcomeUnknown,
     RateLimited,
     ReauthorizationRequired,
-    RemoteNotFound,
     TransientError,
     ValidationFailed,
 )
 from connectors.http import creation_deadline, make_client
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.harness import Simulation
-from connectors.simulators.server import SimulatorServer
 from connectors.tiktok import (
     CONTENT_INIT_PATH,
     MB,
@@ -48,6 +44,9 @@ from connectors.tiktok import (
     utf16_units,
 )
 from publicist.core.clock import FrozenClock
+from simulators.control import SimulatorControl
+from simulators.harness import Simulation
+from simulators.server import SimulatorServer
 from tests.connectors.library import Library
 
 MEDIA_HOST = "https://media.publicist.example"
@@ -411,11 +410,6 @@ def test_a_failed_publish_carries_tiktoks_reason(
     with pytest.raises(ContentRejected, match="duration_check_failed") as caught:
         connector.check_publish(result.submission_id)
     assert caught.value.code == "duration_check_failed"
-
-
-def test_an_unknown_publish_id_is_not_found(accounts: Accounts) -> None:
-    with pytest.raises(RemoteNotFound):
-        accounts.new().check_publish("v_pub_file~v2-1.123")
 
 
 def test_privacy_level_is_chosen_from_the_creators_options(

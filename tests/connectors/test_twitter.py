@@ -31,10 +31,10 @@ from connectors.errors import (
 from connectors.http import creation_deadline, make_client
 from connectors.media import MediaLoader
 from connectors.registry import load
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.harness import Simulation
-from connectors.simulators.server import SimulatorServer
 from connectors.twitter import TwitterConnector, classifier
+from simulators.control import SimulatorControl
+from simulators.harness import Simulation
+from simulators.server import SimulatorServer
 from tests.connectors.library import Library
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # man woman girl boy (ZWJ)

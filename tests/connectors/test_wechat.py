@@ -31,9 +31,6 @@ from connectors.fingerprint import content_fingerprint
 from connectors.http import creation_deadline, make_client
 from connectors.media import MediaLoader
 from connectors.registry import load
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.harness import Simulation
-from connectors.simulators.server import SimulatorServer
 from connectors.wechat import (
     BEIJING,
     ArticleRef,
@@ -42,6 +39,9 @@ from connectors.wechat import (
     article_html,
     plain_text,
 )
+from simulators.control import SimulatorControl
+from simulators.harness import Simulation
+from simulators.server import SimulatorServer
 from tests.connectors.library import Library
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 256

@@ -23,10 +23,10 @@ from connectors.errors import (
     ValidationFailed,
 )
 from connectors.http import creation_deadline
-from connectors.simulators.server import SimulatorServer
-from connectors.simulators.weibo import add_status
 from connectors.weibo import WeiboConnector, parse_created_at
 from connectors.weibo_text import WeiboTextRules
+from simulators.server import SimulatorServer
+from simulators.weibo import add_status
 from tests.connectors.library import Library
 from tests.connectors.weibo_env import LINK, WeiboEnv, content, weibo_env
 

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from connectors.simulators.server import SimulatorServer
-from connectors.simulators.weibo_wire import APP_KEY, APP_SECRET
 from connectors.weibo import parse_created_at
+from simulators.server import SimulatorServer
+from simulators.weibo.wire import APP_KEY, APP_SECRET
 from tests.connectors.weibo_env import LINK, WeiboEnv, weibo_env
 
 RIP = "203.0.113.7"

@@ -12,10 +12,10 @@ import httpx
 from connectors.base import Content, Credentials
 from connectors.http import make_client
 from connectors.media import MediaLoader
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.harness import Simulation
-from connectors.simulators.server import SimulatorServer
 from connectors.weibo import WeiboConnector
+from simulators.control import SimulatorControl
+from simulators.harness import Simulation
+from simulators.server import SimulatorServer
 
 LINK = "https://example.com/ip-week"
 

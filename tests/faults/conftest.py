@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.server import SimulatorServer
 from publicist.core.database import make_engine
 from publicist.core.migrate import upgrade
+from simulators.control import SimulatorControl
+from simulators.server import SimulatorServer
 from tests import factories
 from tests.faults.rig import Stack
 from tests.faults.services import PrivatePostgres, PrivateRedis

@@ -24,8 +24,8 @@ from sqlalchemy.exc import DBAPIError
 
 from campaigns.models import Delivery
 from campaigns.states import DeliveryState
-from connectors.simulators.control import SimulatorControl
 from publicist.core.database import session_scope
+from simulators.control import SimulatorControl
 
 TERMINAL = frozenset({DeliveryState.PUBLISHED, DeliveryState.FAILED, DeliveryState.UNKNOWN})
 _RECONCILED = re.compile(r"delivery (\d+) reconciled after its worker vanished: (\w+)")

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 
 from campaigns.accounts import create_account
 from connectors.base import Credentials
-from connectors.simulators.control import SimulatorControl
 from publicist.core.database import session_scope
+from simulators.control import SimulatorControl
 from tests import factories
 
 CAMPAIGN = "2021 National IP Publicity Week"

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import Engine
 
 from campaigns.states import DeliveryState
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.server import SimulatorServer
+from simulators.control import SimulatorControl
+from simulators.server import SimulatorServer
 from tests.faults.rig import Stack, all_settled, check_exactly_once, delivery_states, wait_for
 from tests.faults.scenario import schedule_posts
 

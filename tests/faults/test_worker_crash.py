@@ -13,8 +13,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.server import SimulatorServer
+from simulators.control import SimulatorControl
+from simulators.server import SimulatorServer
 from tests.faults.rig import (
     Stack,
     all_settled,

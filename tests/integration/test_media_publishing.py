@@ -27,13 +27,13 @@ from campaigns.schemas import CampaignInput, PostInput
 from campaigns.services import add_post, create_campaign
 from campaigns.states import DeliveryState
 from connectors.base import Credentials
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.server import SimulatorServer
 from publicist.core.clock import FrozenClock
 from publicist.core.database import session_scope
 from publicist.core.settings import Settings, get_settings, reset_settings
 from scheduler.ratelimit import LocalRateLimiter
 from scheduler.work import run_dispatch, run_publish
+from simulators.control import SimulatorControl
+from simulators.server import SimulatorServer
 
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 5000

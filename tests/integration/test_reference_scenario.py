@@ -20,8 +20,6 @@ from sqlalchemy import select
 from campaigns.accounts import create_account
 from campaigns.models import Account, Campaign
 from connectors.base import Credentials
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.server import SimulatorServer
 from metrics.reports import account_report, campaign_report
 from publicist.cli.main import main
 from publicist.core.clock import FrozenClock
@@ -31,6 +29,8 @@ from publicist.web.app import create_app
 from publicist.web.tokens import Role, create_token
 from scheduler.ratelimit import LocalRateLimiter
 from scheduler.work import run_collect, run_dispatch, run_publish
+from simulators.control import SimulatorControl
+from simulators.server import SimulatorServer
 from tests import factories
 
 CAMPAIGN = "@IPRinCN account launch"

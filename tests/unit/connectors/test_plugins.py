@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import textwrap
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield tmp_path
     for name in ("publicist_mastodon", "publicist_broken"):
         sys.modules.pop(name, None)
+    registry.load.cache_clear()  # forget the uninstalled plugin
 
 
 def test_an_installed_plugin_is_discovered_loaded_and_validates(site: Path) -> None:
@@ -89,3 +91,25 @@ def test_publicist_connectors_lists_the_plugin_with_its_limits(
     out = capsys.readouterr().out
     assert "mastodon" in out
     assert "500" in out
+
+
+def test_every_built_in_connector_is_declared_by_its_entry_point_only() -> None:
+    assert not hasattr(registry, "BUILTIN")
+    declared = {e.name for e in entry_points(group=registry.ENTRY_POINT_GROUP)}
+    assert {"mock", "twitter", "weibo", "wechat", "tiktok", "douyin"} <= declared
+
+
+def test_the_lookup_scans_entry_points_once_per_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry.load.cache_clear()
+    scans: list[str] = []
+    real = registry._declared
+
+    def counting() -> dict[str, str]:
+        scans.append("scan")
+        return real()
+
+    monkeypatch.setattr(registry, "_declared", counting)
+    first = registry.load("twitter")
+    assert registry.load("twitter") is first
+    assert scans == ["scan"]
+    registry.load.cache_clear()

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from connectors.simulators.control import SimulatorControl
-from connectors.simulators.server import SimulatorServer
+from simulators.control import SimulatorControl
+from simulators.server import SimulatorServer
 
 MODULES = {"toy": "tests.unit.simulators.toy_platform"}
 

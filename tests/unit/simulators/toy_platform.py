@@ -8,8 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from connectors.simulators.control import control_router
-from connectors.simulators.harness import DropConnection, Fault, GrowthModel, Simulation
+from simulators.control import control_router
+from simulators.harness import DropConnection, Fault, GrowthModel, Simulation
 
 
 def new_simulation(*, seed: int = 1) -> Simulation:

@@ -14,7 +14,7 @@ import httpx
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from connectors.simulators.harness import Simulation
+from simulators.harness import Simulation
 
 CONTROL_PREFIX = "/__sim"
 

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, Response
 
-from connectors.simulators.harness import Fault, Grant, SimAccount, Simulation
-from connectors.simulators.twitter.wire import (
+from simulators.harness import Fault, Grant, SimAccount, Simulation
+from simulators.twitter.wire import (
     MB,
     Part,
     XSimulator,

@@ -20,8 +20,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from connectors.simulators.control import control_router
-from connectors.simulators.harness import (
+from simulators.control import control_router
+from simulators.harness import (
     DropConnection,
     Fault,
     Grant,

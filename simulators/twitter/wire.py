@@ -12,7 +12,7 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse, Response
 
-from connectors.simulators.harness import (
+from simulators.harness import (
     DropConnection,
     Fault,
     Grant,

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from connectors.simulators.control import control_router
-from connectors.simulators.harness import GrowthModel, Simulation
-from connectors.simulators.twitter import media, oauth, posts
-from connectors.simulators.twitter.posts import PUBLIC_METRICS
-from connectors.simulators.twitter.wire import DEFAULTS, PLATFORM, XSimulator
+from simulators.control import control_router
+from simulators.harness import GrowthModel, Simulation
+from simulators.twitter import media, oauth, posts
+from simulators.twitter.posts import PUBLIC_METRICS
+from simulators.twitter.wire import DEFAULTS, PLATFORM, XSimulator
 
 __all__ = ["DEFAULTS", "PUBLIC_METRICS", "create_app", "new_simulation"]
 

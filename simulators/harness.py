@@ -10,11 +10,14 @@ database or settings: a simulator is a stand-in for the platform, not part of th
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 import random
+import re
 import secrets
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +27,23 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from connectors.fingerprint import content_fingerprint
+_LINK = re.compile(r"https?://\S+", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_text(text: str) -> str:
+    """Text as a platform keeps it: NFC, links dropped (they get rewritten), spaces collapsed."""
+    text = _LINK.sub("", unicodedata.normalize("NFC", text))
+    return _SPACES.sub(" ", text).strip()
+
+
+def content_fingerprint(text: str) -> str:
+    """The ledger's key for "the same post": 16 hex digits of the normalised text.
+
+    The same definition as Publicist's marker fingerprint, so a test can name a post by it;
+    kept here because a simulator never imports the connectors it checks.
+    """
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()[:16]
 
 
 class SimClock:

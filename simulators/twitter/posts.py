@@ -12,8 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, Response
 
-from connectors import twitter_text
-from connectors.simulators.harness import (
+from simulators.harness import (
     DropConnection,
     Fault,
     Grant,
@@ -21,8 +20,9 @@ from connectors.simulators.harness import (
     SimPost,
     Simulation,
 )
-from connectors.simulators.twitter.media import media_ready
-from connectors.simulators.twitter.wire import (
+from simulators.twitter import text as x_text
+from simulators.twitter.media import media_ready
+from simulators.twitter.wire import (
     PROBLEMS,
     XSimulator,
     invalid_request,
@@ -72,7 +72,7 @@ def shown_text(sim: Simulation, text: str, media: bool) -> str:
     text = unicodedata.normalize("NFC", text)
     pieces: list[str] = []
     cursor = 0
-    for start, end in twitter_text.find_urls(text):
+    for start, end in x_text.link_spans(text):
         pieces.extend([text[cursor:start], _tco(sim)])
         cursor = end
     pieces.append(text[cursor:])
@@ -253,10 +253,9 @@ def register(app: FastAPI, x: XSimulator) -> None:
             return invalid_request("text must be a string and media.media_ids a list")
         if not text.strip() and not media_ids:
             return invalid_request("One of text or media is required.")
-        parsed = twitter_text.parse(text)
-        if text and parsed.weighted_length > twitter_text.MAX_WEIGHTED_LENGTH:
+        if text and x_text.weighted_length(text) > x_text.LIMIT:
             return problem(400, "Invalid Request", "Your Tweet text is too long.")
-        if parsed.invalid_characters:
+        if x_text.refused_characters(text):
             return problem(400, "Invalid Request", "Your Tweet text has invalid characters.")
         records = [media_ready(sim, account, str(media_id)) for media_id in media_ids]
         categories = [r["category"] for r in records if r is not None]

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from connectors.simulators.harness import Fault, Grant, SimAccount, Simulation, TokenError
-from connectors.simulators.twitter.wire import SCOPES, XSimulator, problem, setting
+from simulators.harness import Fault, Grant, SimAccount, Simulation, TokenError
+from simulators.twitter.wire import SCOPES, XSimulator, problem, setting
 
 
 def _client(sim: Simulation, *, public: bool) -> tuple[str, str | None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import pkgutil
 import socket
 import threading
 import time
@@ -23,14 +24,20 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
-from connectors.simulators.harness import ConnectionDropped, Simulation
+import simulators
+from simulators.harness import ConnectionDropped, Simulation
 
-PLATFORM_MODULES: dict[str, str] = {
-    "twitter": "connectors.simulators.twitter",
-    "weibo": "connectors.simulators.weibo",
-    "wechat": "connectors.simulators.wechat",
-    "tiktok": "connectors.simulators.tiktok",
-}
+
+def _platform_packages() -> dict[str, str]:
+    """Every platform package under ``simulators/``: adding one needs no table entry here."""
+    return {
+        found.name: f"simulators.{found.name}"
+        for found in pkgutil.iter_modules(simulators.__path__)
+        if found.ispkg
+    }
+
+
+PLATFORM_MODULES: dict[str, str] = _platform_packages()
 
 
 class PlatformModule(Protocol):

@@ -28,8 +28,8 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from connectors.simulators.control import CONTROL_PREFIX, control_router
-from connectors.simulators.harness import (
+from simulators.control import CONTROL_PREFIX, control_router
+from simulators.harness import (
     DropConnection,
     Fault,
     Grant,

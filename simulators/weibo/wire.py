@@ -15,8 +15,8 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from connectors.simulators.harness import SimAccount, SimPost, Simulation
-from connectors.weibo_text import URL_PATTERN, WeiboTextRules
+from simulators.harness import SimAccount, SimPost, Simulation
+from simulators.weibo.text import LINK, Measure
 
 APP_KEY = "3172049951"
 APP_SECRET = "sim-weibo-app-secret"  # noqa: S105 - the simulator's own fixed test app
@@ -109,7 +109,7 @@ class WeiboKnobs:
     authorize_account: str | None = None
     """Who ``/oauth2/authorize`` approves (default: the most recently added account)."""
     text_rules: dict[str, int] = field(default_factory=dict)
-    """Overrides for :class:`WeiboTextRules` (``limit``, ``url_half_units``, ...)."""
+    """Overrides for the length rule (``simulators.weibo.text.Measure``: ``limit``, ...)."""
 
     def update(self, changes: dict[str, Any]) -> None:
         for key, value in changes.items():
@@ -126,10 +126,10 @@ class WeiboKnobs:
             else:
                 value = type(getattr(self, key))(value)
             setattr(self, key, value)
-        WeiboTextRules(**self.text_rules)  # refuse unknown rule names now, not mid-request
+        Measure(**self.text_rules)  # refuse unknown rule names now, not mid-request
 
-    def rules(self) -> WeiboTextRules:
-        return WeiboTextRules(**self.text_rules)
+    def rules(self) -> Measure:
+        return Measure(**self.text_rules)
 
 
 class WeiboError(Exception):
@@ -187,7 +187,7 @@ def _shorten(sim: Simulation, text: str, sequence: int) -> str:
         seen.append(match[0])
         return "http://t.cn/" + _short_code(f"{sim.seed}:{sequence}:{len(seen)}:{match[0]}")
 
-    return URL_PATTERN.sub(replace, text)
+    return LINK.sub(replace, text)
 
 
 def visible(post: SimPost, now: datetime) -> bool:

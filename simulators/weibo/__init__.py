@@ -1,6 +1,6 @@
 """Sina Weibo Open API v2 simulator: OAuth2, statuses/share, count, show, timelines, destroy.
 
-Speaks Weibo's wire format (``weibo_wire.py``): ``.json`` paths, form or multipart bodies,
+Speaks Weibo's wire format (``wire.py``): ``.json`` paths, form or multipart bodies,
 ``access_token`` as a parameter (or the SDKs' ``Authorization: OAuth2`` header), hourly
 limits signalled only by error codes. Per-account settings (``/__sim/accounts`` ``settings``,
 see ``SETTINGS``) and the knobs under ``/__sim/weibo`` (:class:`WeiboKnobs`) make every
@@ -22,9 +22,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from connectors.fingerprint import content_fingerprint, normalise_text
-from connectors.simulators.control import CONTROL_PREFIX, control_router
-from connectors.simulators.harness import (
+from simulators.control import CONTROL_PREFIX, control_router
+from simulators.harness import (
     DropConnection,
     Fault,
     Grant,
@@ -32,8 +31,11 @@ from connectors.simulators.harness import (
     SimAccount,
     Simulation,
     TokenError,
+    content_fingerprint,
+    normalise_text,
 )
-from connectors.simulators.weibo_wire import (
+from simulators.weibo.text import has_topic, links, on_safe_domain, safe_domains
+from simulators.weibo.wire import (
     APP_KEY,
     APP_SECRET,
     FOREIGN_APP,
@@ -50,7 +52,6 @@ from connectors.simulators.weibo_wire import (
     status_object,
     visible,
 )
-from connectors.weibo_text import links, on_safe_domain, parse_domains, topics
 
 __all__ = ["SETTINGS", "WeiboKnobs", "add_status", "create_app", "new_simulation"]
 
@@ -172,11 +173,11 @@ def _check_share(sim: Simulation, account: SimAccount, form: FormData) -> tuple[
         if len(data) >= MAX_PICTURE_BYTES:
             raise WeiboError(20006)
     settings = knobs(sim)
-    if topics(status):
+    if has_topic(status):
         raise WeiboError(settings.topic_error_code, "status")
     if settings.rules().too_long(status):
         raise WeiboError(20012)
-    domains = parse_domains(setting(account, "safe_domains"))
+    domains = safe_domains(setting(account, "safe_domains"))
     if not any(on_safe_domain(url, domains) for url in links(status)):
         raise WeiboError(10017, message="appkey not bind domain!")
     if any(word and word in status for word in settings.blocked_words):
