@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test-setup demo test lint format compose-check
+.PHONY: install test-setup demo test lint format compose-check messages
 
 install: $(BIN)/publicist
 
@@ -32,3 +32,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# After changing a page's words: collect them into the .pot and merge it into each .po, then
+# translate the new entries (tests/web/test_i18n.py fails while any is missing).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
+		-o publicist/web/locale/messages.pot .
+	$(BIN)/pybabel update -i publicist/web/locale/messages.pot -d publicist/web/locale \
+		--no-fuzzy-matching --ignore-obsolete -w 100

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Account
+from campaigns.validation import as_row_id, check_rate_limit, require_text
 from connectors import registry
 from connectors.base import BaseConnector, Connector, Credentials
 from connectors.http import make_client
@@ -33,15 +34,8 @@ def create_account(
     rate_limit_per_seconds: float | None = None,
 ) -> Account:
     registry.load(platform)  # unknown platform -> did-you-mean error
-    handle = handle.strip()
-    if not handle:
-        raise InvalidInput("handle", handle, "must not be empty")
-    if (rate_limit_requests is None) != (rate_limit_per_seconds is None):
-        raise InvalidInput(
-            "rate_limit",
-            rate_limit_requests or rate_limit_per_seconds,
-            "needs both a request count and a period",
-        )
+    handle = require_text(handle, "handle")
+    check_rate_limit(rate_limit_requests, rate_limit_per_seconds)
     existing = session.scalar(
         select(Account).where(Account.platform == platform, Account.handle == handle)
     )
@@ -69,8 +63,8 @@ def find_account(session: Session, reference: str, *, field: str = "account") ->
     if ":" in reference:
         platform, _, handle = reference.partition(":")
         query = query.where(Account.platform == platform, Account.handle == handle)
-    elif reference.isdigit():
-        query = query.where(Account.id == int(reference))
+    elif reference.isdigit():  # an id; one out of range names no account
+        query = query.where(Account.id == (as_row_id(reference) or 0))
     else:
         query = query.where(Account.handle == reference)
     matches = list(session.scalars(query))

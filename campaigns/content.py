@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, object_session
 
 from campaigns.models import MediaItem, Post
 from connectors.base import Content, Media, MediaKind
 
+MediaLookup = Callable[[int], MediaItem | None]
+"""The media library item with an id, or ``None``; ``session.get`` in practice."""
 
-def _media(items: list[dict[str, Any]], session: Session | None) -> tuple[Media, ...]:
-    return tuple(media_entry(item, session) for item in items)
+
+class VariantFields(Protocol):
+    """What a stored variant and a variant being checked both carry."""
+
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def digest(self) -> str | None: ...
+    @property
+    def media(self) -> list[dict[str, Any]] | None: ...
 
 
-def media_entry(item: dict[str, Any], session: Session | None) -> Media:
+def library_of(session: Session | None) -> MediaLookup:
+    """Look library items up in ``session``; without one, none is found."""
+    if session is None:
+        return lambda media_id: None
+    return lambda media_id: session.get(MediaItem, media_id)
+
+
+def media_entry(item: dict[str, Any], library: MediaLookup) -> Media:
     """One stored media entry as the connector sees it.
 
     ``media_id`` becomes the library item's stored file (an id the library does not hold
@@ -26,7 +46,7 @@ def media_entry(item: dict[str, Any], session: Session | None) -> Media:
     alt_text = item.get("alt_text")
     media_id = item.get("media_id")
     if isinstance(media_id, int) and not isinstance(media_id, bool):
-        stored = session.get(MediaItem, media_id) if session is not None else None
+        stored = library(media_id)
         if stored is None:
             return Media(kind, media_id=media_id, library_file="", alt_text=alt_text)
         return Media(
@@ -48,9 +68,31 @@ def content_for(
     post: Post, platform: str, *, marker: str, session: Session | None = None
 ) -> Content:
     variant = next((v for v in post.variants if v.platform == platform), None)
-    text = variant.text if variant and variant.text else post.text
-    title = variant.title if variant and variant.title else post.title
-    digest = variant.digest if variant else None
-    media = variant.media if variant and variant.media is not None else post.media
-    resolved = _media(media or [], session if session is not None else object_session(post))
-    return Content(text=text, title=title, digest=digest, media=resolved, marker=marker)
+    return resolve_content(
+        text=post.text,
+        title=post.title,
+        media=post.media,
+        variant=variant,
+        marker=marker,
+        library=library_of(session if session is not None else object_session(post)),
+    )
+
+
+def resolve_content(
+    *,
+    text: str,
+    title: str | None,
+    media: list[dict[str, Any]] | None,
+    variant: VariantFields | None,
+    marker: str,
+    library: MediaLookup,
+) -> Content:
+    """The variant's fields where it has them, the base's otherwise."""
+    items = (variant.media if variant and variant.media is not None else media) or []
+    return Content(
+        text=variant.text if variant and variant.text else text,
+        title=variant.title if variant and variant.title else title,
+        digest=variant.digest if variant else None,
+        media=tuple(media_entry(item, library) for item in items),
+        marker=marker,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 
@@ -39,3 +39,17 @@ class PostInput:
     title: str | None = None
     media: list[dict[str, Any]] = field(default_factory=list)
     variants: dict[str, VariantInput] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckedPost:
+    """A post that passed every check, as plain values: what ``add_post`` stores as one
+    post and the CSV import inserts in bulk."""
+
+    campaign_id: int
+    text: str
+    title: str | None
+    media: list[dict[str, Any]]
+    publish_at: datetime | None
+    variants: dict[str, VariantInput]
+    account_ids: list[int]

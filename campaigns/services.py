@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.accounts import find_account
-from campaigns.content import content_for
-from campaigns.models import Campaign, Delivery, MediaItem, Post, PostTarget, PostVariant
-from campaigns.schemas import CampaignInput, PostInput
+from campaigns.content import MediaLookup, library_of, resolve_content
+from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
+from campaigns.schemas import CampaignInput, CheckedPost, PostInput
 from campaigns.states import (
     DeliveryState,
     LatePolicy,
@@ -20,7 +20,10 @@ from campaigns.states import (
     check_post_transition,
 )
 from campaigns.validation import (
+    as_row_id,
     check_content,
+    is_visible,
+    optional_text,
     parse_publish_time,
     parse_timezone,
     require_future,
@@ -55,7 +58,8 @@ def create_campaign(
             data.late_policy,
             "must be 'publish' (publish late) or 'miss' (mark missed)",
         ) from None
-    hashtags = [tag.strip() for tag in data.hashtags if tag.strip()]
+    # A tag that shows nothing (blank, or only zero-width characters) is left out.
+    hashtags = [tag.strip() for tag in data.hashtags if any(map(is_visible, tag))]
     campaign = Campaign(
         name=name,
         theme=data.theme,
@@ -76,8 +80,9 @@ def create_campaign(
 def find_campaign(session: Session, reference: str, *, field: str = "campaign") -> Campaign:
     reference = reference.strip()
     campaign = session.scalar(select(Campaign).where(Campaign.name == reference))
-    if campaign is None and reference.isdigit():
-        campaign = session.get(Campaign, int(reference))
+    row_id = as_row_id(reference)
+    if campaign is None and row_id is not None:
+        campaign = session.get(Campaign, row_id)
     if campaign is None:
         raise InvalidInput(
             field, reference, "is not a known campaign (see 'publicist campaign list')"
@@ -101,7 +106,7 @@ _MEDIA_HELP = (
 )
 
 
-def _check_media(session: Session, items: list[dict[str, object]], field: str) -> None:
+def _check_media(library: MediaLookup, items: list[dict[str, object]], field: str) -> None:
     """Each entry is ``{"kind", "media_id"}`` (a library item of that kind) or ``{"kind",
     "url"}`` (http or https); a local path (``source``) is refused and never echoed."""
     kinds = ", ".join(kind.value for kind in MediaKind)
@@ -129,15 +134,15 @@ def _check_media(session: Session, items: list[dict[str, object]], field: str) -
                 where, str(kind), f"needs exactly one of media_id and url: {_MEDIA_HELP}"
             )
         if "media_id" in item:
-            _check_library_item(session, item.get("media_id"), str(kind), where)
+            _check_library_item(library, item.get("media_id"), str(kind), where)
         else:
             _check_url(item.get("url"), where)
 
 
-def _check_library_item(session: Session, media_id: object, kind: str, where: str) -> None:
+def _check_library_item(library: MediaLookup, media_id: object, kind: str, where: str) -> None:
     if not isinstance(media_id, int) or isinstance(media_id, bool) or not 0 < media_id < 2**31:
         raise InvalidInput(f"{where}.media_id", str(media_id), "must be a media library id")
-    stored = session.get(MediaItem, media_id)
+    stored = library(media_id)
     if stored is None:
         raise InvalidInput(
             f"{where}.media_id",
@@ -181,24 +186,73 @@ def add_post(
     """Create a post with its variants and targets; with ``approve`` it is also scheduled."""
     p = field_prefix
     campaign = find_campaign(session, data.campaign, field=f"{p}campaign")
+    accounts = [
+        find_account(session, reference, field=f"{p}accounts") for reference in data.accounts
+    ]
+    checked = check_post(
+        data,
+        campaign=campaign,
+        accounts=accounts,
+        now=now,
+        library=library_of(session),
+        field_prefix=p,
+    )
+    post = Post(
+        campaign_id=checked.campaign_id,
+        text=checked.text,
+        title=checked.title,
+        media=checked.media,
+        state=PostState.DRAFT,
+        publish_at=checked.publish_at,
+        created_at=now,
+    )
+    post.variants = [
+        PostVariant(platform=platform, text=v.text, title=v.title, digest=v.digest, media=v.media)
+        for platform, v in checked.variants.items()
+    ]
+    post.targets = [PostTarget(account=account) for account in accounts]
+    session.add(post)
+    session.flush()
+    if approve:
+        approve_post(session, post_id=post.id, now=now)
+    return post
+
+
+def check_post(
+    data: PostInput,
+    *,
+    campaign: Campaign,
+    accounts: list[Account],
+    now: datetime,
+    library: MediaLookup,
+    field_prefix: str = "",
+) -> CheckedPost:
+    """Every check of a new post, writing nothing: ``accounts`` are those ``data.accounts``
+    names, in order (the CSV import resolves them once per file, not once per row), and
+    ``library`` finds the media library items its media name."""
+    p = field_prefix
     text = require_text(data.text, f"{p}text")
     if not data.accounts:
         raise InvalidInput(f"{p}accounts", "", "must name at least one account")
-    accounts = []
-    for reference in data.accounts:
-        account = find_account(session, reference, field=f"{p}accounts")
-        if account in accounts:
-            raise InvalidInput(f"{p}accounts", reference, "is listed twice")
-        accounts.append(account)
+    for index, account in enumerate(accounts):
+        if account in accounts[:index]:
+            raise InvalidInput(f"{p}accounts", data.accounts[index], "is listed twice")
     publish_at = None
     if data.at is not None:
         publish_at = parse_publish_time(
             data.at, zone=parse_timezone(campaign.timezone), field=f"{p}at"
         )
         require_future(publish_at, now=now, field=f"{p}at")
-    _check_media(session, data.media, f"{p}media")
+    _check_media(library, data.media, f"{p}media")
+    optional_text(data.title, f"{p}title")
     require_length(data.title, TITLE_LIMIT, f"{p}title")
     for platform, variant in data.variants.items():
+        for name, given in (
+            ("text", variant.text),
+            ("title", variant.title),
+            ("digest", variant.digest),
+        ):
+            optional_text(given, f"{p}variant[{platform}].{name}")
         require_length(variant.title, TITLE_LIMIT, f"{p}variant[{platform}].title")
         require_length(variant.digest, DIGEST_LIMIT, f"{p}variant[{platform}].digest")
     platforms = {a.platform for a in accounts}
@@ -209,30 +263,26 @@ def add_post(
                 platform,
                 f"targets no chosen account (platforms: {', '.join(sorted(platforms))})",
             )
-        _check_media(session, data.variants[platform].media or [], f"{p}variant[{platform}].media")
-    post = Post(
+        _check_media(library, data.variants[platform].media or [], f"{p}variant[{platform}].media")
+    for platform in sorted(platforms):
+        content = resolve_content(
+            text=text,
+            title=data.title,
+            media=data.media,
+            variant=data.variants.get(platform),
+            marker="",
+            library=library,
+        )
+        check_content(platform, content, field_prefix=p)
+    return CheckedPost(
         campaign_id=campaign.id,
         text=text,
         title=data.title,
         media=list(data.media),
-        state=PostState.DRAFT,
         publish_at=publish_at,
-        created_at=now,
+        variants=dict(sorted(data.variants.items())),
+        account_ids=[account.id for account in accounts],
     )
-    post.variants = [
-        PostVariant(platform=platform, text=v.text, title=v.title, digest=v.digest, media=v.media)
-        for platform, v in sorted(data.variants.items())
-    ]
-    post.targets = [PostTarget(account=account) for account in accounts]
-    for platform in sorted(platforms):
-        check_content(
-            platform, content_for(post, platform, marker="", session=session), field_prefix=p
-        )
-    session.add(post)
-    session.flush()
-    if approve:
-        approve_post(session, post_id=post.id, now=now)
-    return post
 
 
 def approve_post(session: Session, *, post_id: int, now: datetime) -> Post:

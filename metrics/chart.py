@@ -7,14 +7,46 @@ markup is written by ``publicist report --chart`` and embedded in the dashboard 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
 from metrics.reports import DailyPoint
 
 WIDTH = 760
+
+
+@dataclass(frozen=True)
+class ChartWords:
+    """The chart's own words, so a page in another language can draw it in that language.
+
+    ``views`` and ``interactions`` are panel titles with ``{kind}`` in them; ``description``
+    has ``{kind}`` and ``{days}``; ``days_range`` has ``{first}`` and ``{last}``.
+    """
+
+    views: str = "Views ({kind})"
+    interactions: str = "Interactions ({kind})"
+    running_totals: str = "running totals"
+    per_day: str = "per day"
+    description: str = "Views and interactions per platform ({kind}), {days}."
+    days_range: str = "{first} to {last}"
+    no_data: str = "no data"
+    not_available: str = "not available"
+    views_not_available: str = " (views not available)"
+    nothing_yet: str = "no metrics collected yet"
+
+
+ENGLISH = ChartWords()
+
+
+def _text_width(text: str, size: float = 12) -> float:
+    """About how wide ``text`` is drawn: CJK characters take a full em, others about 0.6."""
+    return sum(size if unicodedata.east_asian_width(c) in "WF" else size * 0.6 for c in text)
+
+
 PANEL_HEIGHT = 170
 LEFT, RIGHT, TOP = 64, 24, 58
 GAP = 54
@@ -82,6 +114,7 @@ def _panel(
     days: list[date],
     series: dict[str, list[int]],
     colours: dict[str, str],
+    words: ChartWords = ENGLISH,
 ) -> list[str]:
     plot_width = WIDTH - LEFT - RIGHT
     bottom = top + PANEL_HEIGHT
@@ -91,7 +124,7 @@ def _panel(
     if not series:
         parts.append(
             f'<text x="{LEFT + plot_width / 2:.0f}" y="{top + PANEL_HEIGHT / 2:.0f}" '
-            f'class="empty" text-anchor="middle">not available</text>'
+            f'class="empty" text-anchor="middle">{escape(words.not_available)}</text>'
         )
         return parts
     ceiling = _nice_ceiling(max(max(values) for values in series.values()))
@@ -145,7 +178,13 @@ def _label_positions(count: int, most: int = 6) -> list[int]:
     return sorted({round(step * i) for i in range(most)})
 
 
-def render_series_svg(points: Sequence[DailyPoint], *, title: str, cumulative: bool = True) -> str:
+def render_series_svg(
+    points: Sequence[DailyPoint],
+    *,
+    title: str,
+    cumulative: bool = True,
+    words: ChartWords = ENGLISH,
+) -> str:
     """An SVG document of views and interactions per platform over the days in ``points``.
 
     ``points`` are daily growth (``daily_series``); with ``cumulative`` (the default) the
@@ -167,14 +206,18 @@ def render_series_svg(points: Sequence[DailyPoint], *, title: str, cumulative: b
     platforms = sorted({p.platform for p in points})
     colours = {platform: colour(platform, i) for i, platform in enumerate(platforms)}
     height = TOP + 2 * PANEL_HEIGHT + GAP + 44
-    kind = "running totals" if cumulative else "per day"
+    kind = words.running_totals if cumulative else words.per_day
+    if not days:
+        span = words.no_data
+    elif len(days) == 1:
+        span = days[0].isoformat()
+    else:
+        span = words.days_range.format(first=days[0].isoformat(), last=days[-1].isoformat())
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="chart-title">',
         f'<title id="chart-title">{escape(title)}</title>',
-        f"<desc>Views and interactions per platform ({kind}), "
-        f"{days[0].isoformat() if days else 'no data'}"
-        f"{' to ' + days[-1].isoformat() if len(days) > 1 else ''}.</desc>",
+        f"<desc>{escape(words.description.format(kind=kind, days=span))}</desc>",
         "<style>text{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;fill:#333}"
         ".title{font-size:16px;font-weight:600}.panel{font-size:13px;font-weight:600}"
         ".tick{font-size:11px;fill:#666}.legend{font-size:12px}.empty{font-size:13px;fill:#999}"
@@ -184,29 +227,35 @@ def render_series_svg(points: Sequence[DailyPoint], *, title: str, cumulative: b
     ]
     legend_x = float(LEFT)
     for platform in platforms:
-        note = "" if platform in views or not days else " (views not available)"
+        note = "" if platform in views or not days else words.views_not_available
         text = escape(platform + note)
         parts.append(
             f'<rect x="{legend_x:.0f}" y="33" width="10" height="10" '
             f'fill="{colours[platform]}"/>'
             f'<text x="{legend_x + 14:.0f}" y="42" class="legend">{text}</text>'
         )
-        legend_x += 14 + 7.2 * len(platform + note) + 18
+        legend_x += 14 + _text_width(platform + note) + 18
     if not days:
         parts.append(
             f'<text x="{WIDTH / 2:.0f}" y="{TOP + PANEL_HEIGHT:.0f}" class="empty" '
-            f'text-anchor="middle">no metrics collected yet</text>'
+            f'text-anchor="middle">{escape(words.nothing_yet)}</text>'
         )
     else:
         parts += _panel(
-            label=f"Views ({kind})", top=TOP + 20, days=days, series=views, colours=colours
+            label=words.views.format(kind=kind),
+            top=TOP + 20,
+            days=days,
+            series=views,
+            colours=colours,
+            words=words,
         )
         parts += _panel(
-            label=f"Interactions ({kind})",
+            label=words.interactions.format(kind=kind),
             top=TOP + 20 + PANEL_HEIGHT + GAP,
             days=days,
             series=interactions,
             colours=colours,
+            words=words,
         )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

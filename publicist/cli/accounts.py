@@ -6,13 +6,13 @@ from typing import Annotated
 
 import httpx
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
 from campaigns.accounts import create_account
 from campaigns.models import Account
+from campaigns.validation import parse_rate_limit
 from connectors.base import Credentials
-from publicist.cli.common import console, database, local, now, settings
+from publicist.cli.common import Table, console, database, local, now, safe, settings
 from publicist.core.errors import InvalidInput
 from simulators.control import SimulatorControl
 
@@ -65,17 +65,10 @@ def add(
 
     Example: [bold]publicist account add twitter @IPRinCN --token XXXX[/]
     """
-    requests = per_seconds = None
-    if rate_limit:
-        count, sep, period = rate_limit.partition("/")
-        if not sep or not count.isdigit():
-            raise InvalidInput("rate-limit", rate_limit, "must look like REQUESTS/SECONDS")
-        try:
-            requests, per_seconds = int(count), float(period)
-        except ValueError:
-            raise InvalidInput(
-                "rate-limit", rate_limit, "must look like REQUESTS/SECONDS"
-            ) from None
+    requests: int | None = None
+    per_seconds: float | None = None
+    if rate_limit is not None:
+        requests, per_seconds = parse_rate_limit(rate_limit, field="--rate-limit")
     if simulator:
         credentials, api_base_url = _simulated(platform, handle, simulator)
     else:
@@ -102,7 +95,7 @@ def add(
             rate_limit_requests=requests,
             rate_limit_per_seconds=per_seconds,
         )
-        console.print(f"added account [bold]{account.label}[/] (id {account.id})")
+        console.print(f"added account [bold]{safe(account.label)}[/] (id {account.id})")
 
 
 def _simulated(platform: str, handle: str, root_url: str) -> tuple[Credentials, str]:
@@ -132,7 +125,7 @@ def list_accounts() -> None:
         for account in session.scalars(select(Account).order_by(Account.platform, Account.handle)):
             quota = (
                 f"{account.rate_limit_requests}/{account.rate_limit_per_seconds:g}s"
-                if account.rate_limit_requests
+                if account.rate_limit_requests and account.rate_limit_per_seconds
                 else "platform default"
             )
             table.add_row(

@@ -6,9 +6,19 @@ import copy
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from publicist.cli.common import console, database, err_console, local, now, settings
+from campaigns.people.queries import get_person
+from publicist.cli.common import (
+    Table,
+    console,
+    database,
+    err_console,
+    id_parser,
+    local,
+    now,
+    safe,
+    settings,
+)
 from publicist.web.tokens import Role, create_token, list_tokens, revoke_token
 
 token_app = typer.Typer(help="API tokens (stored hashed; each shown once).", no_args_is_help=True)
@@ -51,9 +61,18 @@ def serve(
 
 @token_app.command("create")
 def create(
-    role: Annotated[Role, typer.Option(help="viewer (reports only), editor (writes), admin.")],
+    role: Annotated[
+        Role, typer.Option(help="viewer (reports only), editor (writes), approver, admin.")
+    ],
     name: Annotated[
         str | None, typer.Option(help="Who or what uses it, e.g. 'wall display'.")
+    ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            help="E-mail of the person it acts for: never more rights than theirs, "
+            "and it stops working when they are disabled."
+        ),
     ] = None,
 ) -> None:
     """Create a token and print it once on standard output (it is stored only as a hash).
@@ -61,7 +80,10 @@ def create(
     Example: [bold]publicist token create --role viewer --name "wall display"[/]
     """
     with database() as session:
-        issued = create_token(session, role=role, name=name or f"{role.value} token", now=now())
+        person = get_person(session, email=owner) if owner is not None else None
+        issued = create_token(
+            session, role=role, name=name or f"{role.value} token", now=now(), owner=person
+        )
         token_id = issued.token.id
         secret = issued.secret
     err_console.print(
@@ -78,12 +100,13 @@ def list_all() -> None:
     """
     zone = settings().default_timezone
     with database() as session:
-        table = Table("id", "name", "role", "created", "last used", "revoked")
+        table = Table("id", "name", "role", "owner", "created", "last used", "revoked")
         for token in list_tokens(session):
             table.add_row(
                 str(token.id),
                 token.name,
                 token.role,
+                token.owner.email if token.owner is not None else "-",
                 local(token.created_at, zone),
                 local(token.last_used_at, zone),
                 local(token.revoked_at, zone),
@@ -94,7 +117,7 @@ def list_all() -> None:
 @token_app.command("revoke")
 def revoke(
     token_id: Annotated[
-        int, typer.Argument(help="Token id (see 'token list').", min=1, max=2**31 - 1)
+        int, typer.Argument(help="Token id (see 'token list').", parser=id_parser("token"))
     ],
 ) -> None:
     """Revoke a token; requests that carry it are refused from now on.
@@ -103,4 +126,4 @@ def revoke(
     """
     with database() as session:
         token = revoke_token(session, token_id=token_id, now=now())
-        console.print(f"token {token.id} ({token.name}) revoked")
+        console.print(f"token {token.id} ({safe(token.name)}) revoked")

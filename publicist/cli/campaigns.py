@@ -6,13 +6,12 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy import func, select
 
 from campaigns.models import Campaign, Post
 from campaigns.schemas import CampaignInput
 from campaigns.services import create_campaign, find_campaign
-from publicist.cli.common import console, database, local, now, settings
+from publicist.cli.common import Table, console, database, local, now, safe, settings, shorten
 from publicist.core.errors import InvalidInput
 
 app = typer.Typer(help="Publicity campaigns.", no_args_is_help=True)
@@ -70,7 +69,8 @@ def create(
             session, data=data, default_timezone=settings().default_timezone, now=now()
         )
         console.print(
-            f"created campaign [bold]{campaign.name}[/] (id {campaign.id}, {campaign.timezone})"
+            f"created campaign [bold]{safe(campaign.name)}[/] "
+            f"(id {campaign.id}, {campaign.timezone})"
         )
 
 
@@ -82,9 +82,7 @@ def list_campaigns() -> None:
     """
     with database() as session:
         counts = dict(
-            session.execute(select(Post.campaign_id, func.count()).group_by(Post.campaign_id))
-            .tuples()
-            .all()
+            session.execute(select(Post.campaign_id, func.count()).group_by(Post.campaign_id)).all()
         )
         table = Table("id", "name", "time zone", "dates", "posts")
         for campaign in session.scalars(select(Campaign).order_by(Campaign.id)):
@@ -107,7 +105,7 @@ def show(name: Annotated[str, typer.Argument(help="Campaign name or id.")]) -> N
     """
     with database() as session:
         campaign = find_campaign(session, name)
-        console.print(f"[bold]{campaign.name}[/] (id {campaign.id})")
+        console.print(f"[bold]{safe(campaign.name)}[/] (id {campaign.id})")
         for label, value in (
             ("theme", campaign.theme),
             ("description", campaign.description),
@@ -117,7 +115,7 @@ def show(name: Annotated[str, typer.Argument(help="Campaign name or id.")]) -> N
             ("owner", campaign.owner),
         ):
             if value:
-                console.print(f"  {label}: {value}")
+                console.print(f"  {label}: {safe(value)}")
         table = Table("post", "state", "publish at", "targets", "text")
         for post in sorted(campaign.posts, key=lambda p: p.id):
             table.add_row(
@@ -125,6 +123,6 @@ def show(name: Annotated[str, typer.Argument(help="Campaign name or id.")]) -> N
                 post.state.value,
                 local(post.publish_at, campaign.timezone),
                 ", ".join(t.account.label for t in post.targets),
-                post.text if len(post.text) <= 60 else post.text[:57] + "...",
+                shorten(post.text, 60),
             )
         console.print(table)

@@ -5,10 +5,19 @@ from __future__ import annotations
 import logging
 
 import typer
-from rich.markup import escape
 
-from publicist.cli import accounts, api, campaigns, media, posts, reports, runtime, simulate
-from publicist.cli.common import err_console
+from publicist.cli import (
+    accounts,
+    api,
+    campaigns,
+    media,
+    people,
+    posts,
+    reports,
+    runtime,
+    simulate,
+)
+from publicist.cli.common import fail
 from publicist.core.errors import PublicistError
 
 app = typer.Typer(
@@ -25,6 +34,7 @@ app.add_typer(media.app, name="media")
 app.add_typer(posts.schedule_app, name="schedule")
 app.add_typer(runtime.db_app, name="db")
 app.add_typer(api.token_app, name="token")
+app.add_typer(people.app, name="user")
 app.command("report")(reports.report)
 app.command("connectors")(runtime.connectors)
 app.command("health")(runtime.health)
@@ -41,7 +51,4 @@ def main() -> None:
     try:
         app()
     except PublicistError as error:
-        err_console.print(
-            f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
-        )
-        raise SystemExit(2) from None
+        fail(str(error))

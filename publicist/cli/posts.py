@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
-from campaigns.importing import import_schedule, parse_media
+from campaigns.importing import decode_csv, import_schedule, parse_media
 from campaigns.models import Account, Delivery, Post
 from campaigns.schemas import PostInput, VariantInput
 from campaigns.services import (
@@ -22,7 +22,17 @@ from campaigns.services import (
     retry_delivery,
 )
 from campaigns.states import DeliveryState
-from publicist.cli.common import console, database, local, now
+from publicist.cli.common import (
+    Table,
+    cell,
+    console,
+    database,
+    id_parser,
+    local,
+    now,
+    resolved,
+    safe,
+)
 from publicist.core.errors import InvalidInput
 
 NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
@@ -98,11 +108,18 @@ def add(
         console.print(
             f"post {post.id}: {post.state.value}"
             + (f", {len(post.deliveries)} deliveries" if post.deliveries else "")
+            + (
+                f", at {resolved(post.publish_at, post.campaign.timezone)}"
+                if post.publish_at
+                else ""
+            )
         )
 
 
 @app.command("approve")
-def approve(post_ids: Annotated[list[int], typer.Argument(help="Post ids.")]) -> None:
+def approve(
+    post_ids: Annotated[list[int], typer.Argument(help="Post ids.", parser=id_parser("post"))],
+) -> None:
     """Approve drafts; those with a time and accounts are scheduled.
 
     Example: [bold]publicist post approve 12 13[/]
@@ -114,7 +131,9 @@ def approve(post_ids: Annotated[list[int], typer.Argument(help="Post ids.")]) ->
 
 
 @app.command("cancel")
-def cancel(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
+def cancel(
+    post_id: Annotated[int, typer.Argument(help="Post id.", parser=id_parser("post"))],
+) -> None:
     """Cancel a post and its deliveries not yet published.
 
     Example: [bold]publicist post cancel 12[/]
@@ -126,7 +145,7 @@ def cancel(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
 
 @app.command("reschedule")
 def reschedule(
-    post_id: Annotated[int, typer.Argument(help="Post id.")],
+    post_id: Annotated[int, typer.Argument(help="Post id.", parser=id_parser("post"))],
     at: Annotated[str, typer.Option(help="New time, in the campaign's zone or with offset.")],
 ) -> None:
     """Move a post to another time.
@@ -135,11 +154,13 @@ def reschedule(
     """
     with database() as session:
         post = reschedule_post(session, post_id=post_id, at=at, now=now())
-        console.print(f"post {post.id}: now at {local(post.publish_at, post.campaign.timezone)}")
+        console.print(f"post {post.id}: now at {resolved(post.publish_at, post.campaign.timezone)}")
 
 
 @app.command("retry")
-def retry(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
+def retry(
+    post_id: Annotated[int, typer.Argument(help="Post id.", parser=id_parser("post"))],
+) -> None:
     """Try a post's failed, missed or unresolved deliveries again, now.
 
     Example: [bold]publicist post retry 12[/]
@@ -153,7 +174,9 @@ def retry(post_id: Annotated[int, typer.Argument(help="Post id.")]) -> None:
             )
         for delivery in stuck:
             retry_delivery(session, delivery_id=delivery.id, now=now())
-            console.print(f"delivery {delivery.id} to {delivery.account.label}: scheduled again")
+            console.print(
+                f"delivery {delivery.id} to {safe(delivery.account.label)}: scheduled again"
+            )
 
 
 @app.command("list")
@@ -193,9 +216,9 @@ def list_posts(
         rows = session.execute(query).all()
         for delivery, post, account in rows:
             zone = post.campaign.timezone
-            result = delivery.url or ""
+            result = cell(delivery.url or "")
             if delivery.state in NEEDS_ATTENTION:
-                result = f"[red]{delivery.last_error or ''}[/]"
+                result = cell(delivery.last_error or "", "red")
             table.add_row(
                 str(post.id),
                 str(delivery.id),
@@ -221,10 +244,12 @@ def import_csv(
 
     Example: [bold]publicist schedule import week.csv[/]
     """
-    with file.open(newline="", encoding="utf-8-sig") as handle, database() as session:
-        posts = import_schedule(session, lines=handle, now=now(), approve=not draft)
-        deliveries = sum(len(p.deliveries) for p in posts)
+    text = decode_csv(file.read_bytes())
+    with database() as session:
+        imported = import_schedule(
+            session, lines=io.StringIO(text, newline=""), now=now(), approve=not draft
+        )
         console.print(
-            f"imported {len(posts)} posts ({deliveries} deliveries"
+            f"imported {len(imported.post_ids)} posts ({imported.deliveries} deliveries"
             f"{', drafts' if draft else ' scheduled'})"
         )

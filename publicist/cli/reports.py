@@ -4,18 +4,17 @@ and a chart of views and interactions over time."""
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from campaigns.accounts import find_account
 from campaigns.services import find_campaign
 from metrics.chart import render_series_svg
+from metrics.period_export import ReportFormat
 from metrics.reports import (
     AccountReport,
     CampaignReport,
@@ -25,14 +24,19 @@ from metrics.reports import (
     campaign_report,
     campaign_summaries,
 )
-from publicist.cli.common import console, database, local
+from publicist.cli.common import Table, console, database, local, safe, shorten, terminal_json
+from publicist.cli.period import run_period
 from publicist.core.errors import InvalidInput
+from publicist.core.spreadsheet import Cell, neutralise
 
 
 class Format(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
+    PDF = "pdf"
+    HTML = "html"
+    XLSX = "xlsx"
 
 
 def _n(value: int | None) -> str:
@@ -43,14 +47,28 @@ def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2%}"
 
 
-def _blank(value: object) -> object:
+def _blank(value: Cell) -> Cell:
     """CSV cell: not available is empty, never 0."""
     return "" if value is None else value
 
 
+class _SafeCsv:
+    """CSV rows on stdout, each cell neutralised so no spreadsheet runs it as a formula."""
+
+    def __init__(self) -> None:
+        self._writer = csv.writer(sys.stdout)
+
+    def writerow(self, row: list[Cell]) -> None:
+        self._writer.writerow([neutralise(cell) for cell in row])
+
+
+def _csv_writer() -> _SafeCsv:
+    return _SafeCsv()
+
+
 def render_table(report: CampaignReport, *, daily: bool = False) -> None:
     console.print(
-        f"\n[bold]{report.campaign}[/]  updated {local(report.last_updated, report.timezone)}"
+        f"\n[bold]{safe(report.campaign)}[/]  updated {local(report.last_updated, report.timezone)}"
     )
     console.print(
         f"deliveries: {report.scheduled} scheduled, {report.published} published, "
@@ -88,27 +106,26 @@ def render_table(report: CampaignReport, *, daily: bool = False) -> None:
         if row.last_updated is not None and row.last_updated != report.last_updated
     ]
     if stale:
-        console.print("[dim]updated earlier: " + "; ".join(stale) + "[/]")
+        console.print("[dim]updated earlier: " + safe("; ".join(stale)) + "[/]")
     missing = [
         f"{name}: {text}"
         for name, text in report.coverage.items()
         if name != "views" and not text.startswith(f"{len(report.platforms)} of")
     ]
     if missing:
-        console.print("[dim]coverage: " + "; ".join(missing) + " (n/a: not given)[/]")
+        console.print("[dim]coverage: " + safe("; ".join(missing)) + " (n/a: not given)[/]")
     if daily:
         _daily_table(report.daily, title=f"per day ({report.timezone})")
     if report.top_posts:
         top = Table("post", "platform", "views", "interactions", "url", "text", title="top posts")
         for post in report.top_posts:
-            text = post.text if len(post.text) <= 40 else post.text[:37] + "..."
             top.add_row(
                 str(post.post_id),
                 post.platform,
                 _n(post.views),
                 _n(post.interactions),
                 post.url or "-",
-                text,
+                shorten(post.text, 40),
             )
         console.print(top)
 
@@ -123,7 +140,9 @@ def _daily_table(points: list[DailyPoint], *, title: str) -> None:
 
 
 def render_account(report: AccountReport) -> None:
-    console.print(f"\n[bold]{report.account}[/]  added {report.created_at.date().isoformat()}")
+    console.print(
+        f"\n[bold]{safe(report.account)}[/]  added {report.created_at.date().isoformat()}"
+    )
     console.print(
         f"posts: {report.published} published, {report.failed} failed, "
         f"{report.scheduled} scheduled in all"
@@ -153,9 +172,12 @@ def render_account(report: AccountReport) -> None:
     if report.top_posts:
         top = Table("post", "views", "interactions", "url", "text", title="top posts")
         for post in report.top_posts:
-            text = post.text if len(post.text) <= 40 else post.text[:37] + "..."
             top.add_row(
-                str(post.post_id), _n(post.views), _n(post.interactions), post.url or "-", text
+                str(post.post_id),
+                _n(post.views),
+                _n(post.interactions),
+                post.url or "-",
+                shorten(post.text, 40),
             )
         console.print(top)
 
@@ -185,7 +207,7 @@ def render_summaries(summaries: list[CampaignSummary]) -> None:
 
 
 def write_csv(reports: list[CampaignReport]) -> None:
-    writer = csv.writer(sys.stdout)
+    writer = _csv_writer()
     writer.writerow(
         [
             "campaign",
@@ -236,7 +258,7 @@ def write_csv(reports: list[CampaignReport]) -> None:
 
 
 def _write_daily_csv(reports: list[CampaignReport]) -> None:
-    writer = csv.writer(sys.stdout)
+    writer = _csv_writer()
     writer.writerow(
         ["campaign", "day", "platform", "views", "likes", "comments", "shares", "interactions"]
     )
@@ -257,7 +279,7 @@ def _write_daily_csv(reports: list[CampaignReport]) -> None:
 
 
 def _write_account_csv(report: AccountReport) -> None:
-    writer = csv.writer(sys.stdout)
+    writer = _csv_writer()
     writer.writerow(
         ["account", "campaign", "scheduled", "published", "failed", "views", "interactions"]
     )
@@ -287,7 +309,7 @@ def _write_account_csv(report: AccountReport) -> None:
 
 
 def _write_summaries_csv(summaries: list[CampaignSummary]) -> None:
-    writer = csv.writer(sys.stdout)
+    writer = _csv_writer()
     writer.writerow(
         [
             "campaign",
@@ -318,7 +340,7 @@ def _write_summaries_csv(summaries: list[CampaignSummary]) -> None:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(terminal_json(data) + "\n")
 
 
 def _check_chart(chart: Path | None, campaigns: list[str], account: str | None) -> None:
@@ -340,7 +362,10 @@ def report(
     account: Annotated[
         str | None,
         typer.Option(
-            "--account", "-a", help="Whole-account view since it was added, e.g. twitter:@IPRinCN."
+            "--account",
+            "-a",
+            help="Whole-account view since it was added, e.g. twitter:@IPRinCN; "
+            "with --from/--to, that account's period report.",
         ),
     ] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
@@ -352,14 +377,47 @@ def report(
     daily: Annotated[
         bool, typer.Option("--daily", help="List growth per day and platform (CSV: only that).")
     ] = False,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Period report: first day (YYYY-MM-DD, campaign's zone)."),
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Period report: last day.")] = None,
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", "-c", help="Period report of one campaign.")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Period report: write it to this file."),
+    ] = None,
+    language: Annotated[str, typer.Option("--language", help="Period report: en or zh_CN.")] = "en",
 ) -> None:
     """Show deliveries, views and interactions: per campaign, per account, or all campaigns.
 
     Examples: [bold]publicist report "IP Creates a Better Life" --format json[/],
     [bold]publicist report "IP Creates a Better Life" --chart week.svg[/],
-    [bold]publicist report --account twitter:@IPRinCN[/], [bold]publicist report[/]
+    [bold]publicist report --account twitter:@IPRinCN[/], [bold]publicist report[/];
+    a period: [bold]publicist report --from 2021-04-01 --to 2021-12-31 --account
+    twitter:@IPRinCN --format pdf --output 2021.pdf --language zh_CN[/]
     """
     names = campaigns or []
+    if start is not None or end is not None or campaign is not None or output is not None:
+        if names:
+            raise InvalidInput("campaign", names[0], "goes in --campaign for a period report")
+        if chart is not None or daily:
+            raise InvalidInput("--chart" if chart else "--daily", "", "is not for period reports")
+        run_period(
+            start=start,
+            end=end,
+            campaign=campaign,
+            account=account,
+            fmt=None if format is Format.TABLE else ReportFormat(format.value),
+            output=output,
+            language=language,
+            top=top,
+        )
+        return
+    if format in (Format.PDF, Format.HTML, Format.XLSX):
+        raise InvalidInput("--format", format.value, "is for period reports (add --from and --to)")
     if account is not None and names:
         raise InvalidInput("--account", account, "cannot be combined with campaign names")
     _check_chart(chart, names, account)
@@ -403,4 +461,4 @@ def report(
         for item in reports:
             render_table(item, daily=daily)
         if chart is not None:
-            console.print(f"chart written to {chart}")
+            console.print(f"chart written to {safe(chart)}")

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from connectors import registry
 from connectors.base import RateLimitPolicy
-from publicist.cli.common import console, err_console, settings
+from publicist.cli.common import Table, console, err_console, safe, settings
 from publicist.core.migrate import upgrade
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -36,7 +35,8 @@ def health() -> None:
     for check in checks:
         mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
         console.print(
-            f"{mark} {check.name}: {check.detail} ({check.seconds * 1000:.0f} ms)", highlight=False
+            f"{mark} {safe(check.name)}: {safe(check.detail)} ({check.seconds * 1000:.0f} ms)",
+            highlight=False,
         )
     if not all(check.ok for check in checks):
         raise typer.Exit(1)
@@ -66,7 +66,7 @@ def connectors() -> None:
         )
     console.print(table)
     for slug, reason in broken.items():
-        err_console.print(f"[yellow]connector {slug!r} failed to load:[/] {reason}")
+        err_console.print(f"[yellow]connector {safe(repr(slug))} failed to load:[/] {safe(reason)}")
 
 
 def _quota(policy: RateLimitPolicy | None) -> str:

@@ -7,13 +7,13 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from publicist.core.cadence_spec import parse_tiers
 from publicist.core.errors import InvalidInput, PublicistError
+from publicist.core.zones import is_canonical_zone
 
 SECRET_KEY_FILE = "publicist.key"  # noqa: S105 - a file name, not a secret
 
@@ -126,10 +126,8 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not an IANA time zone name") from exc
+        if not is_canonical_zone(value):  # host-only names such as 'localtime' too
+            raise ValueError(f"{value!r} is not an IANA time zone name")
         return value
 
     @field_validator("collection_cadence")

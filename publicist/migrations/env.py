@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-import campaigns.models  # noqa: F401  (registers tables)
+# Imported for their side effect: each registers its tables on Base.metadata.
+import campaigns.models
+import campaigns.people.models  # noqa: F401
 import metrics.models  # noqa: F401
 import publicist.web.models  # noqa: F401
 from publicist.core.database import Base, get_engine

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from publicist import __version__
@@ -19,8 +22,11 @@ from publicist.web.routers import (
     media,
     posts,
     reports,
+    signin,
     tokens,
 )
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 MAX_BODY_BYTES = 6 * 1024 * 1024
 """Every request body; above the largest CSV import (5 MiB)."""
@@ -30,9 +36,11 @@ Staff endpoints (accounts, campaigns, posts, CSV import) and read-only dashboard
 (campaign totals, per platform, per day, top posts, failures, whole-account view).
 
 Authenticate with `Authorization: Bearer <token>`; create tokens with
-`publicist token create --role viewer|editor|admin`. A **viewer** reads reports only,
-an **editor** also writes campaigns and posts, an **admin** also connects accounts and manages
-tokens. Errors are JSON: `{"error": {"type", "message", "field", "value", "rule"}}`.
+`publicist token create --role viewer|editor|approver|admin [--owner EMAIL]`. A **viewer**
+reads reports only, an **editor** also writes campaigns and posts, an **approver** may do what an
+editor does (approval proper comes with the review states), an **admin** also connects accounts
+and manages tokens. A token owned by a person never has more rights than they have now.
+Errors are JSON: `{"error": {"type", "message", "field", "value", "rule"}}`.
 """
 
 
@@ -58,8 +66,10 @@ def create_app(
     app.state.clock = clock or system_clock
     app.state.session_factory = sessions or session_factory(get_engine(settings.database_url))
     errors.install(app)
-    for module in (health, accounts, campaigns, posts, media, reports, tokens, dashboard):
+    for module in (health, accounts, campaigns, posts, media, reports, tokens, dashboard, signin):
         app.include_router(module.router)
+    # The workspace's stylesheet and vendored assets (htmx), served by Publicist itself.
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

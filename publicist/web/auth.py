@@ -2,7 +2,9 @@
 
 The API reads tokens only from the ``Authorization`` header, never from cookies, so a
 browser cannot be tricked into sending a write on someone's behalf (no CSRF surface). The
-dashboard page has its own cookie login (``publicist.web.routers.dashboard``), read-only.
+workspace pages have their own sign-in with a session cookie and a CSRF token on every form
+(``publicist.web.routers.signin``, ``publicist.web.visitor``); a token's role is capped by
+its owner's (``publicist.web.tokens.effective_role``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from publicist.web.deps import DbSession, Now
 from publicist.web.models import ApiToken
-from publicist.web.tokens import Role, authenticate
+from publicist.web.tokens import Role, authenticate, effective_role
 
 
 class AuthError(Exception):
@@ -29,7 +31,7 @@ class AuthError(Exception):
 
 bearer = HTTPBearer(
     auto_error=False,
-    description="An API token from 'publicist token create --role viewer|editor|admin'.",
+    description="An API token from 'publicist token create --role viewer|editor|approver|admin'.",
 )
 
 
@@ -47,12 +49,14 @@ def current_token(
 
 
 def check_role(token: ApiToken, needed: Role) -> None:
-    role = Role(token.role)
+    role = effective_role(token)
     if not role.allows(needed):
+        capped = " (capped by its owner's role)" if role.value != token.role else ""
         raise AuthError(
             403,
             "forbidden",
-            f"this needs the {needed.value} role; the token {token.name!r} is {role.value}",
+            f"this needs the {needed.value} role; the token {token.name!r} is {role.value}"
+            + capped,
         )
 
 

@@ -6,43 +6,22 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.people.models import Person
+
+# Role and parse_role are re-exported: the roles live with the people they describe.
+from campaigns.people.roles import Role as Role
+from campaigns.people.roles import lower
+from campaigns.people.roles import parse_role as parse_role
 from publicist.core.errors import Conflict, InvalidInput, NotFound
 from publicist.web.models import ApiToken
 
 TOKEN_PREFIX = "pub_"  # noqa: S105 - a recognisable prefix, not a secret
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """``last_used_at`` is refreshed at most this often, so reads do not turn into writes."""
-
-
-class Role(StrEnum):
-    VIEWER = "viewer"
-    """Reads reports and the dashboard."""
-    EDITOR = "editor"
-    """Also writes: campaigns, posts, approvals, schedules, imports."""
-    ADMIN = "admin"
-    """Also connects accounts and manages tokens."""
-
-    @property
-    def rank(self) -> int:
-        return _RANKS[self]
-
-    def allows(self, needed: Role) -> bool:
-        return self.rank >= needed.rank
-
-
-_RANKS = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
-
-
-def parse_role(value: str, *, field: str = "role") -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise InvalidInput(field, value, "must be one of viewer, editor, admin") from None
 
 
 @dataclass(frozen=True)
@@ -60,29 +39,51 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, *, role: Role, name: str, now: datetime) -> IssuedToken:
+def create_token(
+    session: Session, *, role: Role, name: str, now: datetime, owner: Person | None = None
+) -> IssuedToken:
+    """A new token; one owned by a person may not have a higher role than theirs."""
     name = name.strip()
     if not name:
         raise InvalidInput("name", name, "must not be empty")
     if len(name) > 100:
         raise InvalidInput("name", name, "must be at most 100 characters")
+    if owner is not None and not Role(owner.role).allows(role):
+        raise InvalidInput(
+            "role", role.value, f"must not be above its owner's role ({owner.role}, {owner.email})"
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, role=role.value, token_hash=hash_token(secret), created_at=now)
+    token = ApiToken(
+        name=name,
+        role=role.value,
+        token_hash=hash_token(secret),
+        owner_id=owner.id if owner is not None else None,
+        created_at=now,
+    )
     session.add(token)
     session.flush()
     return IssuedToken(token=token, secret=secret)
 
 
 def authenticate(session: Session, *, secret: str, now: datetime) -> ApiToken | None:
-    """The live token matching ``secret``, or None (unknown, malformed or revoked)."""
+    """The live token matching ``secret``, or None (unknown, malformed, revoked, or owned by a
+    disabled person)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if token is None or token.revoked_at is not None:
         return None
+    if token.owner is not None and token.owner.disabled:
+        return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
     return token
+
+
+def effective_role(token: ApiToken) -> Role:
+    """What the token may do: its own role, capped by its owner's current role."""
+    role = Role(token.role)
+    return role if token.owner is None else lower(role, Role(token.owner.role))
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from publicist.core.migrate import alembic_config
 from tests.conftest import drop_postgres_database, postgres_database
@@ -36,7 +37,9 @@ def _tables(url: str) -> set[str]:
 
 def test_the_media_table_comes_and_goes_with_its_revision(url: str) -> None:
     config = alembic_config(url)
-    command.upgrade(config, "0005")
+    before = ScriptDirectory.from_config(config).get_revision("0006").down_revision
+    assert isinstance(before, str)
+    command.upgrade(config, before)
     assert "media_items" not in _tables(url)
     command.upgrade(config, "0006")
     assert "media_items" in _tables(url)
@@ -62,5 +65,5 @@ def test_the_media_table_comes_and_goes_with_its_revision(url: str) -> None:
                 connection.execute(insert, row)  # one item per sha256
     finally:
         engine.dispose()
-    command.downgrade(config, "0005")
+    command.downgrade(config, before)
     assert "media_items" not in _tables(url)

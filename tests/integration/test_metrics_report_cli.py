@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from rich.console import Console
 
 from connectors.base import MetricCounts
@@ -174,5 +175,129 @@ def test_bad_input_gets_one_line_and_exit_code_2(
 ) -> None:
     code, out, err = seeded(*args)
     assert code == 2
+    assert message in err
+    assert out == ""
+
+
+FORMULA = '=HYPERLINK("http://example.com/x","open")'
+
+
+@pytest.fixture
+def formula_named(seeded: Run, embedded_env: Path) -> Run:
+    """A campaign whose name a spreadsheet would run, published and measured on X."""
+    engine = make_engine(f"sqlite:///{embedded_env / 'publicist.db'}")
+    with session_scope(engine) as session:
+        campaign = builders.campaign(session, name=FORMULA, now=NOW)
+        account = builders.account(session, platform="x", handle="-ops", now=NOW)
+        item = builders.delivery(session, campaign=campaign, account=account, at=NOW)
+        record_counts(
+            session,
+            capabilities=PLATFORMS["x"],
+            delivery_ids={str(item.remote_id): item.id},
+            counts=[
+                MetricCounts(remote_id=str(item.remote_id), views=10, likes=1, comments=0, shares=0)
+            ],
+            cadence=Cadence(),
+            now=NOW + timedelta(hours=1),
+        )
+    engine.dispose()
+    return seeded
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", FORMULA, "--format", "csv"],
+        ["report", FORMULA, "--daily", "--format", "csv"],
+        ["report", "--format", "csv"],
+        ["report", "--account", "x:-ops", "--format", "csv"],
+    ],
+)
+def test_every_csv_export_neutralises_cells_a_spreadsheet_would_run(
+    formula_named: Run, args: list[str]
+) -> None:
+    code, out, err = formula_named(*args)
+    assert code == 0, err
+    cells = [cell for row in csv.reader(io.StringIO(out)) for cell in row]
+    assert "'" + FORMULA in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
+APRIL = ["--from", "2021-04-01", "--to", "2021-04-30"]
+
+
+def test_the_period_report_has_the_campaign_report_totals(seeded: Run) -> None:
+    code, out, err = seeded("report", WEEK, "--format", "json")
+    assert code == 0, err
+    campaign = json.loads(out)
+    code, out, err = seeded("report", *APRIL, "--campaign", WEEK, "--format", "json")
+    assert code == 0, err
+    period = json.loads(out)
+    assert (period["totals"]["published"], period["totals"]["views"]) == (
+        campaign["published"],
+        campaign["views"],
+    )
+    assert period["totals"]["interactions"] == campaign["interactions"]
+    assert period["totals"]["views_coverage"] == "3 of 4 platforms"
+    assert period["summary"] == (
+        f'In April 2021, the campaign "{WEEK}" published 8 articles, which drew '
+        f"12,000 views (on 3 of 4 platforms) and {campaign['interactions']} interactions."
+    )
+    code, out, err = seeded("report", *APRIL, "--language", "zh_CN")
+    assert code == 0, err
+    assert "2021年4月，4个账号共发布8篇文章" in out
+    assert "per month" in out
+
+
+def test_the_period_report_is_written_to_a_file(seeded: Run, embedded_env: Path) -> None:
+    target = embedded_env / "april.xlsx"
+    code, out, err = seeded(
+        "report", *APRIL, "--account", "x:@IPRinCN", "--format", "xlsx", "--output", str(target)
+    )
+    assert code == 0, err
+    assert target.read_bytes().startswith(b"PK")  # a zip: the XLSX container
+    code, out, err = seeded("report", *APRIL, "--format", "pdf")
+    assert code == 0, err
+    written = embedded_env / "publicist-report-2021-04-01-2021-04-30.pdf"
+    assert written.read_bytes().startswith(b"%PDF-")
+    assert "report written to" in err
+    code, out, err = seeded("report", *APRIL, "--format", "html")
+    assert code == 0, err
+    assert out.startswith("<!DOCTYPE html>")
+
+
+def test_period_csv_and_xlsx_neutralise_formulas(formula_named: Run, embedded_env: Path) -> None:
+    code, out, err = formula_named("report", *APRIL, "--format", "csv")
+    assert code == 0, err
+    cells = [cell for row in csv.reader(io.StringIO(out)) for cell in row]
+    assert "'" + FORMULA in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    target = embedded_env / "april.xlsx"
+    code, out, err = formula_named("report", *APRIL, "--format", "xlsx", "-o", str(target))
+    assert code == 0, err
+    book = load_workbook(target)
+    names = [row[0] for row in book["Per campaign"].iter_rows(values_only=True)]
+    assert "'" + FORMULA in names
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "--from", "2021-04-01"], "--to"),
+        (["report", "--from", "1 April", "--to", "2021-04-30"], "is not a date"),
+        (["report", "--from", "2021-04-30", "--to", "2021-04-01"], "must not be before"),
+        (["report", WEEK, *APRIL], "goes in --campaign"),
+        (["report", *APRIL, "--campaign", WEEK, "--account", "x:@IPRinCN"], "cannot be combined"),
+        (["report", *APRIL, "--language", "fr"], "must be one of"),
+        (["report", WEEK, "--format", "pdf"], "is for period reports"),
+        (["report", *APRIL, "--campaign", "Nope"], "is not a known campaign"),
+        (["report", *APRIL, "--output", "no/such/folder/r.pdf", "-f", "pdf"], "folder"),
+    ],
+)
+def test_bad_period_input_gets_one_line_and_exit_code_2(
+    seeded: Run, args: list[str], message: str
+) -> None:
+    code, out, err = seeded(*args)
+    assert code == 2, err
     assert message in err
     assert out == ""

@@ -56,26 +56,41 @@ def test_a_token_in_the_address_becomes_a_cookie_and_leaves_the_address(api: Api
 def test_a_bad_token_in_the_address_sets_nothing(api: Api) -> None:
     response = api.client.get("/dashboard", params={"token": "pub_wrong"}, follow_redirects=False)
     assert response.status_code == 401
-    assert "set-cookie" not in response.headers
+    # Only the sign-in forms' CSRF cookie, never a token cookie.
+    assert "publicist_token" not in response.headers.get("set-cookie", "")
     assert "unknown or revoked" in response.text
 
 
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
 def test_the_login_form_sets_the_cookie_and_logout_clears_it(api: Api) -> None:
+    csrf = _csrf(api.client.get("/dashboard").text)
     bad = api.client.post(
         "/dashboard/login",
-        content=b"token=pub_wrong",
+        content=f"token=pub_wrong&csrf_token={csrf}".encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         follow_redirects=False,
     )
     assert bad.status_code == 401
+    forged = api.client.post(
+        "/dashboard/login", data={"token": api.tokens[Role.VIEWER]}, follow_redirects=False
+    )
+    assert forged.status_code == 403
     good = api.client.post(
         "/dashboard/login",
-        data={"token": api.tokens[Role.VIEWER]},
+        data={"token": api.tokens[Role.VIEWER], "csrf_token": csrf},
         follow_redirects=False,
     )
     assert good.status_code == 303
-    assert api.client.get("/dashboard").status_code == 200
-    out = api.client.post("/dashboard/logout", follow_redirects=False)
+    page = api.client.get("/dashboard")
+    assert page.status_code == 200
+    out = api.client.post(
+        "/dashboard/logout", data={"csrf_token": _csrf(page.text)}, follow_redirects=False
+    )
     assert out.status_code == 303
     assert 'publicist_token=""' in out.headers["set-cookie"]
     _no_cookie(api)
@@ -95,7 +110,7 @@ def test_the_page_is_safe_to_show(api: Api) -> None:
     page = api.client.get("/dashboard")
     assert page.status_code == 200
     assert "<script" not in page.text
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;bold" in page.text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold" in page.text
     policy = page.headers["content-security-policy"]
     assert "default-src 'none'" in policy
     assert "script-src" not in policy  # no script may run at all

@@ -1,50 +1,43 @@
-"""``/dashboard``: the server-rendered page, and its cookie login.
+"""``/dashboard``: the server-rendered page, for signed-in people and for wall displays.
 
-How the page authenticates: open ``/dashboard`` and paste a token (any role; a viewer token
-is enough) into the form, or open ``/dashboard?token=…`` once (handy for a wall display).
-Either way the server checks the token and answers with a redirect that sets an HttpOnly,
-SameSite=Strict cookie scoped to ``/dashboard``, so the token leaves the address bar at once;
-``publicist api`` also redacts ``token=`` from its access log. The cookie is only ever read
-by the page, never by the JSON API, which takes tokens from the Authorization header alone.
+People sign in at ``/signin`` (any role may read the dashboard). A screen without a person
+(a wall display) may instead paste a token (a viewer token is enough) into the form, or open
+``/dashboard?token=…`` once. Either way the server checks the token and answers with a
+redirect that sets an HttpOnly, SameSite=Strict cookie scoped to ``/dashboard``, so the token
+leaves the address bar at once; ``publicist api`` also redacts ``token=`` from its access log.
+The cookie is only ever read by the page, never by the JSON API, which takes tokens from the
+Authorization header alone.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
+from publicist.web.dashboard_view import dashboard_context
 from publicist.web.deps import DbSession, Now
+from publicist.web.i18n import translations
 from publicist.web.models import ApiToken
-from publicist.web.page import login_page, render_dashboard
+from publicist.web.routers.signin import signin_page
 from publicist.web.schemas import MAX_ID
+from publicist.web.templating import render
 from publicist.web.tokens import authenticate
+from publicist.web.visitor import CurrentVisitor, read_form, refused
 
 COOKIE = "publicist_token"
 COOKIE_PATH = "/dashboard"
 COOKIE_MAX_AGE = 30 * 24 * 3600
-
-SECURITY_HEADERS = {
-    # No script at all; styles and SVG are inline; forms post only back here.
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 router = APIRouter(include_in_schema=False)
 
 
-def _html(body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
-
-
 def _redirect_setting_cookie(request: Request, secret: str, campaign: int | None) -> Response:
     target = COOKIE_PATH + (f"?{urlencode({'campaign': campaign})}" if campaign else "")
-    response = RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
+    response = RedirectResponse(target, status_code=303, headers=NO_STORE)
     response.set_cookie(
         COOKIE,
         secret,
@@ -67,16 +60,36 @@ def dashboard(
     request: Request,
     session: DbSession,
     now: Now,
+    visitor: CurrentVisitor,
     token: Annotated[str | None, Query(max_length=200)] = None,
     campaign: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     if token is not None:
         if authenticate(session, secret=token, now=now) is None:
-            return _html(login_page("That token is unknown or revoked."), 401)
+            return signin_page(visitor, status=401, token_form=True, token_error=True)
         return _redirect_setting_cookie(request, token, campaign)
-    if _token_from_cookie(request, session, now) is None:
-        return _html(login_page(None), 401)
-    return _html(render_dashboard(session, campaign_id=campaign, now=now))
+    wall_display = visitor.person is None
+    if wall_display and _token_from_cookie(request, session, now) is None:
+        return signin_page(visitor, status=401, token_form=True)
+    context = dashboard_context(
+        session, campaign_id=campaign, gettext=translations(visitor.language).gettext
+    )
+    here = COOKIE_PATH + (f"?{urlencode({'campaign': campaign})}" if campaign else "")
+    response = render(
+        visitor.language,
+        "dashboard.html",
+        {
+            **context,
+            "visitor": visitor,
+            "wall_display": wall_display,
+            "active": "dashboard",
+            "here": here,
+            "now": now,
+        },
+        # A wall display runs no script at all; people get htmx for partial updates.
+        scripts=not wall_display,
+    )
+    return visitor.finish(response)
 
 
 @router.post("/dashboard/login")
@@ -84,20 +97,26 @@ def login(
     request: Request,
     session: DbSession,
     now: Now,
+    visitor: CurrentVisitor,
     body: Annotated[bytes, Body(media_type="application/x-www-form-urlencoded")] = b"",
 ) -> Response:
-    try:
-        fields = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=5)
-    except ValueError:  # more fields than a login form has
-        fields = {}
-    secret = (fields.get("token") or [""])[0].strip()
+    form = read_form(body)
+    if not visitor.csrf_ok(request, form):
+        return refused(visitor)
+    secret = form.get("token", "").strip()
     if not secret or authenticate(session, secret=secret, now=now) is None:
-        return _html(login_page("That token is unknown or revoked."), 401)
+        return signin_page(visitor, status=401, token_form=True, token_error=True)
     return _redirect_setting_cookie(request, secret, None)
 
 
 @router.post("/dashboard/logout")
-def logout() -> Response:
-    response = RedirectResponse(COOKIE_PATH, status_code=303, headers=SECURITY_HEADERS)
+def logout(
+    request: Request,
+    visitor: CurrentVisitor,
+    body: Annotated[bytes, Body(media_type="application/x-www-form-urlencoded")] = b"",
+) -> Response:
+    if not visitor.csrf_ok(request, read_form(body)):
+        return refused(visitor)
+    response = RedirectResponse(COOKIE_PATH, status_code=303, headers=NO_STORE)
     response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
     return response

@@ -5,7 +5,6 @@ Each route calls the same campaign service the CLI command of the same name call
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, status
 from sqlalchemy import select
 
-from campaigns.importing import import_schedule
+from campaigns.importing import decode_csv, import_schedule
 from campaigns.models import Post
 from campaigns.schemas import PostInput, VariantInput
 from campaigns.services import (
@@ -178,21 +177,16 @@ def import_csv(
         raise InvalidInput("file", "", "is empty; send the CSV as the request body")
     if len(body) > MAX_CSV_BYTES:
         raise InvalidInput("file", f"{len(body)} bytes", f"is larger than {MAX_CSV_BYTES} bytes")
+    text = decode_csv(body)
     try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("file", "", "is not UTF-8 text") from None
-    try:
-        posts = import_schedule(
+        imported = import_schedule(
             session, lines=io.StringIO(text, newline=""), now=now, approve=not draft
         )
-    except csv.Error as exc:
-        raise InvalidInput("file", "", f"is not valid CSV ({exc})") from None
     except OverflowError:
         raise InvalidInput("at", "", "has a time out of the supported range of dates") from None
     return ImportOut(
-        imported=len(posts),
-        deliveries=sum(len(p.deliveries) for p in posts),
+        imported=len(imported.post_ids),
+        deliveries=imported.deliveries,
         drafts=draft,
-        post_ids=[p.id for p in posts],
+        post_ids=imported.post_ids,
     )

@@ -6,15 +6,20 @@ Every route here is open to the viewer role. Counters a platform does not give a
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from campaigns.accounts import get_account
+from campaigns.accounts import find_account, get_account
 from campaigns.models import Account
+from campaigns.services import find_campaign
 from metrics.chart import render_series_svg
+from metrics.period import period_report
+from metrics.period_export import MEDIA_TYPES, ReportFormat, export
+from metrics.period_html import PdfUnavailable
 from metrics.reports import (
     AccountReport,
     CampaignReport,
@@ -32,8 +37,9 @@ from metrics.reports import (
 )
 from publicist.web.auth import Viewer
 from publicist.web.deps import DbSession, PathId
+from publicist.web.errors import error_response
 from publicist.web.queries import failures, get_campaign
-from publicist.web.schemas import FailureOut
+from publicist.web.schemas import ErrorDetail, FailureOut
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -127,3 +133,54 @@ def accounts(session: DbSession, _: Viewer) -> list[AccountReport]:
 def account(account_id: PathId, session: DbSession, _: Viewer, top: Top = 5) -> AccountReport:
     """The whole-account view: everything one account published, per campaign, top posts."""
     return account_report(session, account=get_account(session, account_id), top=top)
+
+
+@router.get(
+    "/period",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The report as a download (Content-Disposition names the file).",
+            "content": {media_type: {} for media_type in MEDIA_TYPES.values()},
+        },
+        503: {"description": "PDF asked for where the server lacks the Pango library."},
+    },
+)
+def period(
+    session: DbSession,
+    _: Viewer,
+    start: Annotated[date, Query(alias="from", description="First day, e.g. 2021-04-01.")],
+    end: Annotated[date, Query(alias="to", description="Last day, e.g. 2021-12-31.")],
+    campaign: Annotated[
+        str | None, Query(max_length=200, description="A campaign's id or name.")
+    ] = None,
+    account: Annotated[
+        str | None, Query(max_length=200, description="An account: platform:handle or its id.")
+    ] = None,
+    format: Annotated[ReportFormat, Query(description="pdf, html, xlsx, csv or json.")] = (
+        ReportFormat.JSON
+    ),
+    language: Annotated[Literal["en", "zh_CN"], Query(description="Summary and labels.")] = "en",
+    top: Top = 10,
+) -> Any:
+    """The period report (``publicist report --from … --to …``): posts published between two
+    days (in each campaign's time zone) and what they drew, per platform, account, campaign
+    and month, top posts and a summary sentence, in the format asked for."""
+    report = period_report(
+        session,
+        start=start,
+        end=end,
+        campaign=find_campaign(session, campaign) if campaign is not None else None,
+        account=find_account(session, account) if account is not None else None,
+        language=language,
+        top=top,
+    )
+    try:
+        rendered = export(report, format)
+    except PdfUnavailable as exc:
+        return error_response(503, ErrorDetail(type="unavailable", message=str(exc)))
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
+    )

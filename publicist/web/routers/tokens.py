@@ -20,9 +20,13 @@ def tokens(session: DbSession, _: Admin) -> list[TokenOut]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def issue(body: TokenCreate, session: DbSession, now: Now, _: Admin) -> TokenCreated:
-    """Create a token; the response is the only place it is ever shown."""
-    issued = create_token(session, role=body.role, name=body.name, now=now)
+def issue(body: TokenCreate, session: DbSession, now: Now, caller: Admin) -> TokenCreated:
+    """Create a token; the response is the only place it is ever shown.
+
+    It belongs to the person who owns the calling token (if any), so it can never do more
+    than they can and stops working when they are disabled.
+    """
+    issued = create_token(session, role=body.role, name=body.name, now=now, owner=caller.owner)
     return TokenCreated(**token_out(issued.token).model_dump(), token=issued.secret)
 
 

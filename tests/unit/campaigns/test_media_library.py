@@ -214,7 +214,10 @@ def test_the_csv_media_column_takes_library_ids(world: Session, media_dir: Path)
         "campaign,at,accounts,text,media",
         f"IP Week,2026-04-21 09:30,mock:@IPRinCN,With a poster,image:{item.id}",
     ]
-    (post,) = import_schedule(world, lines=io.StringIO("\n".join(lines)), now=NOW)
+    imported = import_schedule(world, lines=io.StringIO("\n".join(lines)), now=NOW)
+    (post_id,) = imported.post_ids
+    post = world.get(Post, post_id)
+    assert post is not None
     assert post.media == [{"kind": "image", "media_id": item.id}]
     lines[1] = "IP Week,2026-04-21 09:30,mock:@IPRinCN,With a key,image:/etc/publicist.key"
     with pytest.raises(ImportFailed, match="line 2: media") as caught:

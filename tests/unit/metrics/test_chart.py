@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from metrics.chart import compact, render_series_svg
+from metrics.chart import ChartWords, compact, render_series_svg
 from metrics.reports import DailyPoint
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -91,3 +91,25 @@ def test_empty_or_flat_data_still_draws(points: list[DailyPoint]) -> None:
 )
 def test_axis_labels_are_compact(value: float, text: str) -> None:
     assert compact(value) == text
+
+
+def test_the_chart_speaks_the_pages_language() -> None:
+    words = ChartWords(
+        views="阅读量（{kind}）",
+        interactions="互动量（{kind}）",
+        running_totals="累计",
+        description="各平台阅读量与互动量（{kind}），{days}。",
+        days_range="{first} 至 {last}",
+        views_not_available="（无阅读量数据）",
+    )
+    svg = render_series_svg(_points(), title="知识产权宣传周", words=words)
+    root = _parse(svg)
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "阅读量（累计）" in texts
+    assert "互动量（累计）" in texts
+    assert "weibo（无阅读量数据）" in texts
+    description = root.find(f"{SVG}desc")
+    assert description is not None
+    assert description.text == "各平台阅读量与互动量（累计），2021-04-20 至 2021-04-23。"
+    assert "Views" not in svg
+    assert "running totals" not in svg
