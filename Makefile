@@ -27,6 +27,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	MYPYPATH=examples/publicist-mastodon/src $(BIN)/mypy --strict examples/publicist-mastodon/src
 	$(BIN)/lint-imports
 
 format: install

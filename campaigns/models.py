@@ -144,6 +144,9 @@ class Delivery(Base):
         UniqueConstraint("post_id", "account_id"),
         # The dispatcher's claim: due work in one state, oldest first.
         Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+        # A publish task names its delivery by id: an id of a removed delivery (an edit
+        # removes those not started) must never be given to a new one (migration 0009).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,13 +18,14 @@ from campaigns.content import content_for
 from campaigns.models import Account, Campaign, Delivery, DeliveryAttempt, Post
 from campaigns.retry import Decision
 from campaigns.services import set_delivery_state
-from campaigns.states import DeliveryState, LatePolicy, check_delivery_transition
+from campaigns.states import DeliveryState, LatePolicy, PostState, check_delivery_transition
 from connectors.base import Content, PublishResult, PublishState, RemotePost
 from connectors.errors import ConnectorError
 from publicist.core.database import UTCDateTime
 
 _deliveries = cast(Table, Delivery.__table__)
 _attempts = cast(Table, DeliveryAttempt.__table__)
+_posts = cast(Table, Post.__table__)
 
 
 @dataclass(frozen=True)
@@ -55,16 +56,22 @@ def claim_due(
 
     PostgreSQL: ``FOR UPDATE SKIP LOCKED``. SQLite: the session begins ``IMMEDIATE``, so a
     second claimer waits for the first to commit and then sees the rows already queued.
+    Only deliveries of a ``scheduled`` post are claimed: a staff action changing the post
+    holds its deliveries' locks (skipped here) and moves them on before it commits.
     """
     due = (
         select(_deliveries.c.id)
+        .join(_posts, _posts.c.id == _deliveries.c.post_id)
         .where(
             _deliveries.c.state == DeliveryState.SCHEDULED,
             _deliveries.c.next_attempt_at <= now + lookahead,
+            _posts.c.state == PostState.SCHEDULED,
         )
         .order_by(_deliveries.c.next_attempt_at)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        # Lock the deliveries only: the post is read, and a post being changed by staff has
+        # its deliveries locked by that action, so they are skipped until it commits.
+        .with_for_update(skip_locked=True, of=_deliveries)
     )
     # One statement for the whole batch: a launch of thousands of deliveries is claimed in
     # one round trip instead of one UPDATE each (benchmarks/timeliness.py).

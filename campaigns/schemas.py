@@ -53,3 +53,26 @@ class CheckedPost:
     publish_at: datetime | None
     variants: dict[str, VariantInput]
     account_ids: list[int]
+
+
+@dataclass(frozen=True)
+class PostChanges:
+    """An edit of a post: ``None`` keeps a field as it is; an empty title clears it.
+
+    ``variants`` changes only the platforms it names: a platform mapped to ``None`` loses its
+    variant; otherwise the given fields replace the stored ones (an empty string clears one).
+    ``accounts`` and ``media`` replace the whole list.
+    """
+
+    text: str | None = None
+    title: str | None = None
+    accounts: list[str] | None = None
+    media: list[dict[str, Any]] | None = None
+    variants: dict[str, VariantInput | None] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(
+            value is None
+            for value in (self.text, self.title, self.accounts, self.media, self.variants)
+        )

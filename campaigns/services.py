@@ -7,11 +7,12 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from campaigns.accounts import find_account
 from campaigns.content import MediaLookup, library_of, resolve_content
 from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
-from campaigns.schemas import CampaignInput, CheckedPost, PostInput
+from campaigns.schemas import CampaignInput, CheckedPost, PostChanges, PostInput, VariantInput
 from campaigns.states import (
     DeliveryState,
     LatePolicy,
@@ -175,6 +176,24 @@ def _check_url(url: object, where: str) -> None:
         raise InvalidInput(field_name, host, "must not carry a user name or password")
 
 
+def _resolve_accounts(
+    session: Session, data: PostInput, *, field_prefix: str
+) -> tuple[Campaign, list[Account]]:
+    campaign = find_campaign(session, data.campaign, field=f"{field_prefix}campaign")
+    accounts = [
+        find_account(session, reference, field=f"{field_prefix}accounts")
+        for reference in data.accounts
+    ]
+    return campaign, accounts
+
+
+def _variant_rows(checked: CheckedPost) -> list[PostVariant]:
+    return [
+        PostVariant(platform=platform, text=v.text, title=v.title, digest=v.digest, media=v.media)
+        for platform, v in checked.variants.items()
+    ]
+
+
 def add_post(
     session: Session,
     *,
@@ -184,18 +203,14 @@ def add_post(
     field_prefix: str = "",
 ) -> Post:
     """Create a post with its variants and targets; with ``approve`` it is also scheduled."""
-    p = field_prefix
-    campaign = find_campaign(session, data.campaign, field=f"{p}campaign")
-    accounts = [
-        find_account(session, reference, field=f"{p}accounts") for reference in data.accounts
-    ]
+    campaign, accounts = _resolve_accounts(session, data, field_prefix=field_prefix)
     checked = check_post(
         data,
         campaign=campaign,
         accounts=accounts,
         now=now,
         library=library_of(session),
-        field_prefix=p,
+        field_prefix=field_prefix,
     )
     post = Post(
         campaign_id=checked.campaign_id,
@@ -206,10 +221,7 @@ def add_post(
         publish_at=checked.publish_at,
         created_at=now,
     )
-    post.variants = [
-        PostVariant(platform=platform, text=v.text, title=v.title, digest=v.digest, media=v.media)
-        for platform, v in checked.variants.items()
-    ]
+    post.variants = _variant_rows(checked)
     post.targets = [PostTarget(account=account) for account in accounts]
     session.add(post)
     session.flush()
@@ -226,10 +238,12 @@ def check_post(
     now: datetime,
     library: MediaLookup,
     field_prefix: str = "",
+    timed: bool = True,
 ) -> CheckedPost:
-    """Every check of a new post, writing nothing: ``accounts`` are those ``data.accounts``
-    names, in order (the CSV import resolves them once per file, not once per row), and
-    ``library`` finds the media library items its media name."""
+    """Every check of a post's content, writing nothing: ``accounts`` are those
+    ``data.accounts`` names, in order (the CSV import resolves them once per file, not once
+    per row); ``library`` finds the media library items its media name. ``timed=False``
+    skips the publish time (an edit keeps the post's time; reschedule moves it)."""
     p = field_prefix
     text = require_text(data.text, f"{p}text")
     if not data.accounts:
@@ -238,7 +252,7 @@ def check_post(
         if account in accounts[:index]:
             raise InvalidInput(f"{p}accounts", data.accounts[index], "is listed twice")
     publish_at = None
-    if data.at is not None:
+    if timed and data.at is not None:
         publish_at = parse_publish_time(
             data.at, zone=parse_timezone(campaign.timezone), field=f"{p}at"
         )
@@ -285,19 +299,51 @@ def check_post(
     )
 
 
+def _lock_post(session: Session, post_id: int) -> Post:
+    """The post, locked until the transaction ends, with its deliveries re-read under the lock.
+
+    Every staff action on a post starts here, so two actions on one post run one after the
+    other and the second sees what the first did: on PostgreSQL the row lock makes it wait
+    for the first to commit; on SQLite every write transaction already begins ``IMMEDIATE``
+    (publicist.core.database). ``populate_existing`` replaces whatever the session read
+    before the lock. The deliveries are locked too, so a worker's compare-and-set on one
+    (the claim, the start of an attempt) waits for this action or sees its result, and this
+    action never decides on a delivery state a worker has already moved on.
+    """
+    # FOR NO KEY UPDATE: it excludes every other staff action but not the key-share lock a
+    # worker's foreign-key check takes on the post while it holds a delivery's row lock,
+    # which FOR UPDATE would turn into a deadlock with the delivery lock below.
+    post = session.get(Post, post_id, with_for_update={"key_share": True}, populate_existing=True)
+    if post is None:
+        raise NotFound("post", post_id, "see 'publicist post list'")
+    deliveries = session.scalars(
+        select(Delivery)
+        .where(Delivery.post_id == post.id)
+        .order_by(Delivery.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    set_committed_value(post, "deliveries", list(deliveries))
+    return post
+
+
 def approve_post(session: Session, *, post_id: int, now: datetime) -> Post:
     """Approve a draft; a post with a publish time and targets is scheduled at once."""
-    post = get_post(session, post_id)
+    post = _lock_post(session, post_id)
     check_post_transition(post.id, post.state, PostState.APPROVED)
     post.state = PostState.APPROVED
     post.approved_at = now
     if post.publish_at is not None and post.targets:
-        schedule_post(session, post_id=post.id, now=now)
+        _schedule(session, post, now=now)
     return post
 
 
 def schedule_post(session: Session, *, post_id: int, now: datetime) -> list[Delivery]:
-    post = get_post(session, post_id)
+    """Schedule an approved post at its time: one delivery per target account."""
+    return _schedule(session, _lock_post(session, post_id), now=now)
+
+
+def _schedule(session: Session, post: Post, *, now: datetime) -> list[Delivery]:
     check_post_transition(post.id, post.state, PostState.SCHEDULED)
     if post.publish_at is None:
         raise InvalidInput("at", "", f"post {post.id} needs a publish time to be scheduled")
@@ -322,8 +368,12 @@ def schedule_post(session: Session, *, post_id: int, now: datetime) -> list[Deli
 
 
 def cancel_post(session: Session, *, post_id: int, now: datetime) -> Post:
-    """Cancel a post and every delivery not yet started; published ones stay published."""
-    post = get_post(session, post_id)
+    """Cancel a post and every delivery not yet started; published ones stay published.
+
+    A queued delivery becomes cancelled too: its publish task's compare-and-set (queued and
+    its ticket) then finds nothing to start.
+    """
+    post = _lock_post(session, post_id)
     check_post_transition(post.id, post.state, PostState.CANCELLED)
     busy = [
         d for d in post.deliveries if d.state in (DeliveryState.PUBLISHING, DeliveryState.SUBMITTED)
@@ -348,7 +398,8 @@ def cancel_post(session: Session, *, post_id: int, now: datetime) -> Post:
 
 
 def reschedule_post(session: Session, *, post_id: int, at: str | datetime, now: datetime) -> Post:
-    post = get_post(session, post_id)
+    """Move a post, and its deliveries not yet started, to another time."""
+    post = _lock_post(session, post_id)
     if post.state not in (PostState.DRAFT, PostState.APPROVED, PostState.SCHEDULED):
         raise Conflict(f"post {post.id} is {post.state.value}; it cannot be rescheduled")
     moment = parse_publish_time(at, zone=parse_timezone(post.campaign.timezone))
@@ -375,16 +426,118 @@ def reschedule_post(session: Session, *, post_id: int, at: str | datetime, now: 
     return post
 
 
-def retry_delivery(session: Session, *, delivery_id: int, now: datetime) -> Delivery:
-    """Staff asked to try a failed delivery again, now."""
-    delivery = session.get(Delivery, delivery_id)
-    if delivery is None:
-        raise NotFound("delivery", delivery_id, "see 'publicist post list --failed'")
-    set_delivery_state(delivery, DeliveryState.SCHEDULED, now=now)
-    delivery.next_attempt_at = now
-    delivery.attempts = 0
+NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
+"""Delivery states staff must act on: a retry schedules them again."""
+
+
+def retry_post(session: Session, *, post_id: int, now: datetime) -> list[Delivery]:
+    """Staff asked to try a post's failed, missed or unresolved deliveries again, now.
+
+    Returns the deliveries scheduled again; a post with none to retry is a conflict.
+    """
+    post = _lock_post(session, post_id)
+    stuck = [d for d in post.deliveries if d.state in NEEDS_ATTENTION]
+    if post.state is not PostState.SCHEDULED or not stuck:
+        raise Conflict(
+            f"post {post.id} is {post.state.value} and has no failed, missed or unknown "
+            "deliveries to retry"
+        )
+    for delivery in stuck:
+        set_delivery_state(delivery, DeliveryState.SCHEDULED, now=now)
+        delivery.next_attempt_at = now
+        delivery.attempts = 0
     session.flush()
-    return delivery
+    return stuck
+
+
+def edit_post(session: Session, *, post_id: int, changes: PostChanges, now: datetime) -> Post:
+    """Change a post's content; what was approved or scheduled goes back to draft.
+
+    A scheduled post may be edited only while none of its deliveries has started: they are
+    removed (a queued one's publish task then finds nothing) and the post is a draft again,
+    to be approved anew. The new content meets the same rules as a new post's.
+    """
+    if changes.empty:
+        raise InvalidInput(
+            "changes", "", "must change at least one of text, title, accounts, media, variants"
+        )
+    post = _lock_post(session, post_id)
+    if post.state is PostState.CANCELLED:
+        raise Conflict(f"post {post.id} is cancelled; it cannot be edited")
+    for delivery in post.deliveries:
+        if delivery.state not in (DeliveryState.SCHEDULED, DeliveryState.QUEUED):
+            raise Conflict(
+                f"post {post.id} has a delivery to {delivery.account.label} already "
+                f"{delivery.state.value}; it cannot be edited (cancel it instead)"
+            )
+        if delivery.started_at is not None:
+            raise Conflict(
+                f"post {post.id} was already tried on {delivery.account.label}; "
+                "it cannot be edited (cancel it instead)"
+            )
+    edited = _edited(post, changes)
+    campaign, accounts = _resolve_accounts(session, edited, field_prefix="")
+    checked = check_post(
+        edited,
+        campaign=campaign,
+        accounts=accounts,
+        now=now,
+        library=library_of(session),
+        timed=False,
+    )
+    for delivery in post.deliveries:
+        session.delete(delivery)
+    set_committed_value(post, "deliveries", [])
+    if post.state is not PostState.DRAFT:
+        check_post_transition(post.id, post.state, PostState.DRAFT)
+        post.state = PostState.DRAFT
+        post.approved_at = None
+    post.text = checked.text
+    post.title = checked.title
+    post.media = checked.media
+    # Old rows go first: the new ones share their (post, platform) and (post, account) keys.
+    post.variants.clear()
+    post.targets.clear()
+    session.flush()
+    post.variants.extend(_variant_rows(checked))
+    post.targets.extend(PostTarget(account=account) for account in accounts)
+    session.flush()
+    return post
+
+
+def _edited(post: Post, changes: PostChanges) -> PostInput:
+    """The post as it would be after ``changes``, in the shape :func:`add_post` checks."""
+    variants = {
+        v.platform: VariantInput(text=v.text, title=v.title, digest=v.digest, media=v.media)
+        for v in post.variants
+    }
+    for platform, change in (changes.variants or {}).items():
+        if change is None:
+            variants.pop(platform, None)
+            continue
+        old = variants.get(platform, VariantInput())
+        variants[platform] = VariantInput(
+            text=_cleared(change.text, old.text),
+            title=_cleared(change.title, old.title),
+            digest=_cleared(change.digest, old.digest),
+            media=old.media if change.media is None else list(change.media),
+        )
+    accounts = [f"{t.account.platform}:{t.account.handle}" for t in post.targets]
+    return PostInput(
+        campaign=post.campaign.name,
+        text=post.text if changes.text is None else changes.text,
+        accounts=accounts if changes.accounts is None else list(changes.accounts),
+        title=_cleared(changes.title, post.title),
+        media=list(post.media) if changes.media is None else list(changes.media),
+        variants={p: v for p, v in variants.items() if v != VariantInput()},
+    )
+
+
+def _cleared(new: str | None, old: str | None) -> str | None:
+    """``None`` keeps the old value, an empty string clears it."""
+    if new is None:
+        return old
+    return new or None
 
 
 def set_delivery_state(delivery: Delivery, target: DeliveryState, *, now: datetime) -> None:

@@ -36,8 +36,10 @@ class LatePolicy(StrEnum):
 
 POST_TRANSITIONS: dict[PostState, frozenset[PostState]] = {
     PostState.DRAFT: frozenset({PostState.APPROVED, PostState.CANCELLED}),
+    # approved -> draft: edited; the new content needs approving again.
     PostState.APPROVED: frozenset({PostState.SCHEDULED, PostState.DRAFT, PostState.CANCELLED}),
-    PostState.SCHEDULED: frozenset({PostState.CANCELLED}),
+    # scheduled -> draft: edited before any delivery started; its deliveries are removed.
+    PostState.SCHEDULED: frozenset({PostState.DRAFT, PostState.CANCELLED}),
     PostState.CANCELLED: frozenset(),
 }
 

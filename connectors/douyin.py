@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
@@ -47,8 +48,16 @@ from connectors.errors import (
     Violation,
 )
 from connectors.fingerprint import content_fingerprint, normalise_text
-from connectors.http import json_body, retry_after, send
+from connectors.http import data_object, json_body, retry_after, send
 from connectors.media import describe
+from connectors.numbers import parse_count, parse_epoch, parse_int
+from connectors.oauth import (
+    REFRESH_EXPIRES_AT,
+    refresh_grant,
+    renewed,
+    require_refresh,
+    stored_moment,
+)
 
 PLATFORM = "douyin"
 
@@ -91,23 +100,6 @@ QUOTA_SPENT = frozenset({28003017, 2190001})
 BEIJING = timezone(timedelta(hours=8))
 RENEW_WITHIN = timedelta(days=15)
 """Renew the refresh token (30 days) once less than this is left, during a refresh."""
-
-
-def _count(value: Any) -> int | None:
-    """A counter as given; absent or malformed means "not available", never 0."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isdigit():  # OAuth answers send some numbers as text
-        return int(value)
-    return None
-
-
-def _moment(value: str | None) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def _extension(media: Media) -> str:
@@ -245,18 +237,7 @@ class DouyinConnector(BaseConnector):
             headers=headers,
             **kwargs,
         )
-        return self._data(response, path)
-
-    def _data(self, response: httpx.Response, path: str) -> dict[str, Any]:
-        envelope = json_body(response)
-        data = envelope.get("data") if isinstance(envelope, dict) else None
-        if not isinstance(data, dict):
-            raise ConnectorError(
-                f"{path} answered HTTP {response.status_code} without a data object",
-                platform=PLATFORM,
-                code=str(response.status_code),
-            )
-        return data
+        return data_object(response, path=path, platform=PLATFORM)
 
     def _classify(self, response: httpx.Response) -> ConnectorError | None:
         """Douyin's ``error_code`` (in ``data`` or ``extra``) decides, whatever the status."""
@@ -266,8 +247,8 @@ class DouyinConnector(BaseConnector):
         code: int | None = None
         description = ""
         for part in (body.get("data"), body.get("extra")):
-            if isinstance(part, dict) and _count(part.get("error_code")) not in (None, 0):
-                code = _count(part.get("error_code"))
+            if isinstance(part, dict) and parse_int(part.get("error_code")) not in (None, 0):
+                code = parse_int(part.get("error_code"))
                 description = str(part.get("description") or "")
                 break
         if code is None:
@@ -389,7 +370,7 @@ class DouyinConnector(BaseConnector):
                 code="not_found",
             )
         item = items[0]
-        status = _count(item.get("video_status"))
+        status = parse_int(item.get("video_status"))
         if status == REJECTED:
             raise ContentRejected(
                 f"Douyin's review did not make {submission_id} public (video_status 2: "
@@ -403,7 +384,7 @@ class DouyinConnector(BaseConnector):
                 remote_id=submission_id,
                 url=str(item.get("share_url") or "") or None,
                 submission_id=submission_id,
-                published_at=_timestamp(item.get("create_time")),
+                published_at=parse_epoch(item.get("create_time")),
                 raw=item,
             )
         return PublishResult(state=PublishState.SUBMITTED, submission_id=submission_id, raw=item)
@@ -422,13 +403,13 @@ class DouyinConnector(BaseConnector):
                 results.append(
                     MetricCounts(
                         remote_id=str(item["item_id"]),
-                        views=_count(stats.get("play_count")),
-                        likes=_count(stats.get("digg_count")),
-                        comments=_count(stats.get("comment_count")),
-                        shares=_count(stats.get("share_count")),
+                        views=parse_count(stats.get("play_count")),
+                        likes=parse_count(stats.get("digg_count")),
+                        comments=parse_count(stats.get("comment_count")),
+                        shares=parse_count(stats.get("share_count")),
                         extras={
-                            "forwards": _count(stats.get("forward_count")),
-                            "downloads": _count(stats.get("download_count")),
+                            "forwards": parse_count(stats.get("forward_count")),
+                            "downloads": parse_count(stats.get("download_count")),
                         },
                         raw=item,
                     )
@@ -449,12 +430,12 @@ class DouyinConnector(BaseConnector):
         for _ in range(MAX_LIST_PAGES):
             data = self._call("GET", VIDEO_LIST_PATH, params={"cursor": cursor, "count": LIST_PAGE})
             for item in data.get("list") or []:
-                created = _timestamp(item.get("create_time"))
+                created = parse_epoch(item.get("create_time"))
                 if created is not None and created < floor:
                     return None  # newest first: the rest are older still
                 if content_fingerprint(str(item.get("title") or "")) == wanted:
                     return dict(item)
-            cursor = _count(data.get("cursor")) or 0
+            cursor = parse_int(data.get("cursor")) or 0
             if not data.get("has_more") or not cursor:
                 break
         return None
@@ -470,7 +451,7 @@ class DouyinConnector(BaseConnector):
         if item is None:
             return None
         remote = str(item["item_id"])
-        status = _count(item.get("video_status"))
+        status = parse_int(item.get("video_status"))
         if status == REJECTED:
             raise ContentRejected(
                 f"{remote} was created but failed Douyin's review (video_status 2: 不适宜公开)",
@@ -486,7 +467,7 @@ class DouyinConnector(BaseConnector):
         return RemotePost(
             remote_id=remote,
             url=str(item.get("share_url") or "") or None,
-            published_at=_timestamp(item.get("create_time")),
+            published_at=parse_epoch(item.get("create_time")),
             text=str(item.get("title") or ""),
         )
 
@@ -498,54 +479,30 @@ class DouyinConnector(BaseConnector):
         (``/oauth/renew_refresh_token/``, at most five times) replaces it, and the old one stops
         working, so the caller must store what this returns.
         """
-        current = self.credentials
-        if not (current.refresh_token and current.client_id):
-            raise ReauthorizationRequired(
-                "no refresh token or client key is stored; authorise the account again",
-                platform=PLATFORM,
-            )
-        now = self.clock.now()
-        refresh_expiry = _moment(current.extra.get("refresh_expires_at"))
-        if refresh_expiry is not None and refresh_expiry <= now:
-            raise ReauthorizationRequired(
-                f"the refresh token expired at {refresh_expiry.isoformat()}; authorise the "
-                "account again",
-                platform=PLATFORM,
-                code="10010",
-            )
-        data = self._oauth(
+        current, now = self.credentials, self.clock.now()
+        require_refresh(current, platform=PLATFORM, now=now)
+        client_key = current.client_id or ""
+        answer = refresh_grant(
+            self.http,
             REFRESH_PATH,
-            {
-                "client_key": current.client_id,
+            platform=PLATFORM,
+            classify=self._classify,
+            form={
+                "client_key": client_key,
                 "grant_type": "refresh_token",
-                "refresh_token": current.refresh_token,
+                "refresh_token": current.refresh_token or "",
             },
+            unwrap=_envelope_data,
         )
-        token, lifetime = data.get("access_token"), _count(data.get("expires_in"))
-        if not isinstance(token, str) or not token or lifetime is None:
-            raise ConnectorError(
-                "refresh_token answered without access_token and expires_in", platform=PLATFORM
-            )
-        refresh_token = str(data.get("refresh_token") or current.refresh_token)
-        extra = dict(current.extra)
-        refresh_left = _count(data.get("refresh_expires_in"))
-        if refresh_left is not None:
-            refresh_expiry = now + timedelta(seconds=refresh_left)
-            extra["refresh_expires_at"] = refresh_expiry.isoformat()
+        fresh = renewed(current, answer, now=now, user_id=str(answer.body.get("open_id") or ""))
+        refresh_expiry = stored_moment(fresh.extra.get(REFRESH_EXPIRES_AT))
         if refresh_expiry is not None and refresh_expiry - now < RENEW_WITHIN:
-            renewed = self._renew(current.client_id, refresh_token)
-            if renewed is not None:
-                refresh_token, lifetime_left = renewed
-                extra["refresh_expires_at"] = (now + lifetime_left).isoformat()
-        return Credentials(
-            access_token=token,
-            refresh_token=refresh_token,
-            expires_at=now + timedelta(seconds=lifetime),
-            client_id=current.client_id,
-            client_secret=current.client_secret,
-            user_id=str(data.get("open_id") or current.user_id or "") or None,
-            extra=extra,
-        )
+            renewal = self._renew(client_key, fresh.refresh_token or "")
+            if renewal is not None:
+                token, lifetime_left = renewal
+                extra = {**fresh.extra, REFRESH_EXPIRES_AT: (now + lifetime_left).isoformat()}
+                fresh = replace(fresh, refresh_token=token, extra=extra)
+        return fresh
 
     def _renew(self, client_key: str, refresh_token: str) -> tuple[str, timedelta] | None:
         """A new refresh token, or ``None`` when it cannot be had now: Douyin renews no more
@@ -557,7 +514,7 @@ class DouyinConnector(BaseConnector):
             )
         except ConnectorError:
             return None
-        new, lifetime = data.get("refresh_token"), _count(data.get("expires_in"))
+        new, lifetime = data.get("refresh_token"), parse_int(data.get("expires_in"))
         if not isinstance(new, str) or not new or lifetime is None:
             raise ConnectorError(
                 "renew_refresh_token answered without refresh_token and expires_in",
@@ -569,9 +526,10 @@ class DouyinConnector(BaseConnector):
         response = send(
             self.http, "POST", path, platform=PLATFORM, classify=self._classify, data=dict(form)
         )
-        return self._data(response, path)
+        return data_object(response, path=path, platform=PLATFORM)
 
 
-def _timestamp(value: Any) -> datetime | None:
-    number = _count(value)
-    return datetime.fromtimestamp(number, UTC) if number is not None else None
+def _envelope_data(body: Any) -> dict[str, Any]:
+    """Douyin's OAuth answers carry the token fields inside ``data``."""
+    data = body.get("data") if isinstance(body, dict) else None
+    return data if isinstance(data, dict) else {}

@@ -2,8 +2,9 @@
 
 The scheduler decides what to do with each class, once, centrally:
 ``TransientError`` and ``OutcomeUnknown`` retry (the latter only after reconciliation),
-``RateLimited`` waits until ``retry_at``, ``AuthExpired`` refreshes then retries,
-``ContentRejected``/``DuplicateContent``/``ValidationFailed`` fail without retry.
+``RateLimited`` waits until ``retry_at``, ``AuthExpired`` refreshes then retries, except
+its ``ReauthorizationRequired`` (needs reconnect), which fails like
+``ContentRejected``/``DuplicateContent``/``ValidationFailed``, without retry.
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ class AuthExpired(ConnectorError):
     retryable = True
 
 
-class ReauthorizationRequired(ConnectorError):
-    """The credentials cannot be refreshed by us; a person must authorise the account again."""
+class ReauthorizationRequired(AuthExpired):
+    """The account needs reconnecting: no refresh token, or the refresh token is revoked or
+    expired, or the grant lacks a scope. An ``AuthExpired`` that no refresh cures, so it is
+    not retried; a person must authorise the account again."""
+
+    retryable = False
 
 
 class ContentRejected(ConnectorError):

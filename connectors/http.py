@@ -184,6 +184,19 @@ def json_body(response: httpx.Response) -> Any:
         return None
 
 
+def data_object(response: httpx.Response, *, path: str, platform: str) -> dict[str, Any]:
+    """The ``data`` object of a JSON envelope (TikTok, Douyin); a missing one is an error."""
+    envelope = json_body(response)
+    data = envelope.get("data") if isinstance(envelope, dict) else None
+    if not isinstance(data, dict):
+        raise ConnectorError(
+            f"{path} answered HTTP {response.status_code} without a data object",
+            platform=platform,
+            code=str(response.status_code),
+        )
+    return data
+
+
 def _excerpt(response: httpx.Response) -> str:
     text = response.text
     return text if len(text) <= 200 else text[:197] + "..."

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -47,7 +47,9 @@ from connectors.errors import (
     Violation,
 )
 from connectors.fingerprint import content_fingerprint, normalise_text
-from connectors.http import Classifier, json_body, retry_after, send
+from connectors.http import Classifier, data_object, json_body, retry_after, send
+from connectors.numbers import parse_count, parse_epoch
+from connectors.oauth import refresh_grant, renewed, require_refresh
 
 PLATFORM = "tiktok"
 
@@ -158,30 +160,6 @@ def chunk_plan(video_size: int, *, preferred: int = CHUNK_BYTES) -> ChunkPlan:
     return ChunkPlan(video_size, chunk, count)
 
 
-def _timestamp(value: Any) -> datetime | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    return None
-
-
-def _moment(value: str | None) -> datetime | None:
-    """A stored ISO timestamp; an unreadable one is treated as unknown, not as expired."""
-    try:
-        moment = datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
-
-
-def _count(value: Any) -> int | None:
-    """A counter as given; absent or malformed means "not available", never 0."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return None
-
-
 class TiktokConnector(BaseConnector):
     """Direct posts of one video (uploaded in chunks or pulled from a verified URL) or photos.
 
@@ -288,15 +266,7 @@ class TiktokConnector(BaseConnector):
             params=params,
             content=json.dumps(body).encode("utf-8"),
         )
-        envelope = json_body(response)
-        data = envelope.get("data") if isinstance(envelope, dict) else None
-        if not isinstance(data, dict):
-            raise ConnectorError(
-                f"{path} answered HTTP {response.status_code} without a data object",
-                platform=PLATFORM,
-                code=str(response.status_code),
-            )
-        return data
+        return data_object(response, path=path, platform=PLATFORM)
 
     def _classify(self, response: httpx.Response) -> ConnectorError | None:
         """Recognise TikTok's envelope (and OAuth errors) whatever the HTTP status says."""
@@ -486,7 +456,7 @@ class TiktokConnector(BaseConnector):
                 platform=PLATFORM,
                 code="upload_unconfirmed",
             ) from lost
-        uploaded = _count(data.get("uploaded_bytes")) or 0
+        uploaded = parse_count(data.get("uploaded_bytes")) or 0
         if data.get("status") == "PROCESSING_UPLOAD" and uploaded < size:
             raise TransientError(
                 f"the last chunk of {publish_id} never arrived ({uploaded} of {size} bytes); "
@@ -559,7 +529,7 @@ class TiktokConnector(BaseConnector):
             remote_id=video_id,
             url=str(url) if url else None,
             submission_id=publish_id,
-            published_at=_timestamp(video.get("create_time")),
+            published_at=parse_epoch(video.get("create_time")),
             raw={"status": dict(status), "video": video},
         )
 
@@ -581,10 +551,10 @@ class TiktokConnector(BaseConnector):
                 results.append(
                     MetricCounts(
                         remote_id=str(video["id"]),
-                        views=_count(video.get("view_count")),
-                        likes=_count(video.get("like_count")),
-                        comments=_count(video.get("comment_count")),
-                        shares=_count(video.get("share_count")),
+                        views=parse_count(video.get("view_count")),
+                        likes=parse_count(video.get("like_count")),
+                        comments=parse_count(video.get("comment_count")),
+                        shares=parse_count(video.get("share_count")),
                         raw=video,
                     )
                 )
@@ -612,7 +582,7 @@ class TiktokConnector(BaseConnector):
                 body["cursor"] = cursor
             data = self._call(VIDEO_LIST_PATH, body, params={"fields": LIST_FIELDS})
             for video in data.get("videos") or []:
-                created = _timestamp(video.get("create_time"))
+                created = parse_epoch(video.get("create_time"))
                 if created is not None and created < floor:
                     raise self._ambiguity(since)  # newest first: the rest are older still
                 captions = (
@@ -642,58 +612,30 @@ class TiktokConnector(BaseConnector):
     # -- credentials ------------------------------------------------------------------------------
     def refresh_credentials(self) -> Credentials:
         """Refresh with the stored refresh token; TikTok rotates it, so keep the new one."""
-        current = self.credentials
-        if not (current.refresh_token and current.client_id and current.client_secret):
-            raise ReauthorizationRequired(
-                "no refresh token, client key or client secret is stored; authorise the "
-                "account again",
-                platform=PLATFORM,
-            )
-        now = self.clock.now()
-        refresh_expiry = _moment(current.extra.get("refresh_expires_at"))
-        if refresh_expiry is not None and refresh_expiry <= now:
-            raise ReauthorizationRequired(
-                f"the refresh token expired at {refresh_expiry.isoformat()}; authorise the "
-                "account again",
-                platform=PLATFORM,
-                code="refresh_token_expired",
-            )
-        response = send(
+        current, now = self.credentials, self.clock.now()
+        require_refresh(current, platform=PLATFORM, now=now, needs_secret=True)
+        answer = refresh_grant(
             self.http,
-            "POST",
             TOKEN_PATH,
             platform=PLATFORM,
             classify=self._classify,
             headers={"Cache-Control": "no-cache"},
-            data={
-                "client_key": current.client_id,
-                "client_secret": current.client_secret,
+            form={
+                "client_key": current.client_id or "",
+                "client_secret": current.client_secret or "",
                 "grant_type": "refresh_token",
-                "refresh_token": current.refresh_token,
+                "refresh_token": current.refresh_token or "",
             },
         )
-        body = json_body(response)
-        token = body.get("access_token") if isinstance(body, dict) else None
-        lifetime = _count(body.get("expires_in")) if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token or lifetime is None:
-            raise ConnectorError(
-                "the token endpoint answered without access_token and expires_in",
-                platform=PLATFORM,
-            )
-        assert isinstance(body, dict)
         extra = dict(current.extra)
-        refresh_lifetime = _count(body.get("refresh_expires_in"))
-        if refresh_lifetime is not None:
-            extra["refresh_expires_at"] = (now + timedelta(seconds=refresh_lifetime)).isoformat()
-        if isinstance(body.get("scope"), str):
-            extra["scope"] = body["scope"]
-        return Credentials(
-            access_token=token,
-            refresh_token=body.get("refresh_token") or current.refresh_token,
-            expires_at=now + timedelta(seconds=lifetime),
-            client_id=current.client_id,
-            client_secret=current.client_secret,
-            user_id=body.get("open_id") or current.user_id,
+        if isinstance(answer.body.get("scope"), str):
+            extra["scope"] = answer.body["scope"]
+        open_id = answer.body.get("open_id")
+        return renewed(
+            current,
+            answer,
+            now=now,
+            user_id=open_id if isinstance(open_id, str) else None,
             extra=extra,
         )
 

@@ -14,7 +14,7 @@ import base64
 import html
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -51,6 +51,8 @@ from connectors.errors import (
 from connectors.fingerprint import content_fingerprint
 from connectors.http import Classifier, json_body, retry_after, send
 from connectors.media import MediaLoader
+from connectors.numbers import parse_count
+from connectors.oauth import refresh_grant, renewed, require_refresh
 from publicist.core.clock import Clock, system_clock
 
 PLATFORM = "twitter"
@@ -60,6 +62,7 @@ CHUNK_BYTES = 4 * 1024 * 1024
 MEDIA_WAIT_SECONDS = 60.0
 """Longest wait for X to process a GIF or video; kept well inside a publish lease."""
 TIMELINE_PAGES = 5
+TOKEN_PATH = "/2/oauth2/token"  # noqa: S105 - a URL path, not a secret
 ALT_TEXT_LIMIT = 1000
 
 SIZE_LIMITS: Mapping[MediaKind, int] = {
@@ -158,26 +161,10 @@ def classifier(*, creates: bool = False) -> Classifier:
     return classify
 
 
-def _classify_token(response: httpx.Response) -> ConnectorError | None:
-    """The token endpoint speaks OAuth 2.0 (``error``/``error_description``), not problems."""
-    status = response.status_code
-    if status < 400 or status == 429 or status >= 500:
-        return classifier()(response)
-    reason, _ = _problem(response)
-    return ReauthorizationRequired(
-        f"X refused to refresh the token: {reason}", platform=PLATFORM, code=str(status)
-    )
-
-
 def _data(response: httpx.Response) -> dict[str, Any]:
     body = json_body(response)
     data = body.get("data") if isinstance(body, dict) else None
     return data if isinstance(data, dict) else {}
-
-
-def _counter(metrics: Mapping[str, Any], name: str) -> int | None:
-    value = metrics.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -473,13 +460,13 @@ class TwitterConnector(BaseConnector):
         metrics = metrics if isinstance(metrics, dict) else {}
         return MetricCounts(
             remote_id=str(tweet["id"]),
-            views=_counter(metrics, "impression_count"),
-            likes=_counter(metrics, "like_count"),
-            comments=_counter(metrics, "reply_count"),
-            shares=_counter(metrics, "retweet_count"),
+            views=parse_count(metrics.get("impression_count")),
+            likes=parse_count(metrics.get("like_count")),
+            comments=parse_count(metrics.get("reply_count")),
+            shares=parse_count(metrics.get("retweet_count")),
             extras={
-                "quotes": _counter(metrics, "quote_count"),
-                "bookmarks": _counter(metrics, "bookmark_count"),
+                "quotes": parse_count(metrics.get("quote_count")),
+                "bookmarks": parse_count(metrics.get("bookmark_count")),
             },
             raw=dict(tweet),
         )
@@ -487,52 +474,27 @@ class TwitterConnector(BaseConnector):
     # -- credentials ------------------------------------------------------------------------
     def refresh_credentials(self) -> Credentials:
         """Trade the refresh token for a new pair; X rotates it, so the old one is spent."""
-        current = self.credentials
-        if not current.refresh_token:
-            raise ReauthorizationRequired(
-                "no refresh token (offline.access was not granted); authorise the account again",
-                platform=PLATFORM,
-            )
-        if not current.client_id:
-            raise ReauthorizationRequired(
-                "the app's client id is missing, so the token cannot be refreshed",
-                platform=PLATFORM,
-            )
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": current.refresh_token,
-            "client_id": current.client_id,
-        }
+        current, now = self.credentials, self.clock.now()
+        require_refresh(
+            current,
+            platform=PLATFORM,
+            now=now,
+            missing="no refresh token is stored (offline.access was not granted)",
+        )
         headers: dict[str, str] = {}
         if current.client_secret:  # a confidential client authenticates itself
             pair = f"{current.client_id}:{current.client_secret}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        response = send(
+        answer = refresh_grant(
             self.http,
-            "POST",
-            "/2/oauth2/token",
+            TOKEN_PATH,
             platform=PLATFORM,
-            classify=_classify_token,
-            data=form,
+            classify=classifier(),
+            form={
+                "grant_type": "refresh_token",
+                "refresh_token": current.refresh_token or "",
+                "client_id": current.client_id or "",
+            },
             headers=headers,
         )
-        body = json_body(response)
-        body = body if isinstance(body, dict) else {}
-        access = body.get("access_token")
-        if not isinstance(access, str) or not access:
-            raise TransientError("X's token response carried no access token", platform=PLATFORM)
-        expires_in = body.get("expires_in")
-        expires_at = (
-            self.clock.now() + timedelta(seconds=int(expires_in))
-            if isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
-            else None
-        )
-        return Credentials(
-            access_token=access,
-            refresh_token=body.get("refresh_token") or current.refresh_token,
-            expires_at=expires_at,
-            client_id=current.client_id,
-            client_secret=current.client_secret,
-            user_id=current.user_id,
-            extra=current.extra,
-        )
+        return renewed(current, answer, now=now)

@@ -60,6 +60,7 @@ from connectors.errors import (
 )
 from connectors.fingerprint import content_fingerprint
 from connectors.http import Classifier, json_body, send
+from connectors.numbers import parse_count
 
 PLATFORM = "wechat"
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -785,15 +786,6 @@ class WechatConnector(BaseConnector):
         return images
 
 
-def _int_or_none(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _not_yet(remote_id: str, raw: Mapping[str, Any]) -> MetricCounts:
     """The platform has no figures for this article yet: every counter not available."""
     return MetricCounts(
@@ -816,13 +808,13 @@ def _counts(remote_id: str, row: Mapping[str, Any], *, delayed: bool) -> MetricC
     latest = max(details, key=lambda d: str(d.get("stat_date", "")))
     return MetricCounts(
         remote_id=remote_id,
-        views=_int_or_none(latest.get("read_user")),
-        likes=_int_or_none(latest.get("like_user")),
-        comments=_int_or_none(latest.get("comment_count")),
-        shares=_int_or_none(latest.get("share_user")),
+        views=parse_count(latest.get("read_user")),
+        likes=parse_count(latest.get("like_user")),
+        comments=parse_count(latest.get("comment_count")),
+        shares=parse_count(latest.get("share_user")),
         extras={
-            "zaikan": _int_or_none(latest.get("zaikan_user")),
-            "favourites": _int_or_none(latest.get("collection_user")),
+            "zaikan": parse_count(latest.get("zaikan_user")),
+            "favourites": parse_count(latest.get("collection_user")),
         },
         raw={**raw, "detail": dict(latest)},
     )

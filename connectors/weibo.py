@@ -54,6 +54,8 @@ from connectors.errors import (
 from connectors.fingerprint import content_fingerprint
 from connectors.http import Classifier, json_body, send
 from connectors.media import describe
+from connectors.numbers import parse_count
+from connectors.oauth import refresh_grant, renewed, require_refresh
 from connectors.weibo_text import (
     WeiboTextRules,
     links,
@@ -111,17 +113,6 @@ def parse_created_at(value: object) -> datetime | None:
     except ValueError:
         return None
     return moment.astimezone(UTC)
-
-
-def _count(value: object) -> int | None:
-    """A counter as an int; commercial variants send numbers as strings ("16")."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def _status_id(status: Mapping[str, Any]) -> str | None:
@@ -361,9 +352,9 @@ class WeiboConnector(BaseConnector):
                     MetricCounts(
                         remote_id=remote_id,
                         views=None,
-                        likes=_count(item.get("attitudes")),
-                        comments=_count(item.get("comments")),
-                        shares=_count(item.get("reposts")),
+                        likes=parse_count(item.get("attitudes")),
+                        comments=parse_count(item.get("comments")),
+                        shares=parse_count(item.get("reposts")),
                         raw=item,
                     )
                 )
@@ -372,68 +363,50 @@ class WeiboConnector(BaseConnector):
     # -- credentials ---------------------------------------------------------------------
     def refresh_credentials(self) -> Credentials:
         """Only tokens issued with a refresh token (Weibo's mobile SDK) can be refreshed."""
-        old = self.credentials
-        if not old.refresh_token:
-            raise ReauthorizationRequired(
-                "Weibo gives web apps no refresh token; authorise the account again",
-                platform=PLATFORM,
-            )
-        if not old.client_id or not old.client_secret:
-            raise ReauthorizationRequired(
-                "refreshing a Weibo token needs the app's client_id and client_secret",
-                platform=PLATFORM,
-            )
+        old, now = self.credentials, self.clock.now()
+        require_refresh(
+            old,
+            platform=PLATFORM,
+            now=now,
+            needs_secret=True,
+            missing="Weibo gives web apps no refresh token",
+        )
         form = {
-            "client_id": old.client_id,
-            "client_secret": old.client_secret,
+            "client_id": old.client_id or "",
+            "client_secret": old.client_secret or "",
             "grant_type": "refresh_token",
-            "refresh_token": old.refresh_token,
+            "refresh_token": old.refresh_token or "",
         }
         if old.extra.get("redirect_uri"):
             form["redirect_uri"] = old.extra["redirect_uri"]
-        response = self._send("POST", "/oauth2/access_token", refreshing=True, data=form)
-        body = json_body(response)
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise TransientError("the token endpoint answered without a token", platform=PLATFORM)
-        assert isinstance(body, dict)
-        lifetime = _count(body.get("expires_in"))  # documented as a string, seen as an int
-        uid = body.get("uid")
-        return Credentials(
-            access_token=token,
-            refresh_token=body.get("refresh_token") or old.refresh_token,
-            expires_at=self.clock.now() + timedelta(seconds=lifetime) if lifetime else None,
-            client_id=old.client_id,
-            client_secret=old.client_secret,
-            user_id=str(uid) if uid else old.user_id,
-            extra=old.extra,
+        answer = refresh_grant(
+            self.http,
+            "/oauth2/access_token",
+            platform=PLATFORM,
+            classify=self._classifier(creates=False),
+            form=form,
         )
+        uid = answer.body.get("uid")
+        return renewed(old, answer, now=now, user_id=str(uid) if uid else None)
 
     # -- transport and errors ------------------------------------------------------------
     def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        creates: bool = False,
-        refreshing: bool = False,
-        **kwargs: Any,
+        self, method: str, path: str, *, creates: bool = False, **kwargs: Any
     ) -> httpx.Response:
-        if not refreshing:
-            # The header (as Weibo's SDKs send it) keeps the token out of logged URLs; share.json
-            # also gets the documented ``access_token`` form field.
-            kwargs["headers"] = {"Authorization": f"OAuth2 {self.credentials.access_token}"}
+        # The header (as Weibo's SDKs send it) keeps the token out of logged URLs; share.json
+        # also gets the documented ``access_token`` form field.
+        kwargs["headers"] = {"Authorization": f"OAuth2 {self.credentials.access_token}"}
         return send(
             self.http,
             method,
             path,
             platform=PLATFORM,
-            classify=self._classifier(creates=creates, refreshing=refreshing),
+            classify=self._classifier(creates=creates),
             creates=creates,
             **kwargs,
         )
 
-    def _classifier(self, *, creates: bool, refreshing: bool) -> Classifier:
+    def _classifier(self, *, creates: bool) -> Classifier:
         def classify(response: httpx.Response) -> ConnectorError | None:
             body = json_body(response)
             if not isinstance(body, dict) or "error_code" not in body:
@@ -443,7 +416,7 @@ class WeiboConnector(BaseConnector):
             except (TypeError, ValueError):
                 code = 0
             reason = str(body.get("error_description") or body.get("error") or "unknown error")
-            return self._error(code, reason, response, creates=creates, refreshing=refreshing)
+            return self._error(code, reason, response, creates=creates)
 
         return classify
 
@@ -454,7 +427,6 @@ class WeiboConnector(BaseConnector):
         response: httpx.Response,
         *,
         creates: bool,
-        refreshing: bool,
     ) -> ConnectorError:
         message = f"{reason} ({code})"
         kind: Callable[..., ConnectorError]
@@ -469,7 +441,7 @@ class WeiboConnector(BaseConnector):
                 message, platform=PLATFORM, code=str(code), retry_at=self._next_window()
             )
         if code in _TOKEN or code in _OAUTH_GRANT:
-            if self.credentials.refresh_token and not refreshing and code in _TOKEN:
+            if self.credentials.refresh_token and code in _TOKEN:
                 kind = AuthExpired
             else:
                 kind = ReauthorizationRequired

@@ -11,15 +11,16 @@ from sqlalchemy import select
 
 from campaigns.importing import decode_csv, import_schedule, parse_media
 from campaigns.models import Account, Delivery, Post
-from campaigns.schemas import PostInput, VariantInput
+from campaigns.schemas import PostChanges, PostInput, VariantInput
 from campaigns.services import (
+    NEEDS_ATTENTION,
     add_post,
     approve_post,
     cancel_post,
+    edit_post,
     find_campaign,
-    get_post,
     reschedule_post,
-    retry_delivery,
+    retry_post,
 )
 from campaigns.states import DeliveryState
 from publicist.cli.common import (
@@ -34,8 +35,6 @@ from publicist.cli.common import (
     safe,
 )
 from publicist.core.errors import InvalidInput
-
-NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
 
 app = typer.Typer(help="Posts and their deliveries.", no_args_is_help=True)
 schedule_app = typer.Typer(help="Bulk scheduling.", no_args_is_help=True)
@@ -125,7 +124,8 @@ def approve(
     Example: [bold]publicist post approve 12 13[/]
     """
     with database() as session:
-        for post_id in post_ids:
+        # In id order: two commands locking the same posts in opposite orders would deadlock.
+        for post_id in sorted(post_ids):
             post = approve_post(session, post_id=post_id, now=now())
             console.print(f"post {post.id}: {post.state.value}")
 
@@ -166,17 +166,53 @@ def retry(
     Example: [bold]publicist post retry 12[/]
     """
     with database() as session:
-        post = get_post(session, post_id)
-        stuck = [d for d in post.deliveries if d.state in NEEDS_ATTENTION]
-        if not stuck:
-            raise InvalidInput(
-                "post", post_id, "has no failed, missed or unknown deliveries to retry"
-            )
-        for delivery in stuck:
-            retry_delivery(session, delivery_id=delivery.id, now=now())
+        for delivery in retry_post(session, post_id=post_id, now=now()):
             console.print(
                 f"delivery {delivery.id} to {safe(delivery.account.label)}: scheduled again"
             )
+
+
+@app.command("edit")
+def edit(
+    post_id: Annotated[int, typer.Argument(help="Post id.", parser=id_parser("post"))],
+    text: Annotated[
+        str | None, typer.Option("--text", "-t", help="New base text for every platform.")
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="New title; '' clears it.")] = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="Replace the accounts (platform:handle or handle), repeatable."),
+    ] = None,
+    media: Annotated[
+        str | None, typer.Option(help="Replace the media, KIND:SOURCE;... ('' for none).")
+    ] = None,
+    text_for: Annotated[
+        list[str] | None, typer.Option(help="Per-platform text, PLATFORM=TEXT ('' clears).")
+    ] = None,
+    title_for: Annotated[
+        list[str] | None, typer.Option(help="Per-platform title, PLATFORM=TITLE.")
+    ] = None,
+    digest_for: Annotated[
+        list[str] | None, typer.Option(help="Per-platform digest (WeChat), PLATFORM=DIGEST.")
+    ] = None,
+) -> None:
+    """Change a post's content; an approved or scheduled one becomes a draft to approve again.
+
+    A scheduled post can be edited only while none of its deliveries has started.
+
+    Example: [bold]publicist post edit 12 --text "Opening at 10:00" --text-for weibo="十点开幕"[/]
+    """
+    variants = _variants(text_for or [], title_for or [], digest_for or [])
+    changes = PostChanges(
+        text=text,
+        title=title,
+        accounts=to or None,
+        media=None if media is None else parse_media(media),
+        variants=dict(variants) if variants else None,
+    )
+    with database() as session:
+        post = edit_post(session, post_id=post_id, changes=changes, now=now())
+        console.print(f"post {post.id}: {post.state.value} (edited)")
 
 
 @app.command("list")

@@ -175,6 +175,28 @@ class PostCreate(Request):
     )
 
 
+class PostEdit(Request):
+    """An edit: fields left out keep their values (the time is moved by ``reschedule``)."""
+
+    text: Text | None = None
+    title: Annotated[str | None, Field(max_length=200, description="An empty title clears it.")] = (
+        None
+    )
+    accounts: Annotated[
+        list[Annotated[str, Field(max_length=140)]] | None,
+        Field(max_length=50, description="Replaces the accounts: platform:handle, handle or id."),
+    ] = None
+    media: Annotated[MediaList | None, Field(description="Replaces the media list.")] = None
+    variants: Annotated[
+        dict[Annotated[str, Field(max_length=32)], VariantIn | None] | None,
+        Field(
+            max_length=20,
+            description="Only the platforms named change: their given fields replace the stored "
+            "ones (an empty string clears one); null removes the platform's variant.",
+        ),
+    ] = None
+
+
 class AtIn(Request):
     at: Annotated[
         str,

@@ -37,7 +37,11 @@ BEIJING = timezone(timedelta(hours=8))
 
 @dataclass
 class Env:
-    """One platform's simulator, reset and stopped (speed 0), and connectors pointed at it."""
+    """One platform's simulator, reset and stopped (speed 0), and connectors pointed at it.
+
+    A third-party connector runs the same suite with its own ``Case`` and a
+    ``SimulatorServer`` built from its simulator package (``modules=``).
+    """
 
     case: Case
     server: SimulatorServer
@@ -92,6 +96,9 @@ class Case:
     """Where the virtual clock starts, for platforms whose figures follow the calendar."""
     age_seconds: float = 6 * 3600
     """How long to wait before figures are there to read."""
+    same_marker_same_post: bool = False
+    """The platform answers a repeat of the same delivery (its marker, sent as an idempotency
+    key) with the post it already made, instead of refusing or doubling it (Mastodon)."""
 
     def content(self, env: Env, n: int) -> Content:
         raise NotImplementedError

@@ -9,14 +9,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from importlib.metadata import entry_points
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from connectors import registry
 from connectors.base import Content, Credentials, Media, MediaKind, PublishState
 from connectors.douyin import (
     COMPLETE_PART_PATH,
@@ -116,12 +114,6 @@ def advance(control: SimulatorControl, clock: FrozenClock, seconds: float) -> No
 
 
 # -- registration and validation ------------------------------------------------------------------
-
-
-def test_douyin_is_registered_by_its_entry_point_alone() -> None:
-    [entry] = [e for e in entry_points(group=registry.ENTRY_POINT_GROUP) if e.name == "douyin"]
-    assert entry.value == "connectors.douyin:DouyinConnector"
-    assert registry.load("douyin") is DouyinConnector
 
 
 def test_a_post_needs_one_video_or_pictures_from_the_media_library() -> None:

@@ -597,25 +597,6 @@ def test_deleted_foreign_and_unknown_videos_are_omitted(
     assert [c.remote_id for c in counts] == [mine[0], mine[2]]
 
 
-def test_three_snapshots_grow_monotonically(
-    accounts: Accounts, control: SimulatorControl, sim: Simulation
-) -> None:
-    connector = accounts.new()
-    ids = seed_videos(sim, accounts.provisioned["@cnipa"]["account_id"], 3)
-    snapshots = []
-    for _ in range(3):
-        control.clock(advance_seconds=1800)  # within the token's two hours
-        snapshots.append({c.remote_id: c for c in connector.fetch_metrics(ids)})
-    for remote_id in ids:
-        series = [s[remote_id] for s in snapshots]
-        views = [c.views for c in series]
-        assert all(isinstance(v, int) for v in views)
-        assert views[0] < views[1] < views[2]  # type: ignore[operator]
-        for name in ("likes", "comments", "shares"):
-            values = [c.counter(name) or 0 for c in series]
-            assert values == sorted(values)
-
-
 def test_a_counter_tiktok_leaves_out_is_not_available_rather_than_zero() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         video = {"id": "7300000000000000001", "view_count": 10, "like_count": 0}

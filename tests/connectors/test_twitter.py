@@ -459,12 +459,6 @@ def test_check_publish_has_nothing_to_poll(x: TwitterConnector) -> None:
 
 
 # -- errors over HTTP -----------------------------------------------------------------------
-def test_duplicate_text_is_refused_as_duplicate(x: TwitterConnector) -> None:
-    x.publish(Content(text="Happy World IP Day"))
-    with pytest.raises(DuplicateContent, match="duplicate content"):
-        x.publish(Content(text="Happy  World IP Day "))
-
-
 def test_refused_content_carries_x_reason(
     control: SimulatorControl, sim: Simulation, api: httpx.Client
 ) -> None:
@@ -493,18 +487,6 @@ def test_server_errors_on_create_are_unknown_and_elsewhere_transient(
     assert not isinstance(info.value, OutcomeUnknown)
     control.clear_faults()
     assert control.posts() == []
-
-
-def test_injected_rate_limit_gives_the_reset_time(
-    x: TwitterConnector, control: SimulatorControl, sim: Simulation
-) -> None:
-    control.faults(rate_limit_next=1, rate_limit_seconds=120)
-    now = sim.clock.now()
-    with pytest.raises(RateLimited) as info:
-        x.publish(Content(text="too fast"))
-    assert info.value.retry_at is not None
-    assert now + timedelta(seconds=118) <= info.value.retry_at <= now + timedelta(seconds=121)
-    assert x.publish(Content(text="too fast")).remote_id  # nothing was created the first time
 
 
 def test_the_post_window_is_counted_and_reported_in_headers(
@@ -680,26 +662,6 @@ def test_find_post_asks_who_the_token_is_when_no_user_id_is_stored(
 
 
 # -- metrics --------------------------------------------------------------------------------
-def test_three_snapshots_grow_monotonically_and_keep_string_ids(
-    x: TwitterConnector, control: SimulatorControl, sim: Simulation
-) -> None:
-    ids = [str(x.publish(Content(text=f"snapshot post {n}")).remote_id) for n in range(3)]
-    snapshots = []
-    for _ in range(3):
-        control.clock(advance_seconds=1800)
-        snapshots.append({m.remote_id: m for m in x.fetch_metrics(ids)})
-    for remote_id in ids:
-        series = [snap[remote_id] for snap in snapshots]
-        for name in ("views", "likes", "comments", "shares", "quotes", "bookmarks"):
-            values = [m.counter(name) for m in series]
-            assert all(isinstance(v, int) for v in values)
-            assert values == sorted(values), name
-        first, last = series[0].views or 0, series[-1].views or 0
-        assert 0 < first < last
-        assert series[-1].raw["public_metrics"]["impression_count"] == last
-        assert (series[-1].likes or 0) <= sim.engagement(sim.posts[remote_id])["like_count"]
-
-
 def test_metrics_batch_at_100_and_split_above(
     x: TwitterConnector,
     control: SimulatorControl,

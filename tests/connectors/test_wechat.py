@@ -826,25 +826,6 @@ def test_yesterday_is_delayed_until_eight_then_matches_the_platform(
     assert counts.raw["detail"]["stat_date"] == "2026-04-20"
 
 
-def test_three_snapshots_keep_string_ids_and_never_decrease(
-    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Media]
-) -> None:
-    remote_id, _ = published(wechat, control, article(images))
-    seen = []
-    for day in (21, 22, 25):
-        control.clock(set_to=datetime(2026, 4, day, 9, 0, tzinfo=BEIJING))
-        [counts] = wechat.fetch_metrics([remote_id])
-        assert counts.remote_id == remote_id
-        seen.append(counts)
-    for name in ("views", "likes", "comments", "shares", "zaikan", "favourites"):
-        values = [c.counter(name) for c in seen]
-        assert all(v is not None for v in values)
-        assert values == sorted(values)  # type: ignore[type-var]
-    assert seen[0].views is not None
-    assert seen[-1].views is not None
-    assert seen[0].views < seen[-1].views
-
-
 def test_metrics_need_one_request_per_publication_day(
     server: SimulatorServer,
     control: SimulatorControl,

@@ -182,28 +182,6 @@ def test_metrics_are_fetched_in_batches_of_100(env: WeiboEnv, count: int, reques
     assert env.paths().count("/2/statuses/count.json") == requests
 
 
-def test_deleted_and_unknown_ids_are_left_out(env: WeiboEnv) -> None:
-    account = env.account()
-    connector = env.connector(account)
-    kept = str(connector.publish(content(f"保留 {LINK}")).remote_id)
-    gone = str(connector.publish(content(f"删除 {LINK}")).remote_id)
-    env.control.delete_post(gone)
-    results = connector.fetch_metrics([kept, gone, "9100000000000001", kept])
-    assert [r.remote_id for r in results] == [kept]
-
-
-def test_counters_sent_as_strings_are_read_and_missing_ones_are_none() -> None:
-    from connectors.weibo import _count
-
-    assert (_count("16"), _count(16), _count(None), _count("n/a"), _count(True)) == (
-        16,
-        16,
-        None,
-        None,
-        None,
-    )
-
-
 # -- errors -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("code", "error_class"),
@@ -286,16 +264,6 @@ def test_rate_limit_waits_for_the_next_hour_window_then_succeeds(env: WeiboEnv) 
     assert caught.value.retry_at == datetime(2026, 4, 20, 10, 0, tzinfo=UTC)
     env.control.clock(set_to=caught.value.retry_at)
     assert connector.publish(content(f"第三条 {LINK}")).state is PublishState.PUBLISHED
-
-
-def test_a_burst_of_rate_limiting_from_the_fault_knobs(env: WeiboEnv) -> None:
-    connector = env.connector(env.account())
-    env.control.faults(rate_limit_next=1)
-    with pytest.raises(RateLimited) as caught:
-        connector.fetch_metrics(["9100000000000001"])
-    assert caught.value.code == "10023"
-    assert caught.value.retry_at is not None
-    assert connector.fetch_metrics(["9100000000000001"]) == []
 
 
 def test_hourly_request_quota_of_the_user(env: WeiboEnv) -> None:

@@ -23,6 +23,7 @@ EDITOR_WRITES: list[tuple[str, str, Any]] = [
     ("POST", "/api/posts/1/cancel", None),
     ("POST", "/api/posts/1/reschedule", {"at": "2030-01-01 09:00"}),
     ("POST", "/api/posts/1/retry", None),
+    ("PATCH", "/api/posts/1", {"text": "t"}),
     ("POST", "/api/imports", None),
 ]
 ADMIN_ONLY: list[tuple[str, str, Any]] = [

@@ -219,8 +219,8 @@ def test_failed_deliveries_are_retried(api: Api) -> None:
     _campaign(api)
     post = _post(api, at="2026-04-21 09:30", approve=True).json()
     nothing = api.client.post(f"/api/posts/{post['id']}/retry", headers=api.editor)
-    assert nothing.status_code == 422
-    assert nothing.json()["error"]["field"] == "post"
+    assert nothing.status_code == 409
+    assert "no failed, missed or unknown deliveries" in nothing.json()["error"]["message"]
     with api.sessions() as session, session.begin():
         delivery = session.get_one(Delivery, post["deliveries"][0]["id"])
         delivery.state = DeliveryState.FAILED

@@ -15,25 +15,34 @@ from sqlalchemy import select
 
 from campaigns.importing import decode_csv, import_schedule
 from campaigns.models import Post
-from campaigns.schemas import PostInput, VariantInput
+from campaigns.schemas import PostChanges, PostInput, VariantInput
 from campaigns.services import (
     add_post,
     approve_post,
     cancel_post,
+    edit_post,
     find_campaign,
     get_post,
     reschedule_post,
-    retry_delivery,
+    retry_post,
     schedule_post,
 )
-from campaigns.states import DeliveryState, PostState
+from campaigns.states import PostState
 from publicist.core.errors import InvalidInput
 from publicist.web.auth import Editor
 from publicist.web.deps import DbSession, Now, PathId
 from publicist.web.present import post_out
-from publicist.web.schemas import AtIn, ImportOut, PostCreate, PostOut, RetryOut, ScheduleIn
+from publicist.web.schemas import (
+    AtIn,
+    ImportOut,
+    PostCreate,
+    PostEdit,
+    PostOut,
+    RetryOut,
+    ScheduleIn,
+    VariantIn,
+)
 
-NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 router = APIRouter(tags=["posts"])
@@ -65,6 +74,25 @@ def _input(body: PostCreate) -> PostInput:
             )
             for platform, v in body.variants.items()
         },
+    )
+
+
+def _edited_variant(body: VariantIn | None) -> VariantInput | None:
+    if body is None:
+        return None
+    media = None if body.media is None else [m.as_dict() for m in body.media]
+    return VariantInput(text=body.text, title=body.title, digest=body.digest, media=media)
+
+
+def _changes(body: PostEdit) -> PostChanges:
+    return PostChanges(
+        text=body.text,
+        title=body.title,
+        accounts=None if body.accounts is None else list(body.accounts),
+        media=None if body.media is None else [m.as_dict() for m in body.media],
+        variants=None
+        if body.variants is None
+        else {p: _edited_variant(v) for p, v in body.variants.items()},
     )
 
 
@@ -141,13 +169,19 @@ def cancel(post_id: PathId, session: DbSession, now: Now, _: Editor) -> PostOut:
 @router.post("/api/posts/{post_id}/retry")
 def retry(post_id: PathId, session: DbSession, now: Now, _: Editor) -> RetryOut:
     """Try the post's failed, missed or unresolved deliveries again, now."""
-    post = get_post(session, post_id)
-    stuck = [d for d in post.deliveries if d.state in NEEDS_ATTENTION]
-    if not stuck:
-        raise InvalidInput("post", post_id, "has no failed, missed or unknown deliveries to retry")
-    for delivery in stuck:
-        retry_delivery(session, delivery_id=delivery.id, now=now)
-    return RetryOut(post=post_out(post), retried=[d.id for d in stuck])
+    retried = retry_post(session, post_id=post_id, now=now)
+    return RetryOut(post=post_out(get_post(session, post_id)), retried=[d.id for d in retried])
+
+
+@router.patch("/api/posts/{post_id}")
+def edit(post_id: PathId, body: PostEdit, session: DbSession, now: Now, _: Editor) -> PostOut:
+    """Change a post's text, title, accounts, media or variants; it becomes a draft again.
+
+    Fields left out keep their values; an empty title clears it. ``variants`` changes only the
+    platforms it names (``null`` removes one's variant). A scheduled post may be edited while
+    none of its deliveries has started: they are removed, to be scheduled again on approval.
+    """
+    return post_out(edit_post(session, post_id=post_id, changes=_changes(body), now=now))
 
 
 @router.post(

@@ -25,6 +25,7 @@ ALLOWED_POST = {
     ("approved", "draft"),
     ("approved", "cancelled"),
     ("scheduled", "cancelled"),
+    ("scheduled", "draft"),  # edited before any delivery started (README, "A short tour")
 }
 
 ALLOWED_DELIVERY = {

@@ -1,0 +1,1 @@
+"""A Mastodon connector for Publicist, installed as a plug-in through its entry point."""
