@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import cast
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Account
-from campaigns.validation import as_row_id, check_rate_limit, require_text
+from campaigns.validation import check_rate_limit, require_text
 from connectors import registry
 from connectors.base import BaseConnector, Connector, Credentials
 from connectors.http import make_client
@@ -19,6 +20,7 @@ from connectors.media import MediaLoader
 from publicist.core.clock import Clock, system_clock
 from publicist.core.crypto import decrypt_json, encrypt_json
 from publicist.core.errors import Conflict, InvalidInput, NotFound
+from publicist.core.ids import looks_like_id, parse_id
 
 
 def create_account(
@@ -35,6 +37,9 @@ def create_account(
 ) -> Account:
     registry.load(platform)  # unknown platform -> did-you-mean error
     handle = require_text(handle, "handle")
+    _check_access_token(credentials)
+    if api_base_url is not None:
+        _check_base_url(api_base_url)
     check_rate_limit(rate_limit_requests, rate_limit_per_seconds)
     existing = session.scalar(
         select(Account).where(Account.platform == platform, Account.handle == handle)
@@ -56,15 +61,57 @@ def create_account(
     return account
 
 
+def _check_access_token(credentials: Credentials) -> None:
+    """An empty token would only fail at publish time; only an app that fetches its own
+    tokens from its id and secret (WeChat) may start without one."""
+    if credentials.access_token.strip():
+        return
+    if credentials.client_id and credentials.client_secret:
+        return
+    raise InvalidInput(
+        "access_token",
+        "",
+        "must not be empty (unless a client id and client secret are given for the "
+        "platform to issue tokens)",
+    )
+
+
+def _check_base_url(url: str) -> None:
+    """Only http(s) endpoints: a connector must never be pointed at a file or another scheme.
+
+    The error shows only the scheme: the rest may be a local path or carry a password.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:  # e.g. an invalid IPv6 literal or port
+        parts, host = None, None
+    scheme = parts.scheme.lower() if parts else ""
+    if scheme not in ("http", "https"):
+        raise InvalidInput(
+            "api_base_url", f"{scheme}:" if scheme else "(no scheme)", "must be an http(s) URL"
+        )
+    if not host:
+        raise InvalidInput("api_base_url", f"{scheme}:", "must name a host (http(s)://HOST/...)")
+
+
+def refuse_nul(reference: str, *, field: str) -> None:
+    """PostgreSQL refuses NUL in any text, even in a comparison; say so before asking it."""
+    if "\x00" in reference:
+        raise InvalidInput(field, reference, "must not contain the NUL character")
+
+
 def find_account(session: Session, reference: str, *, field: str = "account") -> Account:
     """``platform:handle``, a bare handle (if unique) or a numeric id."""
     reference = reference.strip()
+    refuse_nul(reference, field=field)
     query = select(Account)
     if ":" in reference:
         platform, _, handle = reference.partition(":")
         query = query.where(Account.platform == platform, Account.handle == handle)
-    elif reference.isdigit():  # an id; one out of range names no account
-        query = query.where(Account.id == (as_row_id(reference) or 0))
+    elif looks_like_id(reference):
+        query = query.where(Account.id == parse_id(reference, field=field))
     else:
         query = query.where(Account.handle == reference)
     matches = list(session.scalars(query))

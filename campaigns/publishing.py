@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, joinedload
 
 from campaigns.content import content_for
@@ -28,7 +37,7 @@ _attempts = cast(Table, DeliveryAttempt.__table__)
 _posts = cast(Table, Post.__table__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Claim:
     delivery_id: int
     ticket: int
@@ -41,6 +50,8 @@ class AttemptStart:
 
     delivery_id: int
     attempt: int
+    ticket: int
+    """The owner token: every write of the attempt presents it, and a take-over raises it."""
     account_id: int
     platform: str
     content: Content
@@ -108,19 +119,69 @@ def defer(session: Session, *, delivery_id: int, ticket: int, at: datetime, now:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def mark_missed(session: Session, *, now: datetime, grace: timedelta) -> list[int]:
-    """Deliveries never tried and far past due, in campaigns whose policy is to miss them."""
+def resend_lost(
+    session: Session, *, now: datetime, after: timedelta, limit: int = 2000
+) -> list[Claim]:
+    """Queued deliveries ``after`` past due whose attempt has not started: send them again.
+
+    Their message may have been lost (a killed worker takes the ETA messages it reserved
+    with it; a broker restarts empty). The same ticket goes out again, so whichever message
+    arrives first publishes and the other finds nothing to do; ``queued_at`` becomes the
+    time of the last sending, so a delivery that merely waits for a free worker is sent
+    again at most once per ``after``. A range read of ``ix_deliveries_state_next_attempt_at``
+    that touches only the late queued deliveries.
+    """
+    late = now - after
+    lost = (
+        select(_deliveries.c.id)
+        .where(
+            _deliveries.c.state == DeliveryState.QUEUED,
+            _deliveries.c.next_attempt_at < late,
+            _deliveries.c.queued_at < late,
+        )
+        .order_by(_deliveries.c.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = session.execute(
+        update(_deliveries)
+        .where(_deliveries.c.id.in_(lost), _deliveries.c.state == DeliveryState.QUEUED)
+        .values(queued_at=now)
+        .returning(_deliveries.c.id, _deliveries.c.ticket)
+    ).all()
+    return sorted(Claim(id_, ticket, now) for id_, ticket in rows)
+
+
+def mark_missed(
+    session: Session, *, now: datetime, grace: timedelta, limit: int = 2000
+) -> list[int]:
+    """Deliveries never tried and far past due, in campaigns whose policy is to miss them.
+
+    First an index read of ``ix_deliveries_never_tried_due_at``, which holds only
+    never-tried deliveries by due time (the late ones of campaigns that publish late are
+    claimed on the same tick, so few are ever found), then their campaigns' policy.
+    """
+    candidates = list(
+        session.scalars(
+            select(_deliveries.c.id)
+            .where(
+                # Literal values: the planner must see the partial index's own predicate.
+                _deliveries.c.state == literal_column("'scheduled'"),
+                _deliveries.c.attempts == literal_column("0"),
+                _deliveries.c.reserved_slot_at.is_(None),
+                _deliveries.c.due_at < now - grace,
+            )
+            .order_by(_deliveries.c.due_at)
+            .limit(limit)
+        )
+    )
+    if not candidates:
+        return []
     late = (
         select(Delivery.id)
         .join(Post, Post.id == Delivery.post_id)
         .join(Campaign, Campaign.id == Post.campaign_id)
-        .where(
-            Delivery.state == DeliveryState.SCHEDULED,
-            Delivery.attempts == 0,
-            Delivery.reserved_slot_at.is_(None),
-            Delivery.due_at < now - grace,
-            Campaign.late_policy == LatePolicy.MISS,
-        )
+        .where(Delivery.id.in_(candidates), Campaign.late_policy == LatePolicy.MISS)
     )
     ids = list(session.scalars(late))
     if ids:
@@ -236,11 +297,21 @@ def begin_attempt(
     return AttemptStart(
         delivery_id=delivery_id,
         attempt=attempts,
+        ticket=ticket,
         account_id=account_id,
         platform=account.platform,
         content=content_for(post, account.platform, marker=marker),
         started_at=now,
         lateness_ms=lateness_ms,
+    )
+
+
+def _owns(delivery: Delivery, start: AttemptStart) -> bool:
+    """Whether ``start`` still owns the delivery: a take-over raised the ticket if not."""
+    return (
+        delivery.state is DeliveryState.PUBLISHING
+        and delivery.attempts == start.attempt
+        and delivery.ticket == start.ticket
     )
 
 
@@ -280,6 +351,7 @@ _SUCCEED = (
         _deliveries.c.id == bindparam("b_delivery_id"),
         _deliveries.c.state == DeliveryState.PUBLISHING,
         _deliveries.c.attempts == bindparam("b_attempt"),
+        _deliveries.c.ticket == bindparam("b_ticket"),
     )
     .values(
         state=_typed("b_state", "state"),
@@ -315,16 +387,23 @@ _FINISH_ATTEMPT = (
 
 
 def renew_lease(
-    session: Session, *, delivery_id: int, attempt: int, until: datetime, now: datetime
+    session: Session,
+    *,
+    delivery_id: int,
+    attempt: int,
+    ticket: int,
+    until: datetime,
+    now: datetime,
 ) -> bool:
     """Extend a running attempt's lease; False if the delivery is no longer that attempt's
-    (the reconciler claimed it, or the attempt ended)."""
+    (the lease ran out, the reconciler took it over and raised the ticket, or it ended)."""
     renewed = session.execute(
         update(_deliveries)
         .where(
             _deliveries.c.id == delivery_id,
             _deliveries.c.state == DeliveryState.PUBLISHING,
             _deliveries.c.attempts == attempt,
+            _deliveries.c.ticket == ticket,
             _deliveries.c.lease_until >= now,
         )
         .values(lease_until=until)
@@ -348,6 +427,7 @@ def record_result(
         {
             "b_delivery_id": start.delivery_id,
             "b_attempt": start.attempt,
+            "b_ticket": start.ticket,
             "b_state": values["state"],
             "b_submission_id": values.get("submission_id"),
             "b_published_at": values.get("published_at"),
@@ -429,7 +509,7 @@ def record_error(
     _close_attempt(
         attempt, outcome=decision.action.value, now=now, code=error.code, message=str(error)
     )
-    if delivery.state is not DeliveryState.PUBLISHING or delivery.attempts != start.attempt:
+    if not _owns(delivery, start):
         return delivery
     delivery.last_error = decision.reason or str(error)
     delivery.last_error_code = error.code
@@ -449,7 +529,7 @@ def record_unknown(
     """The outcome cannot be established: surface it to staff instead of posting again."""
     delivery, attempt = _current_attempt(session, start)
     _close_attempt(attempt, outcome="unknown", now=now, message=reason)
-    if delivery.state is DeliveryState.PUBLISHING and delivery.attempts == start.attempt:
+    if _owns(delivery, start):
         set_delivery_state(delivery, DeliveryState.UNKNOWN, now=now)
         delivery.last_error = reason
         delivery.lease_until = None
@@ -458,16 +538,24 @@ def record_unknown(
 
 
 def postpone_reconcile(
-    session: Session, *, start: AttemptStart, until: datetime, reason: str, now: datetime
+    session: Session,
+    *,
+    start: AttemptStart,
+    until: datetime,
+    margin: timedelta,
+    reason: str,
+    now: datetime,
 ) -> Delivery:
     """The platform could not be asked about a lost outcome: look again at ``until``.
 
-    The delivery stays ``publishing`` with its attempt open, and its lease now ends at
-    ``until``: that is what brings the reconciler back. Nothing is published meanwhile.
+    The delivery stays ``publishing`` with its attempt open, and its lease now ends one
+    ``margin`` before ``until``: the reconciler looks at a lease one margin after it ended,
+    which brings it back at ``until`` (no request of this attempt is in flight any more).
+    Nothing is published meanwhile.
     """
     delivery, _ = _current_attempt(session, start)
-    if delivery.state is DeliveryState.PUBLISHING and delivery.attempts == start.attempt:
-        delivery.lease_until = until
+    if _owns(delivery, start):
+        delivery.lease_until = until - margin
         delivery.last_error = reason
         delivery.updated_at = now
     session.flush()

@@ -1,4 +1,4 @@
-"""Finding work that lost its worker or its message, so nothing stays stuck or is doubled."""
+"""Finding work that lost its worker, so nothing stays stuck or is doubled."""
 
 from __future__ import annotations
 
@@ -14,16 +14,25 @@ from campaigns.states import DeliveryState
 
 
 def expired_leases(
-    session: Session, *, now: datetime, claim_for: timedelta, limit: int = 200
+    session: Session,
+    *,
+    now: datetime,
+    claim_for: timedelta,
+    margin: timedelta,
+    limit: int = 200,
 ) -> list[AttemptStart]:
-    """``publishing`` deliveries whose worker vanished (lease over): the attempts to settle.
+    """``publishing`` deliveries whose worker vanished: the attempts to settle.
 
-    Each is claimed by moving its lease ``claim_for`` ahead with a compare-and-set on the old
-    lease, so reconcilers running at once (after a restart) never settle the same delivery.
+    A lease counts as over only ``margin`` after it ended: an attempt may start the request
+    that creates its post until ``margin`` before its lease ends, and the platform must not
+    be asked before that request can have ended. Each is taken over by moving its lease
+    ``claim_for`` ahead and raising its ticket with a compare-and-set on the old lease, so
+    reconcilers running at once (after a restart) never settle the same delivery, and every
+    later renewal, result or creation of the old attempt is refused.
     """
     candidates = session.execute(
         select(Delivery.id, Delivery.lease_until)
-        .where(Delivery.state == DeliveryState.PUBLISHING, Delivery.lease_until < now)
+        .where(Delivery.state == DeliveryState.PUBLISHING, Delivery.lease_until < now - margin)
         .order_by(Delivery.lease_until)
         .limit(limit)
     ).all()
@@ -36,7 +45,7 @@ def expired_leases(
                 Delivery.state == DeliveryState.PUBLISHING,
                 Delivery.lease_until == lease_until,
             )
-            .values(lease_until=now + claim_for)
+            .values(lease_until=now + claim_for, ticket=Delivery.ticket + 1)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             claimed.append(delivery_id)
@@ -54,6 +63,7 @@ def expired_leases(
             AttemptStart(
                 delivery_id=delivery.id,
                 attempt=delivery.attempts,
+                ticket=delivery.ticket,
                 account_id=account.id,
                 platform=account.platform,
                 content=content_for(delivery.post, account.platform, marker=delivery.marker),
@@ -61,17 +71,3 @@ def expired_leases(
             )
         )
     return starts
-
-
-def requeue_stale(session: Session, *, now: datetime, after: timedelta) -> int:
-    """Queued deliveries whose task never started (message lost): back to the schedule.
-
-    The dispatcher queues them again under a new ticket, so if the old message turns up
-    after all it finds nothing to do.
-    """
-    result = session.execute(
-        update(Delivery)
-        .where(Delivery.state == DeliveryState.QUEUED, Delivery.next_attempt_at < now - after)
-        .values(state=DeliveryState.SCHEDULED, updated_at=now)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]

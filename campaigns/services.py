@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from campaigns.accounts import find_account
+from campaigns.accounts import find_account, refuse_nul
 from campaigns.content import MediaLookup, library_of, resolve_content
 from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
 from campaigns.schemas import CampaignInput, CheckedPost, PostChanges, PostInput, VariantInput
 from campaigns.states import (
+    ENDED_BADLY,
     DeliveryState,
     LatePolicy,
     PostState,
@@ -21,7 +22,6 @@ from campaigns.states import (
     check_post_transition,
 )
 from campaigns.validation import (
-    as_row_id,
     check_content,
     is_visible,
     optional_text,
@@ -33,6 +33,7 @@ from campaigns.validation import (
 )
 from connectors.base import MediaKind
 from publicist.core.errors import Conflict, InvalidInput, NotFound
+from publicist.core.ids import looks_like_id, parse_id
 
 TITLE_LIMIT = 200
 """Sizes of the ``title`` and ``digest`` columns of posts and their variants."""
@@ -80,10 +81,10 @@ def create_campaign(
 
 def find_campaign(session: Session, reference: str, *, field: str = "campaign") -> Campaign:
     reference = reference.strip()
+    refuse_nul(reference, field=field)
     campaign = session.scalar(select(Campaign).where(Campaign.name == reference))
-    row_id = as_row_id(reference)
-    if campaign is None and row_id is not None:
-        campaign = session.get(Campaign, row_id)
+    if campaign is None and looks_like_id(reference):
+        campaign = session.get(Campaign, parse_id(reference, field=field))
     if campaign is None:
         raise InvalidInput(
             field, reference, "is not a known campaign (see 'publicist campaign list')"
@@ -426,17 +427,13 @@ def reschedule_post(session: Session, *, post_id: int, at: str | datetime, now: 
     return post
 
 
-NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
-"""Delivery states staff must act on: a retry schedules them again."""
-
-
 def retry_post(session: Session, *, post_id: int, now: datetime) -> list[Delivery]:
     """Staff asked to try a post's failed, missed or unresolved deliveries again, now.
 
     Returns the deliveries scheduled again; a post with none to retry is a conflict.
     """
     post = _lock_post(session, post_id)
-    stuck = [d for d in post.deliveries if d.state in NEEDS_ATTENTION]
+    stuck = [d for d in post.deliveries if d.state in ENDED_BADLY]
     if post.state is not PostState.SCHEDULED or not stuck:
         raise Conflict(
             f"post {post.id} is {post.state.value} and has no failed, missed or unknown "

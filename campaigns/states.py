@@ -91,6 +91,10 @@ ACTIVE_DELIVERY_STATES = frozenset(
 )
 
 
+ENDED_BADLY = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
+"""Delivery states that ended without a post and wait for staff: a retry schedules them again."""
+
+
 class InvalidTransition(Conflict):
     def __init__(self, kind: str, key: object, current: str, target: str) -> None:
         self.current = current

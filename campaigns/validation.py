@@ -19,27 +19,6 @@ MAX_RATE_LIMIT_REQUESTS = 1_000_000
 MAX_RATE_LIMIT_SECONDS = 365 * 24 * 3600
 
 
-MAX_ROW_ID = 2**31 - 1
-"""The largest id an ``INTEGER`` primary key holds on PostgreSQL (and so on every engine)."""
-
-
-def as_row_id(text: str) -> int | None:
-    """``text`` as a row id if it is one: ASCII digits only (``str.isdigit`` also takes
-    '²' and Arabic-Indic digits) and within the column's range; otherwise ``None``."""
-    text = text.strip()
-    if not text or len(text) > 10 or not (text.isascii() and text.isdigit()):
-        return None
-    value = int(text)
-    return value if 1 <= value <= MAX_ROW_ID else None
-
-
-def parse_row_id(text: str, *, field: str) -> int:
-    value = as_row_id(text)
-    if value is None:
-        raise InvalidInput(field, text, f"is not an id (a whole number from 1 to {MAX_ROW_ID})")
-    return value
-
-
 def parse_timezone(name: str, *, field: str = "timezone") -> ZoneInfo:
     """A zone from IANA's list (see :mod:`publicist.core.zones`), never a host-only file."""
     if not is_canonical_zone(name):

@@ -135,6 +135,9 @@ class Capabilities:
     credentials' ``client_id``), on top of each account's own quota."""
     app_metrics_rate_limit: RateLimitPolicy | None = None
     """The same for metrics reads."""
+    usual_processing_seconds: float = 0.0
+    """How long an asynchronous platform usually takes from accepting a post to publishing
+    it; a delivery ``submitted`` for longer is shown to staff as stuck (0: not asynchronous)."""
 
 
 class PublishState(StrEnum):

@@ -179,6 +179,7 @@ class TiktokConnector(BaseConnector):
         max_media=35,
         metrics_batch_size=20,
         publishes_async=True,
+        usual_processing_seconds=1800.0,  # processing, then moderation of public posts
         interaction_counters=("likes", "comments", "shares"),
         requires_media=True,
         views_available=True,

@@ -361,6 +361,7 @@ class WechatConnector(BaseConnector):
         max_media=10,
         metrics_batch_size=100,
         publishes_async=True,
+        usual_processing_seconds=600.0,  # a free-publish job normally ends within minutes
         interaction_counters=("likes", "comments", "shares", "zaikan", "favourites"),
         requires_media=True,
         requires_title=True,

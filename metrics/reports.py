@@ -12,12 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, bindparam, case, func, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from campaigns.models import Account, Campaign, Delivery, Post
+from campaigns.queries import Windows, attention_counts
 from campaigns.states import DeliveryState
 from metrics.models import DailyRollup, DeliveryMetrics
 from metrics.platforms import gives
@@ -120,6 +121,9 @@ class CampaignReport(_Serializable):
     coverage: dict[str, str] = field(default_factory=dict)
     """Per counter, how many platforms give it: ``{"views": "3 of 4 platforms", ...}``."""
     daily: list[DailyPoint] = field(default_factory=list)
+    attention: int | None = None
+    """Deliveries needing attention (failed, missed, unknown or stuck: campaigns.queries);
+    ``None`` when the report was not asked for them."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,8 @@ class CampaignSummary(_Serializable):
     engagement_rate: float | None
     last_updated: datetime | None
     platforms: list[PlatformTotals] = field(default_factory=list)
+    attention: int | None = None
+    """As in :class:`CampaignReport`."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,7 @@ class AccountCampaign(_Serializable):
     scheduled: int
     published: int
     failed: int
+    unknown: int
     views: int | None
     interactions: int
     last_updated: datetime | None
@@ -205,6 +212,8 @@ class AccountReport(_Serializable):
     last_updated: datetime | None
     campaigns: list[AccountCampaign] = field(default_factory=list)
     top_posts: list[TopPost] = field(default_factory=list)
+    attention: int | None = None
+    """As in :class:`CampaignReport`."""
 
 
 # -- aggregation shared by campaign, summary and account views ------------------------------
@@ -337,8 +346,30 @@ def _totals(platforms: list[PlatformTotals]) -> _Totals:
 # -- public reports ----------------------------------------------------------------------------
 
 
-def campaign_report(session: Session, *, campaign: Campaign, top: int = 5) -> CampaignReport:
-    """Deliveries, views and interactions of one campaign: totals, per platform, per day."""
+def _attention(
+    session: Session,
+    *,
+    now: datetime | None,
+    windows: Windows | None,
+    by: Literal["campaign", "account"],
+) -> dict[int, int] | None:
+    if now is None or windows is None:
+        return None
+    return attention_counts(session, now=now, windows=windows, by=by)
+
+
+def campaign_report(
+    session: Session,
+    *,
+    campaign: Campaign,
+    top: int = 5,
+    now: datetime | None = None,
+    windows: Windows | None = None,
+) -> CampaignReport:
+    """Deliveries, views and interactions of one campaign: totals, per platform, per day.
+
+    With ``now`` and ``windows``, also how many deliveries need attention."""
+    attention = _attention(session, now=now, windows=windows, by="campaign")
     states = _read_states(session, _state_counts(Post.campaign_id, Post.campaign_id == campaign.id))
     sums = _read_sums(
         session,
@@ -363,6 +394,7 @@ def campaign_report(session: Session, *, campaign: Campaign, top: int = 5) -> Ca
         top_posts=top_posts(session, campaign_id=campaign.id, limit=top) if top else [],
         coverage=totals.coverage,
         daily=daily_series(session, campaign_id=campaign.id),
+        attention=None if attention is None else attention.get(campaign.id, 0),
     )
 
 
@@ -425,8 +457,12 @@ def campaign_totals(session: Session, *, campaign_id: int) -> CampaignTotals:
     )
 
 
-def campaign_summaries(session: Session) -> list[CampaignSummary]:
-    """Every campaign's totals, newest campaign first, in two grouped queries."""
+def campaign_summaries(
+    session: Session, *, now: datetime | None = None, windows: Windows | None = None
+) -> list[CampaignSummary]:
+    """Every campaign's totals, newest campaign first, in two grouped queries (a third for
+    the deliveries needing attention, with ``now`` and ``windows``)."""
+    attention = _attention(session, now=now, windows=windows, by="campaign")
     states = _read_states(session, _state_counts(Post.campaign_id))
     sums = _read_sums(session, _metric_sums(DeliveryMetrics.campaign_id))
     grouped = _group_platforms(states, sums)
@@ -449,6 +485,7 @@ def campaign_summaries(session: Session) -> list[CampaignSummary]:
                 engagement_rate=totals.engagement_rate,
                 last_updated=totals.last_updated,
                 platforms=platforms,
+                attention=None if attention is None else attention.get(campaign.id, 0),
             )
         )
     return summaries
@@ -532,8 +569,16 @@ def _top(session: Session, where: ColumnElement[bool], *, limit: int) -> list[To
     ]
 
 
-def account_report(session: Session, *, account: Account, top: int = 5) -> AccountReport:
+def account_report(
+    session: Session,
+    *,
+    account: Account,
+    top: int = 5,
+    now: datetime | None = None,
+    windows: Windows | None = None,
+) -> AccountReport:
     """One account across every campaign since it was added (e.g. @IPRinCN's 80 articles)."""
+    attention = _attention(session, now=now, windows=windows, by="account")
     states = _read_states(
         session, _state_counts(Post.campaign_id, Delivery.account_id == account.id)
     )
@@ -560,6 +605,7 @@ def account_report(session: Session, *, account: Account, top: int = 5) -> Accou
                     scheduled=item.scheduled,
                     published=item.published,
                     failed=item.failed,
+                    unknown=item.unknown,
                     views=item.views,
                     interactions=item.interactions,
                     last_updated=item.last_updated,
@@ -596,6 +642,7 @@ def account_report(session: Session, *, account: Account, top: int = 5) -> Accou
         last_updated=totals.last_updated,
         campaigns=per_campaign,
         top_posts=_top(session, DeliveryMetrics.account_id == account.id, limit=top) if top else [],
+        attention=None if attention is None else attention.get(account.id, 0),
     )
 
 

@@ -3,9 +3,10 @@
 A delivery belongs to the attempt publishing it until ``lease_until``; after that the
 reconciler asks the platform and may publish again. An attempt that runs long (media still
 uploading, a slow platform) has its lease renewed by one thread per process, and the post
-may be created only while the lease is held with one longest request to spare: the attempt's
-:class:`~connectors.http.CreationWindow` moves on with each renewal and closes when a
-renewal finds the delivery taken over. Renewal stops after ``MAX_ATTEMPT_SECONDS``: an
+may be created only while the lease is held with one creation margin (the longest request)
+to spare: the attempt's :class:`~connectors.http.CreationWindow` moves on with each renewal
+and closes when a renewal finds the lease over or the delivery taken over (its ticket
+raised). Renewal stops after ``MAX_ATTEMPT_SECONDS``: an
 attempt stuck that long is left to the reconciler.
 """
 
@@ -20,32 +21,35 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from connectors.http import LONGEST_REQUEST_SECONDS, CreationWindow, creation_window
+from connectors.http import CreationWindow, creation_window
 from publicist.core.clock import Clock
 
 log = logging.getLogger("publicist.scheduler")
 
 MAX_ATTEMPT_SECONDS = 600.0
 
-Renew = Callable[[int, int, datetime, datetime], bool]
-"""(delivery id, attempt, lease until, now) → whether the attempt still holds the delivery."""
+Renew = Callable[[int, int, int, datetime, datetime], bool]
+"""(delivery id, attempt, ticket, lease until, now) → whether the attempt still holds the
+delivery."""
 
 
-def creation_budget(lease_seconds: float) -> float:
+def creation_budget(lease_seconds: float, margin_seconds: float) -> float:
     """How long after its lease was (re)taken an attempt may still create its post.
 
     The creating request must end before the lease does, or the reconciler could publish
-    again meanwhile; so it must start one longest request before. A lease too short for
-    that (tests) keeps half of itself.
+    again meanwhile; so it must start one margin (the longest request) before. The settings
+    keep the lease at least twice the margin.
     """
-    return max(lease_seconds - LONGEST_REQUEST_SECONDS, lease_seconds / 2)
+    return lease_seconds - margin_seconds
 
 
 @dataclass
 class _Hold:
     delivery_id: int
     attempt: int
+    ticket: int
     lease_seconds: float
+    margin_seconds: float
     clock: Clock
     window: CreationWindow
     began: float
@@ -65,16 +69,29 @@ class LeaseKeeper:
         *,
         delivery_id: int,
         attempt: int,
+        ticket: int,
         lease_seconds: float,
+        margin_seconds: float,
         clock: Clock,
         taken_at: float,
     ) -> Iterator[CreationWindow]:
         """Renew this attempt's lease while the block runs; yields its creation window.
 
-        ``taken_at``: ``time.monotonic()`` when the lease was taken.
+        ``taken_at``: ``time.monotonic()`` when the lease was taken; ``ticket``: the one the
+        attempt began with, which every renewal presents.
         """
-        window = CreationWindow(taken_at + creation_budget(lease_seconds))
-        entry = _Hold(delivery_id, attempt, lease_seconds, clock, window, taken_at, taken_at)
+        window = CreationWindow(taken_at + creation_budget(lease_seconds, margin_seconds))
+        entry = _Hold(
+            delivery_id,
+            attempt,
+            ticket,
+            lease_seconds,
+            margin_seconds,
+            clock,
+            window,
+            taken_at,
+            taken_at,
+        )
         with self._lock:
             self._holds[id(entry)] = entry
             self._start_thread()
@@ -96,7 +113,7 @@ class LeaseKeeper:
             wall = entry.clock.now()
             until = wall + timedelta(seconds=entry.lease_seconds)
             try:
-                held = self._renew(entry.delivery_id, entry.attempt, until, wall)
+                held = self._renew(entry.delivery_id, entry.attempt, entry.ticket, until, wall)
             except Exception as error:  # the database is away: the lease runs out meanwhile
                 log.warning("lease of delivery %s not renewed: %s", entry.delivery_id, error)
                 continue
@@ -107,13 +124,14 @@ class LeaseKeeper:
                     continue  # it finished meanwhile and recorded its own outcome
                 entry.window.close()
                 log.warning(
-                    "delivery %s was taken over while attempt %s ran; it will not post",
+                    "delivery %s: attempt %s lost its lease (run out or taken over); "
+                    "it will not create the post",
                     entry.delivery_id,
                     entry.attempt,
                 )
                 continue
             entry.renewed = now
-            entry.window.deadline = now + creation_budget(entry.lease_seconds)
+            entry.window.deadline = now + creation_budget(entry.lease_seconds, entry.margin_seconds)
 
     def _start_thread(self) -> None:
         if self._thread_pid == os.getpid():

@@ -40,9 +40,10 @@ from campaigns.publishing import (
     record_result,
     record_unknown,
     renew_lease,
+    resend_lost,
     submitted_deliveries,
 )
-from campaigns.reconcile import expired_leases, requeue_stale
+from campaigns.reconcile import expired_leases
 from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
 from connectors.base import Connector, MetricCounts, RateLimitPolicy
@@ -60,9 +61,13 @@ from scheduler.ratelimit import Limit, RateLimiter
 log = logging.getLogger("publicist.scheduler")
 
 
-def _renew_lease(delivery_id: int, attempt: int, until: datetime, now: datetime) -> bool:
+def _renew_lease(
+    delivery_id: int, attempt: int, ticket: int, until: datetime, now: datetime
+) -> bool:
     with session_scope() as session:
-        return renew_lease(session, delivery_id=delivery_id, attempt=attempt, until=until, now=now)
+        return renew_lease(
+            session, delivery_id=delivery_id, attempt=attempt, ticket=ticket, until=until, now=now
+        )
 
 
 lease_keeper = LeaseKeeper(_renew_lease)
@@ -85,6 +90,17 @@ def run_dispatch(*, settings: Settings, clock: Clock, enqueue: Enqueue) -> int:
         claims = claim_due(
             session, now=now, lookahead=timedelta(seconds=settings.dispatch_lookahead_seconds)
         )
+        resent = resend_lost(
+            session, now=now, after=timedelta(seconds=settings.requeue_after_seconds)
+        )
+    if resent:
+        telemetry.RESENT.inc(len(resent))
+        log.warning(
+            "deliveries %s not started %s s after their time: sent again",
+            [claim.delivery_id for claim in resent],
+            settings.requeue_after_seconds,
+        )
+        claims = resent + claims
     if missed:
         telemetry.FAILED.labels(platform="any", state="missed").inc(len(missed))
         log.warning("deliveries %s missed: found too late under a 'miss' late policy", missed)
@@ -202,7 +218,9 @@ def run_publish(
             with lease_keeper.hold(
                 delivery_id=start.delivery_id,
                 attempt=start.attempt,
+                ticket=start.ticket,
                 lease_seconds=settings.publish_lease_seconds,
+                margin_seconds=settings.publish_creation_margin_seconds,
                 clock=clock,
                 taken_at=began,
             ):
@@ -223,6 +241,7 @@ def run_publish(
                     reason=str(error),
                     clock=clock,
                     retry_policy=retry_policy,
+                    margin=timedelta(seconds=settings.publish_creation_margin_seconds),
                     settle=timedelta(seconds=settings.reconcile_settle_seconds),
                 )
             if isinstance(error, DuplicateContent) and start.attempt > 1:
@@ -234,6 +253,7 @@ def run_publish(
                     reason=str(error),
                     clock=clock,
                     retry_policy=retry_policy,
+                    margin=timedelta(seconds=settings.publish_creation_margin_seconds),
                     settle=None,
                 )
             if decision.action is Action.REFRESH:
@@ -308,6 +328,7 @@ def _reconcile(
     clock: Clock,
     retry_policy: RetryPolicy,
     settle: timedelta | None,
+    margin: timedelta,
 ) -> str:
     """The outcome was lost: ask the platform before doing anything else.
 
@@ -335,6 +356,7 @@ def _reconcile(
                     session,
                     start=start,
                     until=again,
+                    margin=margin,
                     now=now,
                     reason=f"{reason}; the platform could not be asked ({error}); "
                     f"asking again at {again:%H:%M:%S} UTC",
@@ -379,14 +401,14 @@ def _reconcile(
 
 
 def run_reconcile(*, settings: Settings, clock: Clock) -> int:
-    """Settle deliveries whose worker vanished and requeue those whose message was lost."""
+    """Settle deliveries whose worker vanished (their lease and its margin are over)."""
     now = clock.now()
     with session_scope() as session:
-        requeued = requeue_stale(
-            session, now=now, after=timedelta(seconds=settings.requeue_after_seconds)
-        )
         starts = expired_leases(
-            session, now=now, claim_for=timedelta(seconds=settings.publish_lease_seconds)
+            session,
+            now=now,
+            claim_for=timedelta(seconds=settings.publish_lease_seconds),
+            margin=timedelta(seconds=settings.publish_creation_margin_seconds),
         )
         due = session.scalar(
             select(func.count())
@@ -397,8 +419,6 @@ def run_reconcile(*, settings: Settings, clock: Clock) -> int:
             )
         )
     telemetry.QUEUE_DEPTH.set(due or 0)
-    if requeued:
-        log.warning("%s queued deliveries had lost their message; queued again", requeued)
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
     secret = settings.encryption_key()
     for start in starts:
@@ -412,13 +432,14 @@ def run_reconcile(*, settings: Settings, clock: Clock) -> int:
                 connector,
                 clock=clock,
                 retry_policy=retry_policy,
+                margin=timedelta(seconds=settings.publish_creation_margin_seconds),
                 reason="the worker stopped during the publish call (lease expired)",
                 settle=timedelta(seconds=settings.reconcile_settle_seconds),
             )
         log.warning(
             "delivery %s reconciled after its worker vanished: %s", start.delivery_id, state
         )
-    return requeued + len(starts)
+    return len(starts)
 
 
 def run_check_submissions(*, settings: Settings, clock: Clock) -> int:

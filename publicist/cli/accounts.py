@@ -24,7 +24,8 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise InvalidInput(option, item, "must look like KEY=VALUE")
+            # Not echoed: connector settings are treated as secrets.
+            raise InvalidInput(option, "(not shown)", "must look like KEY=VALUE")
         result[key] = value
     return result
 

@@ -19,10 +19,11 @@ from rich.style import StyleType
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from campaigns.validation import describe_time, parse_row_id
+from campaigns.validation import describe_time
 from publicist.core.clock import system_clock
 from publicist.core.database import session_scope
 from publicist.core.errors import InvalidInput
+from publicist.core.ids import parse_id
 from publicist.core.migrate import ensure_schema
 from publicist.core.settings import Settings, get_settings
 
@@ -48,7 +49,7 @@ def id_parser(field: str) -> Callable[[str], int]:
 
     def parse(value: str) -> int:
         try:
-            return parse_row_id(value, field=field)
+            return parse_id(value, field=field)
         except InvalidInput as error:  # also when the Typer app runs without main()
             fail(str(error))
 

@@ -10,10 +10,10 @@ import typer
 from sqlalchemy import select
 
 from campaigns.importing import decode_csv, import_schedule, parse_media
-from campaigns.models import Account, Delivery, Post
+from campaigns.models import Account, Campaign, Delivery, Post
+from campaigns.queries import Windows, deliveries_needing_attention
 from campaigns.schemas import PostChanges, PostInput, VariantInput
 from campaigns.services import (
-    NEEDS_ATTENTION,
     add_post,
     approve_post,
     cancel_post,
@@ -22,7 +22,7 @@ from campaigns.services import (
     reschedule_post,
     retry_post,
 )
-from campaigns.states import DeliveryState
+from campaigns.states import ENDED_BADLY, DeliveryState
 from publicist.cli.common import (
     Table,
     cell,
@@ -35,6 +35,7 @@ from publicist.cli.common import (
     safe,
 )
 from publicist.core.errors import InvalidInput
+from publicist.core.settings import get_settings
 
 app = typer.Typer(help="Posts and their deliveries.", no_args_is_help=True)
 schedule_app = typer.Typer(help="Bulk scheduling.", no_args_is_help=True)
@@ -222,7 +223,10 @@ def list_posts(
     ] = None,
     failed: Annotated[
         bool,
-        typer.Option(help="Only failed, missed or unknown deliveries, with the reason."),
+        typer.Option(
+            help="Only what needs attention: failed, missed or unknown deliveries, and those "
+            "stuck longer than their platform normally needs, with the reason."
+        ),
     ] = False,
     state: Annotated[str | None, typer.Option(help="Only deliveries in this state.")] = None,
 ) -> None:
@@ -231,29 +235,49 @@ def list_posts(
     Example: [bold]publicist post list --failed[/]
     """
     with database() as session:
+        campaign_id = find_campaign(session, campaign).id if campaign else None
+        wanted = _state(state)
+        table = Table("post", "delivery", "account", "state", "due", "tries", "result")
+        if failed:
+            items = deliveries_needing_attention(
+                session,
+                now=now(),
+                windows=Windows.from_settings(get_settings()),
+                campaign_id=campaign_id,
+                limit=10_000,
+            )
+            zones: dict[int, str] = {
+                id_: zone for id_, zone in session.execute(select(Campaign.id, Campaign.timezone))
+            }
+            shown = [i for i in items if wanted is None or i.state == wanted.value]
+            for item in shown:
+                table.add_row(
+                    str(item.post_id),
+                    str(item.delivery_id),
+                    item.account,
+                    item.state + (" (stuck)" if item.stuck else ""),
+                    local(item.due_at, zones[item.campaign_id]),
+                    str(item.attempts),
+                    cell(item.reason or "", "red"),
+                )
+            console.print(table)
+            console.print(f"{len(shown)} deliveries need attention")
+            return
         query = (
             select(Delivery, Post, Account)
             .join(Post, Post.id == Delivery.post_id)
             .join(Account, Account.id == Delivery.account_id)
             .order_by(Delivery.due_at, Delivery.id)
         )
-        if campaign:
-            query = query.where(Post.campaign_id == find_campaign(session, campaign).id)
-        if failed:
-            query = query.where(Delivery.state.in_(NEEDS_ATTENTION))
-        if state:
-            try:
-                query = query.where(Delivery.state == DeliveryState(state))
-            except ValueError:
-                raise InvalidInput(
-                    "state", state, "is not one of " + ", ".join(s.value for s in DeliveryState)
-                ) from None
-        table = Table("post", "delivery", "account", "state", "due", "tries", "result")
+        if campaign_id is not None:
+            query = query.where(Post.campaign_id == campaign_id)
+        if wanted is not None:
+            query = query.where(Delivery.state == wanted)
         rows = session.execute(query).all()
         for delivery, post, account in rows:
             zone = post.campaign.timezone
             result = cell(delivery.url or "")
-            if delivery.state in NEEDS_ATTENTION:
+            if delivery.state in ENDED_BADLY:
                 result = cell(delivery.last_error or "", "red")
             table.add_row(
                 str(post.id),
@@ -266,6 +290,17 @@ def list_posts(
             )
         console.print(table)
         console.print(f"{len(rows)} deliveries")
+
+
+def _state(value: str | None) -> DeliveryState | None:
+    if value is None:
+        return None
+    try:
+        return DeliveryState(value)
+    except ValueError:
+        raise InvalidInput(
+            "state", value, "is not one of " + ", ".join(s.value for s in DeliveryState)
+        ) from None
 
 
 @schedule_app.command("import")

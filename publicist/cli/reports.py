@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from campaigns.accounts import find_account
+from campaigns.queries import Windows
 from campaigns.services import find_campaign
 from metrics.chart import render_series_svg
 from metrics.period_export import ReportFormat
@@ -24,9 +25,10 @@ from metrics.reports import (
     campaign_report,
     campaign_summaries,
 )
-from publicist.cli.common import Table, console, database, local, safe, shorten, terminal_json
+from publicist.cli.common import Table, console, database, local, now, safe, shorten, terminal_json
 from publicist.cli.period import run_period
 from publicist.core.errors import InvalidInput
+from publicist.core.settings import get_settings
 from publicist.core.spreadsheet import Cell, neutralise
 
 
@@ -72,7 +74,7 @@ def render_table(report: CampaignReport, *, daily: bool = False) -> None:
     )
     console.print(
         f"deliveries: {report.scheduled} scheduled, {report.published} published, "
-        f"{report.failed} failed" + (f", {report.unknown} unknown" if report.unknown else "")
+        f"{report.failed} failed, {report.unknown} unknown" + _attention(report.attention)
     )
     console.print(f"views: {_n(report.views)} ({report.views_coverage})")
     console.print(
@@ -139,19 +141,26 @@ def _daily_table(points: list[DailyPoint], *, title: str) -> None:
     console.print(table)
 
 
+def _attention(count: int | None) -> str:
+    if count is None:
+        return ""
+    return f"; [red]{count} need attention[/] (post list --failed)" if count else "; 0 stuck"
+
+
 def render_account(report: AccountReport) -> None:
     console.print(
         f"\n[bold]{safe(report.account)}[/]  added {report.created_at.date().isoformat()}"
     )
     console.print(
         f"posts: {report.published} published, {report.failed} failed, "
-        f"{report.scheduled} scheduled in all"
+        f"{report.unknown} unknown, {report.scheduled} scheduled in all"
         + (
             f" (first {report.first_published_at.date().isoformat()}, "
             f"last {report.last_published_at.date().isoformat()})"
             if report.first_published_at and report.last_published_at
             else ""
         )
+        + _attention(report.attention)
     )
     console.print(
         f"views: {_n(report.views)}   interactions: {_n(report.interactions)} "
@@ -159,12 +168,16 @@ def render_account(report: AccountReport) -> None:
         f"shares {_n(report.shares)}, and the platform's extras)   "
         f"engagement rate: {_rate(report.engagement_rate)}"
     )
-    table = Table("campaign", "published", "failed", "views", "interactions", title="per campaign")
+    table = Table(
+        "campaign", "published", "failed", "unknown", "views", "interactions",
+        title="per campaign",
+    )  # fmt: skip
     for item in report.campaigns:
         table.add_row(
             item.campaign,
             str(item.published),
             str(item.failed),
+            str(item.unknown),
             _n(item.views),
             _n(item.interactions),
         )
@@ -187,6 +200,8 @@ def render_summaries(summaries: list[CampaignSummary]) -> None:
         "campaign",
         "published",
         "failed",
+        "unknown",
+        "attention",
         "views",
         "interactions",
         "engagement",
@@ -198,6 +213,8 @@ def render_summaries(summaries: list[CampaignSummary]) -> None:
             item.campaign,
             f"{item.published} of {item.scheduled}",
             str(item.failed),
+            str(item.unknown),
+            _n(item.attention),
             f"{_n(item.views)} ({item.views_coverage})",
             _n(item.interactions),
             _rate(item.engagement_rate),
@@ -424,7 +441,11 @@ def report(
     if account is not None:
         with database() as session:
             account_data = account_report(
-                session, account=find_account(session, account, field="--account"), top=top
+                session,
+                account=find_account(session, account, field="--account"),
+                top=top,
+                now=now(),
+                windows=Windows.from_settings(get_settings()),
             )
         if format is Format.JSON:
             _print_json(account_data.to_dict())
@@ -435,7 +456,9 @@ def report(
         return
     if not names:
         with database() as session:
-            summaries = campaign_summaries(session)
+            summaries = campaign_summaries(
+                session, now=now(), windows=Windows.from_settings(get_settings())
+            )
         if format is Format.JSON:
             _print_json([item.to_dict() for item in summaries])
         elif format is Format.CSV:
@@ -445,7 +468,13 @@ def report(
         return
     with database() as session:
         reports = [
-            campaign_report(session, campaign=find_campaign(session, name), top=top)
+            campaign_report(
+                session,
+                campaign=find_campaign(session, name),
+                top=top,
+                now=now(),
+                windows=Windows.from_settings(get_settings()),
+            )
             for name in names
         ]
     if chart is not None:

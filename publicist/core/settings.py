@@ -8,7 +8,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from publicist.core.cadence_spec import parse_tiers
@@ -45,14 +45,22 @@ class Settings(BaseSettings):
     dispatch_tick_seconds: float = Field(default=1.0, gt=0)
     dispatch_lookahead_seconds: float = Field(default=10.0, ge=0)
     publish_max_attempts: int = Field(default=5, ge=1)
+    publish_creation_margin_seconds: float = Field(
+        default=70.0,
+        gt=0,
+        description="The longest a request to a platform may take (pool wait, connect, one "
+        "write and one read stall at their timeouts): a post may be created only until this "
+        "long before the attempt's lease ends, and the reconciler asks the platform only "
+        "this long after it ended. Lower it only where every request surely ends sooner "
+        "(tests against the local simulators).",
+    )
     publish_lease_seconds: float = Field(
         default=150.0,
         gt=0,
         description="How long a publishing delivery belongs to its worker without a renewal "
         "(a running attempt renews it every third of it, for up to 10 minutes); then the "
-        "reconciler takes over. A post may be created until one longest request (70 s) "
-        "before it ends, so keep it well above 140 s; a shorter lease (tests) allows "
-        "creation only in the first half of each renewal.",
+        "reconciler takes over. At least twice the creation margin, so that most of each "
+        "renewal is left for creating the post.",
     )
     missed_grace_seconds: float = Field(
         default=300.0,
@@ -61,10 +69,11 @@ class Settings(BaseSettings):
         "late policy (publish late, or mark missed).",
     )
     requeue_after_seconds: float = Field(
-        default=60.0,
+        default=3.0,
         gt=0,
-        description="A queued delivery whose task has not started this long after its time "
-        "is queued again (its message was lost with the broker).",
+        description="A queued delivery whose attempt has not started this long after its "
+        "time has its message sent again by the next dispatcher tick (the message may have "
+        "been lost with a killed worker or the broker); at most once per this interval.",
     )
     reconcile_tick_seconds: float = Field(default=10.0, gt=0)
     reconcile_settle_seconds: float = Field(
@@ -137,6 +146,18 @@ class Settings(BaseSettings):
             parse_tiers(value)
         except InvalidInput as exc:
             raise ValueError(exc.rule) from exc
+        return value
+
+    @field_validator("publish_lease_seconds")
+    @classmethod
+    def _lease_holds_the_margin(cls, value: float, info: ValidationInfo) -> float:
+        margin = info.data.get("publish_creation_margin_seconds")
+        if margin is not None and value < 2 * margin:
+            raise ValueError(
+                f"must be at least twice PUBLICIST_PUBLISH_CREATION_MARGIN_SECONDS "
+                f"({2 * margin:g} s): a post may be created only until one margin before "
+                "the lease ends"
+            )
         return value
 
     @property

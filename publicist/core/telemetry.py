@@ -25,6 +25,10 @@ RECONCILED = Counter(
     "Deliveries settled by asking the platform.",
     ["outcome"],
 )
+RESENT = Counter(
+    "publicist_deliveries_resent_total",
+    "Publish messages sent again: the delivery was due and its attempt had not started.",
+)
 LATENESS = Histogram(
     "publicist_publish_lateness_seconds",
     "Start of the first publish attempt minus the due time.",

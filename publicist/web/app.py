@@ -13,11 +13,13 @@ from publicist import __version__
 from publicist.core.clock import Clock, system_clock
 from publicist.core.database import get_engine, session_factory
 from publicist.core.settings import Settings, get_settings
-from publicist.web import errors
+from publicist.web import errors, openapi
+from publicist.web.body_limit import PublicistAPI
 from publicist.web.routers import (
     accounts,
     campaigns,
     dashboard,
+    docs,
     health,
     media,
     posts,
@@ -26,7 +28,8 @@ from publicist.web.routers import (
     tokens,
 )
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).parent / "static"
+"""Publicist's own files and vendored upstream ones (``static/vendor/``), served at /static."""
 
 MAX_BODY_BYTES = 6 * 1024 * 1024
 """Every request body; above the largest CSV import (5 MiB)."""
@@ -56,20 +59,34 @@ def create_app(
     back); by default they come from ``settings.database_url``.
     """
     settings = settings or get_settings()
-    app = FastAPI(
+    app = PublicistAPI(
         title="Publicist",
         version=__version__,
         description=DESCRIPTION,
         max_body_size=MAX_BODY_BYTES,
+        docs_url=None,  # served by routers.docs from static/, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock or system_clock
     app.state.session_factory = sessions or session_factory(get_engine(settings.database_url))
     errors.install(app)
-    for module in (health, accounts, campaigns, posts, media, reports, tokens, dashboard, signin):
+    for module in (
+        health,
+        accounts,
+        campaigns,
+        posts,
+        media,
+        reports,
+        tokens,
+        dashboard,
+        signin,
+        docs,
+    ):
         app.include_router(module.router)
-    # The workspace's stylesheet and vendored assets (htmx), served by Publicist itself.
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # The workspace's stylesheet and vendored assets (htmx, Swagger UI), served by Publicist.
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    openapi.install(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

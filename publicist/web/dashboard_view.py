@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Account
+from campaigns.queries import Windows
 from metrics.chart import ChartWords, render_series_svg
 from metrics.reports import account_report, campaign_report, campaign_summaries
 from publicist.web.charts import platform_bars_svg
@@ -36,13 +38,18 @@ def chart_words(gettext: Callable[[str], str]) -> ChartWords:
 
 
 def dashboard_context(
-    session: Session, *, campaign_id: int | None, gettext: Callable[[str], str]
+    session: Session,
+    *,
+    campaign_id: int | None,
+    now: datetime,
+    windows: Windows,
+    gettext: Callable[[str], str],
 ) -> dict[str, Any]:
     """The template's data; ``campaign_id`` picks the campaign shown in detail (default: newest).
 
     The SVG charts are built here (inline, no script) with their titles in the page's language.
     """
-    summaries = campaign_summaries(session)
+    summaries = campaign_summaries(session, now=now, windows=windows)
     chosen = next((s for s in summaries if s.campaign_id == campaign_id), None)
     if chosen is None and summaries:
         chosen = summaries[0]
@@ -59,10 +66,16 @@ def dashboard_context(
     }
     if chosen is None:
         return context
-    report = campaign_report(session, campaign=get_campaign(session, chosen.campaign_id), top=10)
+    report = campaign_report(
+        session,
+        campaign=get_campaign(session, chosen.campaign_id),
+        top=10,
+        now=now,
+        windows=windows,
+    )
     context.update(
         report=report,
-        failures=failures(session, campaign_id=report.campaign_id),
+        failures=failures(session, campaign_id=report.campaign_id, now=now, windows=windows),
         views_svg=Markup(  # noqa: S704 - built with every value escaped (publicist.web.charts)
             platform_bars_svg(
                 [(p.platform, p.views) for p in report.platforms],

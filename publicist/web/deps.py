@@ -1,4 +1,4 @@
-"""Per-request dependencies: the unit of work, the clock, the settings."""
+"""Per-request dependencies: the unit of work, the clock, the settings and what they imply."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.queries import Windows
 from publicist.core.clock import Clock
 from publicist.core.settings import Settings
-from publicist.web.schemas import MAX_ID
+from publicist.web.schemas import MAX_ID, IdText
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -46,7 +47,13 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
+async def _windows(request: Request) -> Windows:
+    return Windows.from_settings(request.app.state.settings)
+
+
 DbSession = Annotated[Session, Depends(_session, scope="function")]
 Now = Annotated[datetime, Depends(_now)]
 AppSettings = Annotated[Settings, Depends(_settings)]
-PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id.")]
+Waits = Annotated[Windows, Depends(_windows)]
+"""How long each waiting state of a delivery normally lasts (what "stuck" means)."""
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id."), IdText]

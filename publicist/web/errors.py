@@ -1,7 +1,8 @@
 """Every failure as JSON naming the field and the rule; client mistakes are always 4xx.
 
 Shape: ``{"error": {"type", "message", "field", "value", "rule", "errors": [...]}}``.
-Values are echoed only when short and never for secret fields (tokens, credentials).
+Values are echoed only when short, never for secret fields (tokens, credentials) nor for
+unknown fields (a misspelt secret field is still a secret).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from campaigns.importing import ImportFailed
 from connectors.registry import UnknownPlatform
@@ -40,11 +42,32 @@ def _secret(field: str) -> bool:
     return any(hint in lowered for hint in SECRET_HINTS)
 
 
+def _encodable(value: Any) -> Any:
+    """``value`` with every string made UTF-8-safe: a JSON body may escape a lone surrogate
+    ("\\ud800"), which Python keeps in a str but cannot encode; it is shown escaped."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    return value
+
+
 def error_response(
     status: int, detail: ErrorDetail, headers: Mapping[str, str] | None = None
 ) -> Any:
-    return JSONResponse(
-        ErrorOut(error=detail).model_dump(exclude_none=True), status_code=status, headers=headers
+    body = _encodable(ErrorOut(error=detail).model_dump(exclude_none=True))
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def too_large(max_bytes: int | None) -> ErrorDetail:
+    limit = f"{max_bytes} bytes" if max_bytes is not None else "the size limit"
+    return ErrorDetail(
+        type="too_large",
+        message=f"the request body is larger than {limit}",
+        field="body",
+        rule=f"must be at most {limit}",
     )
 
 
@@ -66,8 +89,10 @@ def validation_detail(exc: RequestValidationError) -> tuple[int, ErrorDetail]:
             rule = f"is not valid JSON ({reason})" if reason else "is not valid JSON"
             problems.append(FieldError(field="body", rule=rule))
             continue
-        value = None if _secret(field) else _shown(error.get("input"))
-        rule = str(error.get("msg", "is invalid"))
+        # An unknown field may be a misspelt secret ("acess_token"): never echo its value.
+        hidden = _secret(field) or error.get("type") == "extra_forbidden"
+        value = None if hidden else _shown(error.get("input"))
+        rule = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
         problems.append(FieldError(field=field, rule=rule, value=value))
     first = problems[0] if problems else FieldError(field="body", rule="is invalid")
     message = "; ".join(f"{p.field}: {p.rule}" for p in problems[:5])
@@ -85,9 +110,14 @@ def validation_detail(exc: RequestValidationError) -> tuple[int, ErrorDetail]:
 def publicist_detail(exc: PublicistError) -> tuple[int, ErrorDetail]:
     message = str(exc)
     if isinstance(exc, InvalidInput):
-        value = None if _secret(exc.field) else _shown(exc.value)
+        secret = _secret(exc.field)
+        value = None if secret else _shown(exc.value)
         return 422, ErrorDetail(
-            type="invalid_input", message=message, field=exc.field, value=value, rule=exc.rule
+            type="invalid_input",
+            message=f"{exc.field} {exc.rule}" if secret else message,
+            field=exc.field,
+            value=value,
+            rule=exc.rule,
         )
     if isinstance(exc, ImportFailed):
         rows = [FieldError(field=f"line {e.line}", rule=e.message) for e in exc.errors]
@@ -132,7 +162,10 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status, ErrorDetail(type=exc.kind, message=str(exc)), headers)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> Any:
+    async def _http(request: Request, exc: HTTPException) -> Any:
+        if exc.status_code == 413:  # a streamed body passed the limit while being read
+            limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+            return error_response(413, too_large(limit), exc.headers)
         kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(
             exc.status_code, ErrorDetail(type=kind, message=str(exc.detail)), exc.headers

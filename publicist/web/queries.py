@@ -1,16 +1,15 @@
-"""Reads the API and the page share beyond the metrics reports: what needs staff attention."""
+"""Reads the API and the page share beyond the metrics reports, shaped for JSON."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
-from campaigns.models import Account, Campaign, Delivery, Post
-from campaigns.states import DeliveryState
+from campaigns.models import Campaign
+from campaigns.queries import Windows, deliveries_needing_attention
 from publicist.core.errors import NotFound
 from publicist.web.schemas import FailureOut
-
-NEEDS_ATTENTION = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)
 
 
 def get_campaign(session: Session, campaign_id: int) -> Campaign:
@@ -20,31 +19,31 @@ def get_campaign(session: Session, campaign_id: int) -> Campaign:
     return campaign
 
 
-def failures(session: Session, *, campaign_id: int | None, limit: int = 100) -> list[FailureOut]:
-    """Failed, missed or unresolved deliveries, most recent first, with the platform's reason."""
-    query = (
-        select(Delivery, Post, Account)
-        .join(Post, Post.id == Delivery.post_id)
-        .join(Account, Account.id == Delivery.account_id)
-        .where(Delivery.state.in_(NEEDS_ATTENTION))
-        .order_by(Delivery.due_at.desc(), Delivery.id.desc())
-        .limit(limit)
-    )
-    if campaign_id is not None:
-        query = query.where(Post.campaign_id == campaign_id)
+def failures(
+    session: Session,
+    *,
+    campaign_id: int | None,
+    now: datetime,
+    windows: Windows,
+    limit: int = 100,
+) -> list[FailureOut]:
+    """What needs attention (campaigns.queries), most recently due first, with the reason."""
     return [
         FailureOut(
-            delivery_id=delivery.id,
-            post_id=post.id,
-            campaign_id=post.campaign_id,
-            account=account.label,
-            platform=account.platform,
-            state=delivery.state.value,
-            due_at=delivery.due_at,
-            attempts=delivery.attempts,
-            error=delivery.last_error,
-            error_code=delivery.last_error_code,
-            text=post.text,
+            delivery_id=item.delivery_id,
+            post_id=item.post_id,
+            campaign_id=item.campaign_id,
+            account=item.account,
+            platform=item.platform,
+            state=item.state,
+            stuck=item.stuck,
+            due_at=item.due_at,
+            attempts=item.attempts,
+            error=item.reason,
+            error_code=item.error_code,
+            text=item.text,
         )
-        for delivery, post, account in session.execute(query)
+        for item in deliveries_needing_attention(
+            session, now=now, windows=windows, campaign_id=campaign_id, limit=limit
+        )
     ]

@@ -4,12 +4,35 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote_plus
 
-_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"]*")
+# A query parameter: a separator (literal or percent-encoded), a name, "=", a value. The
+# name is decoded before it is compared, so "%74oken=" or "tok%65n=" (which the server
+# reads as "token") are caught too; so is a separator sent encoded, in case anything
+# downstream decodes the line once more.
+_PARAMETER = re.compile(r"(?i)((?:[?&;]|%3f|%26|%3b)([^=&;?\s\"#]*)=)(?:(?!%26|%3b)[^&;\s\"#])*")
+_SECRET_NAMES = frozenset({"token"})
+_MAX_DECODES = 4
+
+
+def _decoded(name: str) -> str:
+    """``name`` percent-decoded until it stops changing (double encoding included)."""
+    for _ in range(_MAX_DECODES):
+        decoded = unquote_plus(name)
+        if decoded == name:
+            break
+        name = decoded
+    return name.strip().lower()
+
+
+def _hide(match: re.Match[str]) -> str:
+    if _decoded(match.group(2)) in _SECRET_NAMES:
+        return match.group(1) + "[redacted]"
+    return match.group(0)
 
 
 def redact(text: str) -> str:
-    return _TOKEN_IN_QUERY.sub(r"\1[redacted]", text)
+    return _PARAMETER.sub(_hide, text)
 
 
 class RedactTokens(logging.Filter):

@@ -8,54 +8,91 @@ API, the CLI and the CSV import apply one set of rules.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
+from publicist.core.errors import InvalidInput
+from publicist.core.ids import MAX_ID, parse_id
 from publicist.web.tokens import Role
 
-MAX_ID = 2**31 - 1
-"""Ids are 32-bit on every engine; larger numbers are refused before any query."""
+__all__ = ["MAX_ID"]
+
+
+def _id_text(value: Any) -> Any:
+    """Path and query ids arrive as text: read them with the one id parser (ASCII digits in
+    range), since pydantic's lax ``int`` also takes "+5", " 5 " and "1_0"."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_id(value, field="id")
+    except InvalidInput as exc:
+        raise PydanticCustomError("id", exc.rule) from None
+
+
+IdText = BeforeValidator(_id_text)
+"""Put it after the ``Path``/``Query`` in ``Annotated`` (before it, FastAPI leaves the
+range out of the OpenAPI schema)."""
 
 Short = Annotated[str, Field(max_length=200)]
 Text = Annotated[str, Field(max_length=100_000)]
 
 
-def _no_nul(value: Any, path: str) -> None:
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError(f"{path or 'value'} must not contain the NUL character")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(value: Any, path: str) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{path or 'value'} must not contain the NUL character")
+        if _SURROGATE.search(value):
+            # JSON may escape half of a UTF-16 pair ("\\ud800"); it is no character at all.
+            raise ValueError(f"{path or 'value'} must not contain a lone UTF-16 surrogate")
     if isinstance(value, dict):
         for key, item in value.items():
-            _no_nul(key, path)
-            _no_nul(item, f"{path}.{key}" if path else str(key))
+            _check_text(key, path)
+            _check_text(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _no_nul(item, f"{path}[{index}]")
+            _check_text(item, f"{path}[{index}]")
 
 
 class Request(BaseModel):
     """A request body: unknown fields refused, and no NUL characters (PostgreSQL refuses
-    them in text, so every engine refuses them here, before anything is written)."""
+    them in text, so every engine refuses them here, before anything is written) nor lone
+    surrogates (no engine can store them as text; secrets would keep them otherwise)."""
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_nul(cls, data: Any) -> Any:
-        _no_nul(data, "")
+    def _refuse_bad_characters(cls, data: Any) -> Any:
+        _check_text(data, "")
         return data
 
 
 class AccountCreate(Request):
     platform: Annotated[str, Field(min_length=1, max_length=32, examples=["twitter"])]
     handle: Annotated[str, Field(min_length=1, max_length=100, examples=["@IPRinCN"])]
-    access_token: Annotated[SecretStr, Field(max_length=4000)]
+    access_token: Annotated[
+        SecretStr,
+        Field(
+            max_length=4000,
+            description="Must not be empty, unless client_id and client_secret are given for "
+            "the platform to issue tokens (WeChat).",
+        ),
+    ]
     refresh_token: Annotated[SecretStr | None, Field(max_length=4000)] = None
     client_id: Short | None = None
     client_secret: Annotated[SecretStr | None, Field(max_length=4000)] = None
     user_id: Short | None = None
-    api_base_url: Annotated[str | None, Field(max_length=500)] = None
+    api_base_url: Annotated[
+        str | None,
+        Field(max_length=500, description="An http(s) URL to send requests to (a simulator)."),
+    ] = None
     extra: Annotated[
         dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=4000)]],
         Field(max_length=50, description="Connector-specific settings; treated as secret."),
@@ -295,12 +332,16 @@ class TokenCreated(TokenOut):
 
 
 class FailureOut(BaseModel):
+    """A delivery that needs attention: it ended failed, missed or unknown, or is ``stuck``
+    in a waiting state for longer than its platform normally needs (``error`` says why)."""
+
     delivery_id: int
     post_id: int
     campaign_id: int
     account: str
     platform: str
     state: str
+    stuck: bool
     due_at: datetime
     attempts: int
     error: str | None

@@ -18,8 +18,10 @@ from tests.faults.rig import Stack
 from tests.faults.services import PrivatePostgres, PrivateRedis
 
 LEASE_SECONDS = 6
-"""Short, so a killed worker's attempt is reconciled within the test; still far longer than
-any request the simulator answers without a hold."""
+"""Short, so a killed worker's attempt is reconciled within the test."""
+MARGIN_SECONDS = LEASE_SECONDS / 2
+"""The creation margin the settings allow with this lease: still far longer than any
+request the simulator answers without a hold or a latency."""
 
 
 @pytest.fixture
@@ -79,10 +81,10 @@ def worker_env(*, database_url: str, broker_url: str) -> dict[str, str]:
             "PUBLICIST_DISPATCH_TICK_SECONDS": "0.5",
             "PUBLICIST_DISPATCH_LOOKAHEAD_SECONDS": "3",
             "PUBLICIST_PUBLISH_LEASE_SECONDS": str(LEASE_SECONDS),
+            "PUBLICIST_PUBLISH_CREATION_MARGIN_SECONDS": str(MARGIN_SECONDS),
             "PUBLICIST_RECONCILE_TICK_SECONDS": "1",
             # The simulator shows a post as soon as it is created: no indexing lag to wait out.
             "PUBLICIST_RECONCILE_SETTLE_SECONDS": "1",
-            "PUBLICIST_REQUEUE_AFTER_SECONDS": "5",
             # Metrics collection is not under test here; keep its traffic out of the way.
             "PUBLICIST_COLLECT_TICK_SECONDS": "3600",
         }

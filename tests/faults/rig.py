@@ -65,6 +65,8 @@ class Stack:
         self.concurrency = concurrency
         self.worker: subprocess.Popen[bytes] | None = None
         self.beat: subprocess.Popen[bytes] | None = None
+        self.helpers: list[subprocess.Popen[bytes]] = []
+        """More publish workers, started by :meth:`start_helper` and never killed."""
         self.logs: list[Path] = []
         self.kills = 0
 
@@ -76,6 +78,11 @@ class Stack:
     def start_worker(self) -> None:
         args = ["worker", "--queues", "publish", "--concurrency", str(self.concurrency)]
         self.worker = _start(args, env=self.env, cwd=self.root, log=self._log("worker"))
+
+    def start_helper(self) -> None:
+        """A second publish worker, e.g. to reconcile while the first one is frozen."""
+        args = ["worker", "--queues", "publish", "--concurrency", str(self.concurrency)]
+        self.helpers.append(_start(args, env=self.env, cwd=self.root, log=self._log("helper")))
 
     def start_beat(self) -> None:
         self.beat = _start(["beat"], env=self.env, cwd=self.root, log=self._log("beat"))
@@ -90,6 +97,11 @@ class Stack:
         assert self.worker is not None
         os.killpg(self.worker.pid, signal.SIGSTOP)
 
+    def thaw_worker(self) -> None:
+        """SIGCONT a frozen worker: it carries on where it stopped."""
+        assert self.worker is not None
+        os.killpg(self.worker.pid, signal.SIGCONT)
+
     def kill_worker(self) -> None:
         """SIGKILL the worker's whole process group: no cleanup, no acks, no goodbyes."""
         assert self.worker is not None
@@ -99,7 +111,7 @@ class Stack:
         self.kills += 1
 
     def check_alive(self) -> None:
-        for process in (self.worker, self.beat):
+        for process in (self.worker, self.beat, *self.helpers):
             if process is not None and process.poll() is not None:
                 pytest.fail(
                     f"a process exited by itself (code {process.returncode})\n{self.tails()}"
@@ -111,10 +123,11 @@ class Stack:
         )
 
     def stop(self) -> None:
-        for process in (self.worker, self.beat):
+        for process in (self.worker, self.beat, *self.helpers):
             if process is not None:
                 _stop(process)
         self.worker = self.beat = None
+        self.helpers = []
 
 
 def reconciled_after_lease(stack: Stack) -> dict[str, set[int]]:

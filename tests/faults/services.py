@@ -95,6 +95,13 @@ class PrivateRedis:
             process.kill()
             process.wait(timeout=15)
 
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, every message in memory gone."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=15)
+
     def restart(self, *, down_seconds: float = 0.0) -> None:
         """Stop, stay away ``down_seconds``, start again on the same port, empty."""
         self.stop()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rich.console import Console
 
 from publicist.cli.main import main
 from publicist.core.settings import reset_settings
@@ -156,3 +157,50 @@ def test_a_bad_setting_is_named_before_anything_runs(
     assert rule in lines[0]
     assert repr(value) in lines[0]
     assert not (embedded_env / "publicist.db").exists()
+
+
+def test_a_stuck_delivery_is_listed_as_failed_and_counted_in_the_report(
+    world: Run, embedded_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker died mid-publish 20 minutes ago and nothing settled it: staff are told."""
+    wide = Console(width=400)
+    monkeypatch.setattr("publicist.cli.posts.console", wide)
+    monkeypatch.setattr("publicist.cli.reports.console", wide)
+    code, _, err = world(
+        "post", "add", "-c", "IP Creates a Better Life", "-t", "Opening today",
+        "--to", "mock:@IPRinCN", "--at", "2099-04-20 09:30", "--approve",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = world("post", "list", "--failed")
+    assert "0 deliveries need attention" in out
+    engine = sa.create_engine(f"sqlite:///{embedded_env / 'publicist.db'}")
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "UPDATE deliveries SET state = 'publishing', attempts = 1, "
+                    "due_at = datetime('now', '-20 minutes'), "
+                    "next_attempt_at = datetime('now', '-20 minutes'), "
+                    "last_error = 'the platform could not be asked (HTTP 503)'"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO delivery_attempts (delivery_id, number, started_at, outcome) "
+                    "SELECT id, 1, datetime('now', '-20 minutes'), 'started' FROM deliveries"
+                )
+            )
+    finally:
+        engine.dispose()
+    code, out, _ = world("post", "list", "--failed")
+    assert code == 0
+    flat = " ".join(out.split())
+    assert "│ publishing (stuck) │" in flat
+    assert "1 deliveries need attention" in flat
+    assert "longer than the 220 s mock normally needs" in flat
+    code, out, _ = world("report", "IP Creates a Better Life")
+    assert code == 0
+    assert "0 failed, 0 unknown; 1 need attention" in " ".join(out.split())
+    code, out, _ = world("report")
+    assert code == 0
+    assert "attention" in out

@@ -17,6 +17,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 def run(
     embedded_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Run:
+    monkeypatch.delenv("PUBLICIST_MEDIA_DIR")  # the default: ./media beside the database
+
     def invoke(*args: str) -> tuple[int, str, str]:
         monkeypatch.setattr("sys.argv", ["publicist", *args])
         capsys.readouterr()

@@ -180,12 +180,13 @@ def test_a_slow_publish_keeps_its_lease_and_a_taken_over_one_may_not_post(
     start = _start_an_attempt(clock)
     later = clock.now() + timedelta(seconds=100)
 
-    def renew(attempt: int, now: datetime) -> bool:
+    def renew(attempt: int, now: datetime, ticket: int = start.ticket) -> bool:
         with session_scope() as session:
             return renew_lease(
                 session,
                 delivery_id=start.delivery_id,
                 attempt=attempt,
+                ticket=ticket,
                 until=now + timedelta(seconds=150),
                 now=now,
             )
@@ -193,11 +194,66 @@ def test_a_slow_publish_keeps_its_lease_and_a_taken_over_one_may_not_post(
     assert renew(start.attempt, later)
     assert _lease_of(start.delivery_id).lease_until == later + timedelta(seconds=150)
     assert not renew(start.attempt + 1, later)  # another attempt's lease is not ours
+    assert not renew(start.attempt, later, ticket=start.ticket + 1)
     # once the lease has run out, the reconciler may own it: no renewal brings it back
     assert not renew(start.attempt, later + timedelta(seconds=151))
-    clock.advance(timedelta(seconds=100 + 151))
+    clock.advance(timedelta(seconds=100 + 151 + configured_db.publish_creation_margin_seconds))
     run_reconcile(settings=configured_db, clock=clock)
     assert not renew(start.attempt, clock.now())
+
+
+def test_a_take_over_refuses_every_later_write_of_the_old_attempt(
+    configured_db: Settings, mock_platform: MockPlatform
+) -> None:
+    """The reconciler raises the ticket: the old attempt's renewal (even with the lease
+    moved forward by the take-over), its result, error and unknown change nothing."""
+    from campaigns.publishing import record_error, record_result, record_unknown
+    from campaigns.reconcile import expired_leases
+    from campaigns.retry import Action, Decision
+    from connectors.base import PublishResult, PublishState
+    from connectors.errors import TransientError
+
+    clock = FrozenClock(NOW)
+    old = _start_an_attempt(clock)
+    margin = timedelta(seconds=configured_db.publish_creation_margin_seconds)
+    clock.advance(timedelta(seconds=150) + margin / 2)
+    with session_scope() as session:  # the lease has ended, but not the old request's margin
+        assert expired_leases(session, now=clock.now(), claim_for=margin, margin=margin) == []
+    clock.advance(margin)
+    with session_scope() as session:
+        (taken,) = expired_leases(session, now=clock.now(), claim_for=margin, margin=margin)
+    assert (taken.attempt, taken.ticket) == (old.attempt, old.ticket + 1)
+    now = clock.now()
+    with session_scope() as session:
+        renewed = renew_lease(
+            session,
+            delivery_id=old.delivery_id,
+            attempt=old.attempt,
+            ticket=old.ticket,
+            until=now + timedelta(seconds=150),
+            now=now,
+        )
+    assert not renewed  # the take-over moved the lease forward, but it is not the old one's
+    posted = PublishResult(state=PublishState.PUBLISHED, remote_id="1", published_at=now)
+    with session_scope() as session:
+        assert record_result(session, start=old, result=posted, now=now) is (
+            DeliveryState.PUBLISHING
+        )
+    retry = Decision(Action.RETRY, retry_at=now, reason="try again")
+    with session_scope() as session:
+        record_error(
+            session, start=old, error=TransientError("x", platform="mock"), decision=retry, now=now
+        )
+    with session_scope() as session:
+        record_unknown(session, start=old, reason="lost", now=now)
+    delivery = _lease_of(old.delivery_id)
+    assert delivery.state is DeliveryState.PUBLISHING
+    assert (delivery.ticket, delivery.remote_id) == (taken.ticket, None)
+    # the new owner's writes still land
+    with session_scope() as session:
+        assert record_result(session, start=taken, result=posted, now=now) is (
+            DeliveryState.PUBLISHED
+        )
 
 
 def test_accounts_authorised_through_one_app_share_its_cap(
@@ -332,33 +388,44 @@ def test_late_policy_decides_what_a_long_outage_does(
     assert len(mock_platform.posts()) == (1 if expected == "published" else 0)
 
 
-def test_a_lost_message_is_queued_again_and_the_old_one_does_nothing(
+def test_a_lost_message_is_sent_again_on_the_next_tick_and_publishes_once(
     configured_db: Settings, mock_platform: MockPlatform
 ) -> None:
     clock = FrozenClock(NOW)
     _one_post_due_in_a_second()
-    clock.advance(timedelta(seconds=1))
-    lost: list[tuple[int, int]] = []
-    run_dispatch(
-        settings=configured_db,
-        clock=clock,
-        enqueue=lambda claims: lost.extend((c.delivery_id, c.ticket) for c in claims),
-    )
-    clock.advance(timedelta(seconds=configured_db.requeue_after_seconds + 1))
-    assert run_reconcile(settings=configured_db, clock=clock) == 1
-    assert _publish_all(configured_db, clock, LocalRateLimiter()) == ["published"]
-    ((delivery_id, old_ticket),) = lost
-    assert (
-        run_publish(
-            delivery_id=delivery_id,
-            ticket=old_ticket,
+    sent: list[tuple[int, int]] = []
+
+    def dispatch() -> None:
+        run_dispatch(
             settings=configured_db,
             clock=clock,
-            limiter=LocalRateLimiter(),
+            enqueue=lambda claims: sent.extend((c.delivery_id, c.ticket) for c in claims),
         )
-        == "skipped"
-    )
-    assert len(mock_platform.posts()) == 1
+
+    dispatch()  # claimed with its ETA; then the worker holding the message is killed
+    assert len(sent) == 1
+    clock.advance(timedelta(seconds=1 + configured_db.requeue_after_seconds))
+    dispatch()  # not yet: due only requeue_after ago, to the second
+    assert len(sent) == 1
+    clock.advance(timedelta(seconds=1))
+    dispatch()
+    assert sent == [sent[0], sent[0]]  # the same ticket again: the first message wins
+    dispatch()  # sent at most once per requeue_after
+    assert len(sent) == 2
+    (delivery_id, ticket) = sent[0]
+    limiter = LocalRateLimiter()
+    outcomes = [
+        run_publish(
+            delivery_id=delivery_id,
+            ticket=ticket,
+            settings=configured_db,
+            clock=clock,
+            limiter=limiter,
+        )
+        for _ in sent
+    ]
+    assert outcomes == ["published", "skipped"]
+    assert mock_platform.count_by_marker() == {f"publicist-{delivery_id}": 1}
 
 
 def _vanish_mid_call(
@@ -368,7 +435,8 @@ def _vanish_mid_call(
     start = _start_an_attempt(clock)
     if created:
         platform.create("a", start.content.marker, start.content.text, clock.now())
-    clock.advance(timedelta(seconds=151))
+    # the lease, and the margin its last creating request may still have needed
+    clock.advance(timedelta(seconds=151 + settings.publish_creation_margin_seconds))
     return start.delivery_id
 
 
@@ -430,11 +498,12 @@ def test_reconciler_asks_again_when_the_platform_cannot_be_asked_and_then_record
     delivery = _lease_of(delivery_id)
     assert delivery.state is DeliveryState.PUBLISHING  # a 503 says nothing about the post
     assert delivery.lease_until is not None
-    assert delivery.lease_until > clock.now()
-    assert "asking again" in (delivery.last_error or "")
+    again = delivery.lease_until + timedelta(seconds=configured_db.publish_creation_margin_seconds)
+    assert again > clock.now()
+    assert f"asking again at {again:%H:%M:%S} UTC" in (delivery.last_error or "")
     assert _publish_all(configured_db, clock, LocalRateLimiter()) == []
-    assert run_reconcile(settings=configured_db, clock=clock) == 0  # not before its lease
-    clock.set(delivery.lease_until + timedelta(seconds=1))
+    assert run_reconcile(settings=configured_db, clock=clock) == 0  # not before its time
+    clock.set(again + timedelta(seconds=1))
     assert run_reconcile(settings=configured_db, clock=clock) == 1
     delivery = _lease_of(delivery_id)
     assert delivery.state is DeliveryState.PUBLISHED
@@ -464,7 +533,8 @@ def test_reconciler_leaves_unknown_when_the_platform_cannot_be_asked_for_too_lon
         if delivery.state is not DeliveryState.PUBLISHING:
             break
         assert delivery.lease_until is not None
-        clock.set(delivery.lease_until + timedelta(seconds=1))
+        margin = timedelta(seconds=configured_db.publish_creation_margin_seconds)
+        clock.set(delivery.lease_until + margin + timedelta(seconds=1))
         run_reconcile(settings=configured_db, clock=clock)
     assert delivery.state is DeliveryState.UNKNOWN
     assert "could not be asked" in (delivery.last_error or "")
@@ -562,13 +632,14 @@ def test_an_expired_lease_is_claimed_by_one_reconciler_only(
 
     clock = FrozenClock(NOW)
     delivery_id = _vanish_mid_call(configured_db, clock, created=True, platform=mock_platform)
+    minute = timedelta(seconds=60)
     with session_scope() as session:
-        first = expired_leases(session, now=clock.now(), claim_for=timedelta(seconds=60))
+        first = expired_leases(session, now=clock.now(), claim_for=minute, margin=minute)
     with session_scope() as session:
-        second = expired_leases(session, now=clock.now(), claim_for=timedelta(seconds=60))
+        second = expired_leases(session, now=clock.now(), claim_for=minute, margin=minute)
     assert [s.delivery_id for s in first] == [delivery_id]
     assert second == []
-    clock.advance(timedelta(seconds=61))  # the claimer vanished too: the next one may try
+    clock.advance(2 * minute + timedelta(seconds=1))  # the claimer vanished too: next may try
     with session_scope() as session:
-        third = expired_leases(session, now=clock.now(), claim_for=timedelta(seconds=60))
+        third = expired_leases(session, now=clock.now(), claim_for=minute, margin=minute)
     assert [s.delivery_id for s in third] == [delivery_id]

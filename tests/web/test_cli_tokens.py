@@ -50,7 +50,10 @@ def test_a_bad_role_or_id_is_refused(embedded_env: Path) -> None:
         assert bad_role.exit_code == 2
         assert "owner" in bad_role.output
         huge = runner.invoke(app, ["token", "revoke", "99999999999999999999"])
+        # The id parser's one-line error, exit code 2 (also without main()).
         assert huge.exit_code == 2
+        assert "token" in huge.output
+        assert "is not an id" in huge.output
     finally:
         dispose_engines()
 

@@ -210,6 +210,7 @@ def test_the_page_shows_the_apis_numbers(server: Server, tmp_path: Path) -> None
     assert number(shown.values["total-views"]) == report["views"]
     assert number(shown.values["total-interactions"]) == report["interactions"]
     assert number(shown.values["total-failed"]) == report["failed"] + report["unknown"]
+    assert number(shown.values["total-attention"]) == report["attention"] == 1
     assert shown.values["total-engagement"] == rate(report["engagement_rate"])
     for platform in report["platforms"]:
         key = f"platform-{platform['platform']}"
@@ -254,3 +255,13 @@ def test_a_screenshot_of_the_dashboard(server: Server, tmp_path: Path) -> None:
         target = REPO / "docs" / "dashboard.png"
         target.parent.mkdir(exist_ok=True)
         shutil.copyfile(picture, target)
+
+
+def test_the_api_docs_render_from_publicists_own_files(server: Server, tmp_path: Path) -> None:
+    """/docs runs the vendored Swagger UI under a policy that allows only its own origin;
+    had the policy blocked a script, no operation would be drawn."""
+    dom = browse(
+        f"{server.url}/docs", tmp_path / "profile", "--virtual-time-budget=15000", "--dump-dom"
+    )
+    assert 'data-path="/api/posts/{post_id}/approve"' in dom, dom[:2000]
+    assert 'data-path="/api/reports/campaigns"' in dom

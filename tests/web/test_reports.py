@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from campaigns.accounts import get_account
 from campaigns.models import Campaign
+from campaigns.queries import Windows
 from metrics.reports import (
     account_report,
     campaign_report,
@@ -43,6 +44,11 @@ def viewer(seeded_db: tuple[Settings, Seeded]) -> Iterator[TestClient]:
         yield client
 
 
+def _as_of(seeded_db: tuple[Settings, Seeded]) -> dict[str, Any]:
+    """What the API passes the reports: its clock's time and its settings' windows."""
+    return {"now": START, "windows": Windows.from_settings(seeded_db[0])}
+
+
 def normal(value: Any) -> Any:
     """JSON from the API and ``to_dict()`` from the CLI, with times compared as times."""
     if isinstance(value, dict):
@@ -57,27 +63,32 @@ def normal(value: Any) -> Any:
     return value
 
 
-def test_the_campaign_list_equals_the_summaries(viewer: TestClient, seeded: Seeded) -> None:
+def test_the_campaign_list_equals_the_summaries(
+    viewer: TestClient, seeded: Seeded, seeded_db: tuple[Settings, Seeded]
+) -> None:
     response = viewer.get("/api/reports/campaigns")
     assert response.status_code == 200
     with session_scope() as session:
-        expected = [s.to_dict() for s in campaign_summaries(session)]
+        expected = [s.to_dict() for s in campaign_summaries(session, **_as_of(seeded_db))]
     assert normal(response.json()) == normal(expected)
     names = [c["campaign"] for c in response.json()]
     assert names == ["GI Stories on the Dining Table", "IP Creates a Better Life"]
     main = response.json()[1]
     assert main["published"] == 12
     assert main["failed"] == 1
+    assert (main["unknown"], main["attention"]) == (0, 1)  # the failed one
     assert main["views"] > 0
     assert main["interactions"] > 0
 
 
-def test_the_campaign_report_equals_the_cli_json(viewer: TestClient, seeded: Seeded) -> None:
+def test_the_campaign_report_equals_the_cli_json(
+    viewer: TestClient, seeded: Seeded, seeded_db: tuple[Settings, Seeded]
+) -> None:
     response = viewer.get(f"/api/reports/campaigns/{seeded.campaign_id}", params={"top": 3})
     assert response.status_code == 200
     with session_scope() as session:
         campaign = session.get_one(Campaign, seeded.campaign_id)
-        expected = campaign_report(session, campaign=campaign, top=3).to_dict()
+        expected = campaign_report(session, campaign=campaign, top=3, **_as_of(seeded_db)).to_dict()
     assert normal(response.json()) == normal(expected)
     assert len(response.json()["top_posts"]) == 3
 
@@ -141,17 +152,20 @@ def test_failures_show_the_platforms_reason(viewer: TestClient, seeded: Seeded) 
     assert viewer.get("/api/reports/failures").json() == failures
 
 
-def test_the_whole_account_view(viewer: TestClient, seeded: Seeded) -> None:
+def test_the_whole_account_view(
+    viewer: TestClient, seeded: Seeded, seeded_db: tuple[Settings, Seeded]
+) -> None:
     response = viewer.get(f"/api/reports/accounts/{seeded.account_id}")
     assert response.status_code == 200
     with session_scope() as session:
         account = get_account(session, seeded.account_id)
-        expected = account_report(session, account=account).to_dict()
+        expected = account_report(session, account=account, **_as_of(seeded_db)).to_dict()
     body = response.json()
     assert normal(body) == normal(expected)
     assert body["account"] == "mock:@IPRinCN"
     assert body["published"] == 6
     assert body["failed"] == 1
+    assert (body["unknown"], body["attention"]) == (0, 1)
     every = viewer.get("/api/reports/accounts").json()
     assert [a["account"] for a in every] == ["mock:@IPRinCN", "mock:cnipa"]
     assert sum(a["views"] for a in every) == sum(

@@ -1,7 +1,7 @@
 """The media library: files Publicist stored, their kind, type, size and sha256.
 
 Revision ID: 0006
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import publicist.core.database
 
 revision = "0006"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -18,11 +18,11 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from publicist.web.dashboard_view import dashboard_context
-from publicist.web.deps import DbSession, Now
+from publicist.web.deps import DbSession, Now, Waits
 from publicist.web.i18n import translations
 from publicist.web.models import ApiToken
 from publicist.web.routers.signin import signin_page
-from publicist.web.schemas import MAX_ID
+from publicist.web.schemas import MAX_ID, IdText
 from publicist.web.templating import render
 from publicist.web.tokens import authenticate
 from publicist.web.visitor import CurrentVisitor, read_form, refused
@@ -61,8 +61,9 @@ def dashboard(
     session: DbSession,
     now: Now,
     visitor: CurrentVisitor,
+    windows: Waits,
     token: Annotated[str | None, Query(max_length=200)] = None,
-    campaign: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    campaign: Annotated[int | None, Query(ge=1, le=MAX_ID), IdText] = None,
 ) -> Response:
     if token is not None:
         if authenticate(session, secret=token, now=now) is None:
@@ -72,7 +73,11 @@ def dashboard(
     if wall_display and _token_from_cookie(request, session, now) is None:
         return signin_page(visitor, status=401, token_form=True)
     context = dashboard_context(
-        session, campaign_id=campaign, gettext=translations(visitor.language).gettext
+        session,
+        campaign_id=campaign,
+        now=now,
+        windows=windows,
+        gettext=translations(visitor.language).gettext,
     )
     here = COOKIE_PATH + (f"?{urlencode({'campaign': campaign})}" if campaign else "")
     response = render(

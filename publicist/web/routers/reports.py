@@ -36,7 +36,7 @@ from metrics.reports import (
     top_posts,
 )
 from publicist.web.auth import Viewer
-from publicist.web.deps import DbSession, PathId
+from publicist.web.deps import DbSession, Now, PathId, Waits
 from publicist.web.errors import error_response
 from publicist.web.queries import failures, get_campaign
 from publicist.web.schemas import ErrorDetail, FailureOut
@@ -48,16 +48,19 @@ Limit = Annotated[int, Query(ge=1, le=500, description="At most this many rows."
 
 
 @router.get("/campaigns")
-def campaigns(session: DbSession, _: Viewer) -> list[CampaignSummary]:
+def campaigns(session: DbSession, now: Now, windows: Waits, _: Viewer) -> list[CampaignSummary]:
     """Every campaign with its totals (newest first): the dashboard's campaign list."""
-    return campaign_summaries(session)
+    return campaign_summaries(session, now=now, windows=windows)
 
 
 @router.get("/campaigns/{campaign_id}")
-def campaign(campaign_id: PathId, session: DbSession, _: Viewer, top: Top = 5) -> CampaignReport:
+def campaign(
+    campaign_id: PathId, session: DbSession, now: Now, windows: Waits, _: Viewer, top: Top = 5
+) -> CampaignReport:
     """One campaign: totals with coverage, per platform, per day and top posts
     (the same numbers as ``publicist report --format json``)."""
-    return campaign_report(session, campaign=get_campaign(session, campaign_id), top=top)
+    found = get_campaign(session, campaign_id)
+    return campaign_report(session, campaign=found, top=top, now=now, windows=windows)
 
 
 @router.get("/campaigns/{campaign_id}/totals")
@@ -107,32 +110,38 @@ def campaign_top_posts(
 
 @router.get("/campaigns/{campaign_id}/failures")
 def campaign_failures(
-    campaign_id: PathId, session: DbSession, _: Viewer, limit: Limit = 100
+    campaign_id: PathId, session: DbSession, now: Now, windows: Waits, _: Viewer, limit: Limit = 100
 ) -> list[FailureOut]:
-    """Failed, missed and unresolved deliveries of one campaign, with the reason."""
+    """Failed, missed and unknown deliveries of one campaign, and those stuck longer than
+    their platform normally needs, with the reason."""
     get_campaign(session, campaign_id)
-    return failures(session, campaign_id=campaign_id, limit=limit)
+    return failures(session, campaign_id=campaign_id, now=now, windows=windows, limit=limit)
 
 
 @router.get("/failures")
-def all_failures(session: DbSession, _: Viewer, limit: Limit = 100) -> list[FailureOut]:
-    """Failed, missed and unresolved deliveries of every campaign."""
-    return failures(session, campaign_id=None, limit=limit)
+def all_failures(
+    session: DbSession, now: Now, windows: Waits, _: Viewer, limit: Limit = 100
+) -> list[FailureOut]:
+    """Failed, missed, unknown and stuck deliveries of every campaign."""
+    return failures(session, campaign_id=None, now=now, windows=windows, limit=limit)
 
 
 @router.get("/accounts")
-def accounts(session: DbSession, _: Viewer) -> list[AccountReport]:
+def accounts(session: DbSession, now: Now, windows: Waits, _: Viewer) -> list[AccountReport]:
     """Every account's totals since it was added, across campaigns (no credentials)."""
     return [
-        account_report(session, account=account, top=0)
+        account_report(session, account=account, top=0, now=now, windows=windows)
         for account in session.scalars(select(Account).order_by(Account.platform, Account.handle))
     ]
 
 
 @router.get("/accounts/{account_id}")
-def account(account_id: PathId, session: DbSession, _: Viewer, top: Top = 5) -> AccountReport:
+def account(
+    account_id: PathId, session: DbSession, now: Now, windows: Waits, _: Viewer, top: Top = 5
+) -> AccountReport:
     """The whole-account view: everything one account published, per campaign, top posts."""
-    return account_report(session, account=get_account(session, account_id), top=top)
+    found = get_account(session, account_id)
+    return account_report(session, account=found, top=top, now=now, windows=windows)
 
 
 @router.get(

@@ -8,15 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from campaigns.validation import (
-    MAX_ROW_ID,
-    as_row_id,
     check_content,
     check_rate_limit,
     describe_time,
     optional_text,
     parse_publish_time,
     parse_rate_limit,
-    parse_row_id,
     parse_timezone,
     require_future,
     require_text,
@@ -413,20 +410,3 @@ def test_check_rate_limit_refuses_the_same_for_the_api(
 def test_check_rate_limit_accepts_none_or_both() -> None:
     check_rate_limit(None, None)
     check_rate_limit(30, 3600.0)
-
-
-@pytest.mark.parametrize("text", ["1", "42", " 7 ", str(MAX_ROW_ID)])
-def test_row_ids_in_range_are_read(text: str) -> None:
-    assert as_row_id(text) == int(text)
-    assert parse_row_id(text, field="post") == int(text)
-
-
-@pytest.mark.parametrize(
-    "text", ["0", "-1", "+1", str(MAX_ROW_ID + 1), "9" * 30, "²", "١٢", "1.0", "", "abc"]
-)
-def test_anything_else_is_not_a_row_id(text: str) -> None:
-    assert as_row_id(text) is None
-    with pytest.raises(InvalidInput) as caught:
-        parse_row_id(text, field="post")
-    assert caught.value.field == "post"
-    assert str(MAX_ROW_ID) in caught.value.rule

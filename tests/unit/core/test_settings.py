@@ -34,6 +34,17 @@ def test_a_cadence_setting_is_checked_when_settings_load() -> None:
     assert "PUBLICIST_COLLECTION_CADENCE: must list ages in increasing order" in message
 
 
+def test_a_lease_too_short_for_the_creation_margin_is_refused() -> None:
+    message = str(_error(publish_lease_seconds=100))
+    assert message == (
+        "invalid setting PUBLICIST_PUBLISH_LEASE_SECONDS: must be at least twice "
+        "PUBLICIST_PUBLISH_CREATION_MARGIN_SECONDS (140 s): a post may be created only until "
+        "one margin before the lease ends (got 100)"
+    )
+    short = Settings(publish_lease_seconds=6, publish_creation_margin_seconds=3)
+    assert short.publish_lease_seconds == 6
+
+
 def test_the_media_fetch_allow_list_is_parsed_when_settings_load() -> None:
     message = str(_error(media_fetch_allow="127.0.0.1/32, localhost"))
     assert (

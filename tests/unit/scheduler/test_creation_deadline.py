@@ -7,6 +7,7 @@ import pytest
 
 from connectors.errors import TransientError
 from connectors.http import LONGEST_REQUEST_SECONDS, creation_deadline, send
+from publicist.core.settings import Settings
 from scheduler.lease import creation_budget
 
 
@@ -18,9 +19,13 @@ def _client(sent: list[str]) -> httpx.Client:
     return httpx.Client(base_url="http://127.0.0.1", transport=httpx.MockTransport(answer))
 
 
-def test_the_budget_leaves_one_longest_request_before_the_lease_ends() -> None:
-    assert creation_budget(150) == 150 - LONGEST_REQUEST_SECONDS == 80
-    assert creation_budget(6) == 3  # a lease shorter than one request keeps half of itself
+def test_the_budget_leaves_one_margin_before_the_lease_ends() -> None:
+    assert creation_budget(150, LONGEST_REQUEST_SECONDS) == 150 - LONGEST_REQUEST_SECONDS == 80
+    assert creation_budget(6, 3) == 3
+
+
+def test_the_default_margin_is_the_longest_request() -> None:
+    assert Settings().publish_creation_margin_seconds == LONGEST_REQUEST_SECONDS
 
 
 def test_past_the_deadline_only_creating_requests_are_refused() -> None:

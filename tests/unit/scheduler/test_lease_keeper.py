@@ -14,7 +14,7 @@ from publicist.core.clock import system_clock
 from scheduler import lease
 from scheduler.lease import LeaseKeeper
 
-LEASE = 0.3  # seconds: the creation budget is half of it, renewal due after a third
+LEASE = 0.3  # seconds: a margin of half of it; renewal due after a third
 
 
 def _create(client: httpx.Client) -> None:
@@ -36,23 +36,29 @@ def client() -> httpx.Client:
 def test_a_renewed_lease_keeps_the_window_open_past_its_first_budget(
     client: httpx.Client,
 ) -> None:
-    renewals: list[tuple[int, int]] = []
+    renewals: list[tuple[int, int, int]] = []
 
-    def renew(delivery_id: int, attempt: int, until: datetime, now: datetime) -> bool:
-        renewals.append((delivery_id, attempt))
+    def renew(delivery_id: int, attempt: int, ticket: int, until: datetime, now: datetime) -> bool:
+        renewals.append((delivery_id, attempt, ticket))
         assert until > now
         return True
 
     keeper = LeaseKeeper(renew)
     with keeper.hold(
-        delivery_id=7, attempt=2, lease_seconds=LEASE, clock=system_clock, taken_at=time.monotonic()
+        delivery_id=7,
+        attempt=2,
+        lease_seconds=LEASE,
+        margin_seconds=LEASE / 2,
+        ticket=3,
+        clock=system_clock,
+        taken_at=time.monotonic(),
     ) as window:
         time.sleep(LEASE)  # past the first budget (half the lease)
         keeper.renew_due()
         assert time.monotonic() < window.deadline
         _create(client)  # still allowed: the lease is held
     assert renewals
-    assert set(renewals) == {(7, 2)}
+    assert set(renewals) == {(7, 2, 3)}  # the attempt's ticket is presented
 
 
 def test_without_renewal_the_window_closes_after_its_budget(client: httpx.Client) -> None:
@@ -63,6 +69,8 @@ def test_without_renewal_the_window_closes_after_its_budget(client: httpx.Client
             delivery_id=7,
             attempt=1,
             lease_seconds=LEASE,
+            margin_seconds=LEASE / 2,
+            ticket=3,
             clock=system_clock,
             taken_at=taken_long_ago,
         ),
@@ -74,7 +82,13 @@ def test_without_renewal_the_window_closes_after_its_budget(client: httpx.Client
 def test_a_taken_over_attempt_may_not_create_its_post(client: httpx.Client) -> None:
     keeper = LeaseKeeper(lambda *_: False)
     with keeper.hold(
-        delivery_id=7, attempt=1, lease_seconds=LEASE, clock=system_clock, taken_at=time.monotonic()
+        delivery_id=7,
+        attempt=1,
+        lease_seconds=LEASE,
+        margin_seconds=LEASE / 2,
+        ticket=3,
+        clock=system_clock,
+        taken_at=time.monotonic(),
     ) as window:
         time.sleep(LEASE / 3)
         keeper.renew_due()
@@ -93,6 +107,8 @@ def test_an_attempt_stuck_too_long_is_left_to_the_reconciler(
         delivery_id=7,
         attempt=1,
         lease_seconds=LEASE,
+        margin_seconds=LEASE / 2,
+        ticket=3,
         clock=system_clock,
         taken_at=time.monotonic() - 2 * LEASE,
     ):
@@ -107,7 +123,13 @@ def test_a_database_outage_leaves_the_window_to_close_by_itself() -> None:
     keeper = LeaseKeeper(unavailable)
     taken = time.monotonic() - LEASE / 3
     with keeper.hold(
-        delivery_id=7, attempt=1, lease_seconds=LEASE, clock=system_clock, taken_at=taken
+        delivery_id=7,
+        attempt=1,
+        lease_seconds=LEASE,
+        margin_seconds=LEASE / 2,
+        ticket=3,
+        clock=system_clock,
+        taken_at=taken,
     ) as window:
         before = window.deadline
         keeper.renew_due()

@@ -17,7 +17,13 @@ def test_the_keeper_thread_renews_on_its_own() -> None:
 
     keeper = LeaseKeeper(renew)
     with keeper.hold(
-        delivery_id=9, attempt=1, lease_seconds=0.3, clock=system_clock, taken_at=time.monotonic()
+        delivery_id=9,
+        attempt=1,
+        lease_seconds=0.3,
+        margin_seconds=0.15,
+        ticket=3,
+        clock=system_clock,
+        taken_at=time.monotonic(),
     ):
         give_up = time.monotonic() + 10
         while not renewed and time.monotonic() < give_up:
