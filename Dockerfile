@@ -16,7 +16,8 @@ COPY metrics ./metrics
 COPY scheduler ./scheduler
 COPY simulators ./simulators
 RUN pip install --no-cache-dir . \
-    && useradd --create-home --home-dir /var/lib/publicist publicist
+    && useradd --create-home --home-dir /var/lib/publicist publicist \
+    && install -d -o publicist -g publicist /var/lib/publicist/media
 
 USER publicist
 WORKDIR /var/lib/publicist

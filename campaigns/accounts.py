@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 from campaigns.models import Account
 from campaigns.validation import check_rate_limit, require_text
 from connectors import registry
-from connectors.base import Connector, Credentials
+from connectors.base import BaseConnector, Connector, Credentials
 from connectors.http import make_client
+from connectors.media import MediaLoader
 from publicist.core.clock import Clock, system_clock
 from publicist.core.crypto import decrypt_json, encrypt_json
 from publicist.core.errors import Conflict, InvalidInput, NotFound
@@ -146,10 +148,21 @@ def connector_class(platform: str) -> type[Connector]:
 
 @contextmanager
 def open_connector(
-    account: Account, *, secret: str, clock: Clock = system_clock
+    account: Account, *, secret: str, clock: Clock = system_clock, media: MediaLoader | None = None
 ) -> Iterator[Connector]:
-    """A connector for ``account`` with its own HTTP client, closed on exit."""
+    """A connector for ``account`` with its own HTTP client, closed on exit.
+
+    ``media`` (see ``campaigns.media.media_loader``) reads the media library and fetches
+    media URLs under the configured policy; connectors built on ``BaseConnector`` take it.
+    Without it a connector reads no library and fetches public addresses only.
+    """
     factory = connector_class(account.platform)
     base_url = account.api_base_url or factory.default_base_url
     with make_client(base_url) as http:
-        yield factory(read_credentials(account, secret=secret), http=http, clock=clock)
+        credentials = read_credentials(account, secret=secret)
+        if media is not None and issubclass(factory, BaseConnector):
+            # Built-in connectors take the loader; a plugin's constructor may not know it.
+            built = cast(type[BaseConnector], factory)
+            yield cast(Connector, built(credentials, http=http, clock=clock, media=media))
+        else:
+            yield factory(credentials, http=http, clock=clock)

@@ -1,8 +1,8 @@
 """CSV schedule import: all rows are checked, every bad row is reported, nothing half-written.
 
 Columns: ``campaign``, ``at``, ``accounts`` (``;``-separated), ``text`` are required;
-``title`` and ``media`` (``kind:source;...``) are optional, and ``text@PLATFORM``,
-``title@PLATFORM``, ``digest@PLATFORM`` give per-platform variants.
+``title`` and ``media`` (``kind:MEDIA_ID;kind:URL``: library ids or http(s) URLs) are
+optional, and ``text@PLATFORM``, ``title@PLATFORM``, ``digest@PLATFORM`` give variants.
 
 The file is parsed strictly (a stray or unclosed quote is an error naming its line, never
 rows silently merged into one), every row is checked before anything is written, campaigns
@@ -23,6 +23,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from campaigns.accounts import find_account
+from campaigns.content import library_of
 from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
 from campaigns.schemas import CheckedPost, PostInput, VariantInput
 from campaigns.services import check_post, find_campaign
@@ -90,14 +91,27 @@ def decode_csv(data: bytes) -> str:
 
 
 def parse_media(value: str, *, field: str = "media") -> list[dict[str, Any]]:
-    items = []
+    """``image:12;video:https://example.com/clip.mp4``: media library ids or http(s) URLs.
+
+    Anything else (a local file path) is refused without being echoed: upload the file to
+    the media library first (``publicist media add``).
+    """
+    items: list[dict[str, Any]] = []
     for part in (p.strip() for p in value.split(";")):
         if not part:
             continue
-        kind, sep, source = part.partition(":")
-        if not sep or not source:
-            raise InvalidInput(field, part, "must look like KIND:SOURCE, e.g. image:poster.jpg")
-        items.append({"kind": kind.strip(), "source": source.strip()})
+        kind, sep, reference = (x.strip() for x in part.partition(":"))
+        if reference.isascii() and reference.isdigit() and len(reference) <= 10:
+            items.append({"kind": kind, "media_id": int(reference)})
+        elif sep and reference.lower().startswith(("http://", "https://")):
+            items.append({"kind": kind, "url": reference})
+        else:
+            raise InvalidInput(
+                field,
+                f"{kind}:…" if sep else "…",
+                "must be KIND:MEDIA_ID or KIND:URL, e.g. image:12 or image:https://example.com/"
+                "poster.jpg (upload a local file first: publicist media add FILE)",
+            )
     return items
 
 
@@ -238,7 +252,11 @@ def import_schedule(
                 _once(accounts, ref, lambda r: find_account(session, r, field="accounts"))
                 for ref in data.accounts
             ]
-            posts.append(check_post(data, campaign=campaign, accounts=targets, now=now))
+            posts.append(
+                check_post(
+                    data, campaign=campaign, accounts=targets, now=now, library=library_of(session)
+                )
+            )
         except PublicistError as error:
             errors.append(RowError(line, str(error)))
     if not posts and not errors:

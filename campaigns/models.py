@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     Enum,
     ForeignKey,
@@ -217,3 +218,22 @@ class DeliveryAttempt(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
 
     delivery: Mapped[Delivery] = relationship(back_populates="attempt_log")
+
+
+class MediaItem(Base):
+    """A file in Publicist's media library: type and size read from its bytes on upload.
+
+    ``stored_name`` (sha256 and extension) is chosen by Publicist and is the only name ever
+    used on disk; ``name`` is for people and is never used as a path.
+    """
+
+    __tablename__ = "media_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from campaigns.accounts import find_account, refuse_nul
-from campaigns.content import resolve_content
+from campaigns.content import MediaLookup, library_of, resolve_content
 from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
 from campaigns.schemas import CampaignInput, CheckedPost, PostChanges, PostInput, VariantInput
 from campaigns.states import (
@@ -99,18 +100,82 @@ def get_post(session: Session, post_id: int) -> Post:
     return post
 
 
-_MEDIA_KINDS = frozenset(kind.value for kind in MediaKind)
+MEDIA_FIELDS = frozenset({"kind", "media_id", "url", "alt_text"})
+URL_LIMIT = 2000
+ALT_TEXT_LIMIT = 1000
+_MEDIA_HELP = (
+    "upload the file to the media library ('publicist media add', POST /api/media) and give "
+    "its media_id, or give an http(s) url"
+)
 
 
-def _check_media(items: list[dict[str, object]], field: str) -> None:
-    kinds = _MEDIA_KINDS
+def _check_media(library: MediaLookup, items: list[dict[str, object]], field: str) -> None:
+    """Each entry is ``{"kind", "media_id"}`` (a library item of that kind) or ``{"kind",
+    "url"}`` (http or https); a local path (``source``) is refused and never echoed."""
+    kinds = ", ".join(kind.value for kind in MediaKind)
     for index, item in enumerate(items):
-        if item.get("kind") not in kinds or not item.get("source"):
+        where = f"{field}[{index}]"
+        if not isinstance(item, dict):
+            raise InvalidInput(where, type(item).__name__, "must be an object")
+        if "source" in item:
+            raise InvalidInput(f"{where}.source", "(not shown)", f"is not accepted: {_MEDIA_HELP}")
+        unknown = sorted(str(key) for key in item if key not in MEDIA_FIELDS)
+        if unknown:
+            raise InvalidInput(where, ", ".join(unknown), f"is not a media field ({_MEDIA_HELP})")
+        kind = item.get("kind")
+        if kind not in {k.value for k in MediaKind}:
+            raise InvalidInput(f"{where}.kind", str(kind), f"must be one of {kinds}")
+        alt_text = item.get("alt_text")
+        if alt_text is not None and (
+            not isinstance(alt_text, str) or len(alt_text) > ALT_TEXT_LIMIT
+        ):
             raise InvalidInput(
-                f"{field}[{index}]",
-                str(item),
-                f"needs a kind ({', '.join(sorted(kinds))}) and a source",
+                f"{where}.alt_text", "", f"must be text of at most {ALT_TEXT_LIMIT} characters"
             )
+        if ("media_id" in item) == ("url" in item):
+            raise InvalidInput(
+                where, str(kind), f"needs exactly one of media_id and url: {_MEDIA_HELP}"
+            )
+        if "media_id" in item:
+            _check_library_item(library, item.get("media_id"), str(kind), where)
+        else:
+            _check_url(item.get("url"), where)
+
+
+def _check_library_item(library: MediaLookup, media_id: object, kind: str, where: str) -> None:
+    if not isinstance(media_id, int) or isinstance(media_id, bool) or not 0 < media_id < 2**31:
+        raise InvalidInput(f"{where}.media_id", str(media_id), "must be a media library id")
+    stored = library(media_id)
+    if stored is None:
+        raise InvalidInput(
+            f"{where}.media_id",
+            media_id,
+            "is not in the media library (see 'publicist media list')",
+        )
+    if stored.kind != kind:
+        raise InvalidInput(
+            f"{where}.kind", kind, f"does not match media item {media_id}, which is a {stored.kind}"
+        )
+
+
+def _check_url(url: object, where: str) -> None:
+    """The URL's shape only: where it points is checked when it is fetched, hop by hop."""
+    field_name = f"{where}.url"
+    if not isinstance(url, str) or len(url) > URL_LIMIT:
+        raise InvalidInput(
+            field_name, "", f"must be an http(s) URL of at most {URL_LIMIT} characters"
+        )
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise InvalidInput(field_name, "", "is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise InvalidInput(
+            field_name, parts.scheme or "", "must be an http or https URL with a host"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise InvalidInput(field_name, host, "must not carry a user name or password")
 
 
 def _resolve_accounts(
@@ -142,7 +207,12 @@ def add_post(
     """Create a post with its variants and targets; with ``approve`` it is also scheduled."""
     campaign, accounts = _resolve_accounts(session, data, field_prefix=field_prefix)
     checked = check_post(
-        data, campaign=campaign, accounts=accounts, now=now, field_prefix=field_prefix
+        data,
+        campaign=campaign,
+        accounts=accounts,
+        now=now,
+        library=library_of(session),
+        field_prefix=field_prefix,
     )
     post = Post(
         campaign_id=checked.campaign_id,
@@ -168,13 +238,14 @@ def check_post(
     campaign: Campaign,
     accounts: list[Account],
     now: datetime,
+    library: MediaLookup,
     field_prefix: str = "",
     timed: bool = True,
 ) -> CheckedPost:
     """Every check of a post's content, writing nothing: ``accounts`` are those
     ``data.accounts`` names, in order (the CSV import resolves them once per file, not once
-    per row). ``timed=False`` skips the publish time (an edit keeps the post's time;
-    reschedule moves it)."""
+    per row); ``library`` finds the media library items its media name. ``timed=False``
+    skips the publish time (an edit keeps the post's time; reschedule moves it)."""
     p = field_prefix
     text = require_text(data.text, f"{p}text")
     if not data.accounts:
@@ -188,7 +259,7 @@ def check_post(
             data.at, zone=parse_timezone(campaign.timezone), field=f"{p}at"
         )
         require_future(publish_at, now=now, field=f"{p}at")
-    _check_media(data.media, f"{p}media")
+    _check_media(library, data.media, f"{p}media")
     optional_text(data.title, f"{p}title")
     require_length(data.title, TITLE_LIMIT, f"{p}title")
     for platform, variant in data.variants.items():
@@ -208,7 +279,7 @@ def check_post(
                 platform,
                 f"targets no chosen account (platforms: {', '.join(sorted(platforms))})",
             )
-        _check_media(data.variants[platform].media or [], f"{p}variant[{platform}].media")
+        _check_media(library, data.variants[platform].media or [], f"{p}variant[{platform}].media")
     for platform in sorted(platforms):
         content = resolve_content(
             text=text,
@@ -216,6 +287,7 @@ def check_post(
             media=data.media,
             variant=data.variants.get(platform),
             marker="",
+            library=library,
         )
         check_content(platform, content, field_prefix=p)
     return CheckedPost(
@@ -403,7 +475,14 @@ def edit_post(session: Session, *, post_id: int, changes: PostChanges, now: date
             )
     edited = _edited(post, changes)
     campaign, accounts = _resolve_accounts(session, edited, field_prefix="")
-    checked = check_post(edited, campaign=campaign, accounts=accounts, now=now, timed=False)
+    checked = check_post(
+        edited,
+        campaign=campaign,
+        accounts=accounts,
+        now=now,
+        library=library_of(session),
+        timed=False,
+    )
     for delivery in post.deliveries:
         session.delete(delivery)
     set_committed_value(post, "deliveries", [])

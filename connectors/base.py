@@ -12,12 +12,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
 from connectors.errors import Violation
 from publicist.core.clock import Clock, system_clock
+
+if TYPE_CHECKING:
+    from connectors.media import MediaLoader
 
 
 class MediaKind(StrEnum):
@@ -28,10 +31,18 @@ class MediaKind(StrEnum):
 
 @dataclass(frozen=True)
 class Media:
-    """A picture or video to attach; ``source`` is a local file path or an https URL."""
+    """A picture or video to attach: an http(s) ``url``, or an item of Publicist's library.
+
+    A library item carries its id and ``library_file``, the name the library stored it under
+    (resolved by ``connectors.media.MediaLoader`` inside the library's directory). An entry
+    with neither (a local path stored before the library existed) breaks the common rules
+    and is never read.
+    """
 
     kind: MediaKind
-    source: str
+    url: str | None = None
+    media_id: int | None = None
+    library_file: str | None = field(default=None, repr=False)
     mime_type: str | None = None
     size_bytes: int | None = None
     alt_text: str | None = None
@@ -223,11 +234,19 @@ class BaseConnector:
     default_base_url: ClassVar[str] = ""
 
     def __init__(
-        self, credentials: Credentials, *, http: httpx.Client, clock: Clock = system_clock
+        self,
+        credentials: Credentials,
+        *,
+        http: httpx.Client,
+        clock: Clock = system_clock,
+        media: MediaLoader | None = None,
     ) -> None:
+        from connectors.media import MediaLoader  # here: connectors.media imports this module
+
         self.credentials = credentials
         self.http = http
         self.clock = clock
+        self.media = media if media is not None else MediaLoader()
 
     @property
     def platform(self) -> str:
@@ -252,6 +271,7 @@ def check_common_rules(caps: Capabilities, content: Content) -> list[Violation]:
             )
         )
     for index, item in enumerate(content.media):
+        problems.extend(media_reference_rules(index, item))
         if item.kind not in caps.media_kinds:
             allowed = ", ".join(sorted(k.value for k in caps.media_kinds)) or "none"
             problems.append(
@@ -278,6 +298,31 @@ def check_common_rules(caps: Capabilities, content: Content) -> list[Violation]:
             )
         )
     return problems
+
+
+LEGACY_MEDIA_RULE = (
+    "is no longer accepted: media come from Publicist's media library (publicist media add) "
+    "or an http(s) URL, and this entry was never read"
+)
+
+
+def media_reference_rules(index: int, item: Media) -> list[Violation]:
+    """A media entry must name a library item or an http(s) URL; a local path is refused."""
+    name = f"media[{index}]"
+    if item.library_file is not None:
+        return []
+    if item.url is None:
+        return [
+            Violation(
+                name,
+                f"{item.kind.value} with a local file path",
+                LEGACY_MEDIA_RULE,
+            )
+        ]
+    scheme = item.url.split(":", 1)[0].lower() if ":" in item.url else ""
+    if scheme not in ("http", "https"):
+        return [Violation(name, f"{item.kind.value} URL", "must be an http or https URL")]
+    return []
 
 
 def batched(items: Sequence[str], size: int) -> list[list[str]]:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 import httpx
@@ -49,6 +49,7 @@ from connectors.errors import (
 )
 from connectors.fingerprint import content_fingerprint, normalise_text
 from connectors.http import data_object, json_body, retry_after, send
+from connectors.media import describe
 from connectors.numbers import parse_count, parse_epoch, parse_int
 from connectors.oauth import (
     REFRESH_EXPIRES_AT,
@@ -102,7 +103,8 @@ RENEW_WITHIN = timedelta(days=15)
 
 
 def _extension(media: Media) -> str:
-    return PurePosixPath(media.source.replace("\\", "/")).suffix.lower()
+    """The library file's extension (chosen from its bytes when it was stored)."""
+    return PurePosixPath(media.library_file or "").suffix.lower()
 
 
 def part_sizes(size: int) -> list[int]:
@@ -164,16 +166,20 @@ class DouyinConnector(BaseConnector):
         allowed = {MediaKind.VIDEO: VIDEO_TYPES, MediaKind.IMAGE: IMAGE_TYPES}
         for index, item in enumerate(content.media):
             field = f"media[{index}]"
-            if item.source.lower().startswith(("http://", "https://")):
+            if item.url is not None:
                 problems.append(
                     Violation(
                         field,
-                        item.source,
+                        describe(index, item)[1],
                         "must be a file in the media library: Douyin takes uploads only",
                     )
                 )
             kinds = allowed.get(item.kind)
-            if kinds is not None and _extension(item) not in kinds:
+            if (
+                item.library_file is not None
+                and kinds is not None
+                and _extension(item) not in kinds
+            ):
                 problems.append(
                     Violation(
                         field,
@@ -317,19 +323,9 @@ class DouyinConnector(BaseConnector):
             state=PublishState.SUBMITTED, submission_id=remote, raw={"item_id": remote}
         )
 
-    def _read_file(self, index: int, media: Media) -> bytes:
-        try:
-            return Path(media.source).read_bytes()
-        except OSError as exc:
-            raise ValidationFailed(
-                [Violation(f"media[{index}]", media.source, f"cannot be read ({exc.strerror})")],
-                platform=PLATFORM,
-            ) from exc
-
     def _upload_video(self, video: Media) -> str:
-        data = self._read_file(0, video)
-        name = Path(video.source).name
-        mime = video.mime_type or "video/mp4"
+        loaded = self.media.load(0, video, platform=PLATFORM)
+        data, name, mime = loaded.data, loaded.name, loaded.content_type
         if len(data) <= SINGLE_UPLOAD_BYTES:
             answer = self._call("POST", UPLOAD_VIDEO_PATH, files={"video": (name, data, mime)})
         else:
@@ -354,10 +350,11 @@ class DouyinConnector(BaseConnector):
         return video_id
 
     def _upload_image(self, index: int, image: Media) -> str:
-        data = self._read_file(index, image)
-        mime = image.mime_type or "image/jpeg"
+        loaded = self.media.load(index, image, platform=PLATFORM)
         answer = self._call(
-            "POST", UPLOAD_IMAGE_PATH, files={"image": (Path(image.source).name, data, mime)}
+            "POST",
+            UPLOAD_IMAGE_PATH,
+            files={"image": (loaded.name, loaded.data, loaded.content_type)},
         )
         image_id = (answer.get("image") or {}).get("image_id")
         if not isinstance(image_id, str) or not image_id:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -111,13 +111,11 @@ def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def is_remote(source: str) -> bool:
-    return source.lower().startswith(("https://", "http://"))
-
-
-def _extension(source: str) -> str:
-    path = urlsplit(source).path if is_remote(source) else source
-    return PurePosixPath(path.replace("\\", "/")).suffix.lower()
+def _extension(media: Media) -> str:
+    """The URL's file extension; a library item's type is known from its bytes instead."""
+    if media.url is None:
+        return ""
+    return PurePosixPath(urlsplit(media.url).path).suffix.lower()
 
 
 def media_type(media: Media) -> str | None:
@@ -125,7 +123,7 @@ def media_type(media: Media) -> str | None:
     if media.mime_type:
         declared = media.mime_type.lower()
         return "image/jpeg" if declared == "image/jpg" else declared
-    ext = _extension(media.source)
+    ext = _extension(media)
     return VIDEO_TYPES.get(ext) or PHOTO_TYPES.get(ext) or KNOWN_OTHER_TYPES.get(ext)
 
 
@@ -359,10 +357,10 @@ class TiktokConnector(BaseConnector):
             "brand_organic_toggle": False,
         }
         video = videos[0]
-        if is_remote(video.source):
+        if video.url is not None:
             body = {
                 "post_info": post_info,
-                "source_info": {"source": "PULL_FROM_URL", "video_url": video.source},
+                "source_info": {"source": "PULL_FROM_URL", "video_url": video.url},
             }
             # TikTok starts pulling as soon as it accepts: a lost answer may be a live post.
             data = self._call(VIDEO_INIT_PATH, body, creates=True)
@@ -393,50 +391,37 @@ class TiktokConnector(BaseConnector):
         )
 
     def _upload_video(self, video: Media, post_info: Mapping[str, Any]) -> PublishResult:
-        path = Path(video.source)
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise ValidationFailed(
-                [Violation("media[0]", video.source, f"cannot be read ({exc.strerror})")],
-                platform=PLATFORM,
-            ) from exc
-        if size == 0 or size > MAX_VIDEO_BYTES:
-            raise ValidationFailed(
-                [Violation("media[0]", f"{size} bytes", "must be between 1 byte and 4 GB")],
-                platform=PLATFORM,
-            )
-        plan = chunk_plan(size)
-        source_info = {
-            "source": "FILE_UPLOAD",
-            "video_size": plan.video_size,
-            "chunk_size": plan.chunk_size,
-            "total_chunk_count": plan.total_chunk_count,
-        }
-        # Nothing is posted until the last chunk arrives, so a lost init answer is safe to retry.
-        data = self._call(VIDEO_INIT_PATH, {"post_info": post_info, "source_info": source_info})
-        result = self._submitted(data, creates=False)
-        upload_url = data.get("upload_url")
-        if not isinstance(upload_url, str) or not upload_url:
-            raise ConnectorError("FILE_UPLOAD init returned no upload_url", platform=PLATFORM)
-        assert result.submission_id is not None
-        mime = media_type(video) or "video/mp4"
-        ranges = plan.ranges()
-        try:
-            with path.open("rb") as handle:
-                for index, (first, last) in enumerate(ranges):
-                    handle.seek(first)
-                    chunk = handle.read(last - first + 1)
-                    final = index == len(ranges) - 1
-                    try:
-                        self._put_chunk(upload_url, chunk, first, last, size, mime, final=final)
-                    except OutcomeUnknown as lost:
-                        return self._settle_lost_upload(result.submission_id, size, lost)
-        except OSError as exc:
-            raise ValidationFailed(
-                [Violation("media[0]", video.source, f"cannot be read ({exc.strerror})")],
-                platform=PLATFORM,
-            ) from exc
+        """A library video sent in chunks: nothing is read that the library did not store."""
+        with self.media.open_library(0, video, platform=PLATFORM) as (handle, size):
+            if size == 0:
+                raise ValidationFailed(
+                    [Violation("media[0]", f"library item {video.media_id}", "is empty")],
+                    platform=PLATFORM,
+                )
+            plan = chunk_plan(size)
+            source_info = {
+                "source": "FILE_UPLOAD",
+                "video_size": plan.video_size,
+                "chunk_size": plan.chunk_size,
+                "total_chunk_count": plan.total_chunk_count,
+            }
+            # Nothing is posted until the last chunk arrives: a lost init answer is safe to retry.
+            data = self._call(VIDEO_INIT_PATH, {"post_info": post_info, "source_info": source_info})
+            result = self._submitted(data, creates=False)
+            upload_url = data.get("upload_url")
+            if not isinstance(upload_url, str) or not upload_url:
+                raise ConnectorError("FILE_UPLOAD init returned no upload_url", platform=PLATFORM)
+            publish_id = result.submission_id or ""
+            mime = media_type(video) or "video/mp4"
+            ranges = plan.ranges()
+            for index, (first, last) in enumerate(ranges):
+                handle.seek(first)
+                chunk = handle.read(last - first + 1)
+                final = index == len(ranges) - 1
+                try:
+                    self._put_chunk(upload_url, chunk, first, last, size, mime, final=final)
+                except OutcomeUnknown as lost:
+                    return self._settle_lost_upload(publish_id, size, lost)
         return result
 
     def _put_chunk(
@@ -494,7 +479,7 @@ class TiktokConnector(BaseConnector):
             "source_info": {
                 "source": "PULL_FROM_URL",
                 "photo_cover_index": 0,
-                "photo_images": [m.source for m in content.media],
+                "photo_images": [m.url for m in content.media],
             },
             "post_mode": "DIRECT_POST",
             "media_type": "PHOTO",
@@ -672,11 +657,11 @@ def _video_problems(index: int, video: Media) -> list[Violation]:
 
 def _photo_problems(index: int, photo: Media) -> list[Violation]:
     problems: list[Violation] = []
-    if not is_remote(photo.source):
+    if photo.library_file is not None:
         problems.append(
             Violation(
                 f"media[{index}]",
-                photo.source,
+                f"library item {photo.media_id}",
                 "must be an https URL on a verified domain: TikTok pulls photos, it takes no "
                 "photo uploads",
             )

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import base64
 import html
-import mimetypes
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -52,6 +50,7 @@ from connectors.errors import (
 )
 from connectors.fingerprint import content_fingerprint
 from connectors.http import Classifier, json_body, retry_after, send
+from connectors.media import MediaLoader
 from connectors.numbers import parse_count
 from connectors.oauth import refresh_grant, renewed, require_refresh
 from publicist.core.clock import Clock, system_clock
@@ -80,15 +79,6 @@ CATEGORIES: Mapping[MediaKind, str] = {
     MediaKind.IMAGE: "tweet_image",
     MediaKind.GIF: "tweet_gif",
     MediaKind.VIDEO: "tweet_video",
-}
-_EXTENSIONS = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-    ".gif": "image/gif",
-    ".mp4": "video/mp4",
-    ".mov": "video/quicktime",
 }
 
 # Problem types meaning the token can never do this, whatever we retry: a person must act.
@@ -171,16 +161,6 @@ def classifier(*, creates: bool = False) -> Classifier:
     return classify
 
 
-def _classify_download(response: httpx.Response) -> ConnectorError | None:
-    if 400 <= response.status_code < 500:
-        return ContentRejected(
-            f"media could not be downloaded (HTTP {response.status_code})",
-            platform=PLATFORM,
-            code=str(response.status_code),
-        )
-    return None
-
-
 def _data(response: httpx.Response) -> dict[str, Any]:
     body = json_body(response)
     data = body.get("data") if isinstance(body, dict) else None
@@ -230,8 +210,9 @@ class TwitterConnector(BaseConnector):
         http: httpx.Client,
         clock: Clock = system_clock,
         sleep: Callable[[float], None] = time.sleep,
+        media: MediaLoader | None = None,
     ) -> None:
-        super().__init__(credentials, http=http, clock=clock)
+        super().__init__(credentials, http=http, clock=clock, media=media)
         # Only media processing waits (X gives no way to create the post before it ends).
         self._sleep = sleep
 
@@ -268,8 +249,6 @@ class TwitterConnector(BaseConnector):
         problems: list[Violation] = []
         if item.kind not in SIZE_LIMITS:
             return problems  # already reported by the common rules
-        if not item.source.strip():
-            problems.append(Violation(field, "''", "needs a file path or an http(s) URL"))
         if item.mime_type and item.mime_type not in MEDIA_TYPES[item.kind]:
             allowed = ", ".join(sorted(MEDIA_TYPES[item.kind]))
             problems.append(
@@ -321,7 +300,12 @@ class TwitterConnector(BaseConnector):
         problems = self.validate(content)
         if problems:
             raise ValidationFailed(problems, platform=PLATFORM)
-        media_ids = [self._upload(index, item) for index, item in enumerate(content.media)]
+        # Every file is read and checked before the first upload, so a bad one costs no call.
+        files = [self._read_media(index, item) for index, item in enumerate(content.media)]
+        media_ids = [
+            self._upload(item, data, mime)
+            for item, (data, mime) in zip(content.media, files, strict=True)
+        ]
         body: dict[str, Any] = {}
         if content.text.strip():
             body["text"] = content.text
@@ -350,40 +334,12 @@ class TwitterConnector(BaseConnector):
         )
 
     def _read_media(self, index: int, item: Media) -> tuple[bytes, str]:
-        """The file's bytes and MIME type; X does not fetch URLs, so we download them."""
-        field = f"media[{index}]"
-        guessed: str | None
-        if item.source.startswith(("http://", "https://")):
-            response = send(
-                self.http, "GET", item.source, platform=PLATFORM, classify=_classify_download
-            )
-            data = response.content
-            header = response.headers.get("content-type", "").split(";")[0].strip()
-            guessed = header if header.startswith(("image/", "video/")) else None
-        else:
-            try:
-                data = Path(item.source).read_bytes()
-            except OSError as exc:
-                violation = Violation(field, item.source, f"cannot be read ({exc.strerror})")
-                raise ValidationFailed([violation], platform=PLATFORM) from exc
-            guessed = None
-        suffix = Path(item.source.split("?")[0]).suffix.lower()
-        mime = (
-            item.mime_type
-            or guessed
-            or _EXTENSIONS.get(suffix)
-            or mimetypes.guess_type(item.source)[0]
-            or sorted(MEDIA_TYPES[item.kind])[0]
-        )
-        limit = SIZE_LIMITS[item.kind]
-        if not data or len(data) > limit:
-            rule = "is empty" if not data else f"exceeds X's {limit // (1024 * 1024)} MB limit"
-            violation = Violation(field, f"{len(data)} bytes", rule)
-            raise ValidationFailed([violation], platform=PLATFORM)
-        return data, mime
+        """The file's bytes and type (read from the bytes); X does not fetch URLs itself."""
+        # The loader accepts exactly X's types (JPEG/PNG/WebP, GIF, MP4/MOV) and sizes.
+        loaded = self.media.load(index, item, platform=PLATFORM)
+        return loaded.data, loaded.content_type
 
-    def _upload(self, index: int, item: Media) -> str:
-        data, mime = self._read_media(index, item)
+    def _upload(self, item: Media, data: bytes, mime: str) -> str:
         init = self._send(
             "POST",
             "/2/media/upload/initialize",

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from html import escape
 from html.parser import HTMLParser
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -132,6 +132,7 @@ _MIME_FORMATS = {
     "image/png": "png",
     "image/gif": "gif",
     "image/bmp": "bmp",
+    "image/webp": "webp",
 }
 
 
@@ -313,27 +314,11 @@ class _Image:
         return f"image/{self.format}"
 
 
-def sniff_format(data: bytes) -> str | None:
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if data.startswith(b"BM"):
-        return "bmp"
-    return None
-
-
 def _declared_format(item: Media) -> str | None:
     if item.mime_type:
         return _MIME_FORMATS.get(item.mime_type.lower(), "other")
-    suffix = Path(urlsplit(item.source).path if _is_url(item.source) else item.source).suffix
+    suffix = PurePosixPath(urlsplit(item.url).path).suffix if item.url else ""
     return _EXTENSION_FORMATS.get(suffix.lower()) if suffix else None
-
-
-def _is_url(source: str) -> bool:
-    return source.lower().startswith(("http://", "https://"))
 
 
 def _image_rules(index: int, fmt: str | None, size: int | None) -> list[Violation]:
@@ -427,11 +412,6 @@ class WechatConnector(BaseConnector):
         for index, item in enumerate(content.media):
             if item.kind is not MediaKind.IMAGE:
                 continue  # the common rules already reported it
-            if "://" in item.source and not _is_url(item.source):
-                problems.append(
-                    Violation(f"media[{index}]", item.source, "must be a file path or http(s) URL")
-                )
-                continue
             problems.extend(_image_rules(index, _declared_format(item), item.size_bytes))
         return problems
 
@@ -785,48 +765,26 @@ class WechatConnector(BaseConnector):
         return {"media": (image.name, image.data, image.mime_type)}
 
     def _load_images(self, media: Sequence[Media]) -> list[_Image]:
-        """Every image's bytes, checked against WeChat's limits before anything is uploaded."""
+        """Every image's bytes, checked against WeChat's limits before anything is uploaded.
+
+        WeChat does not fetch media from URLs, so the shared loader does and we upload bytes.
+        """
         images: list[_Image] = []
         problems: list[Violation] = []
         for index, item in enumerate(media):
-            field = f"media[{index}]"
-            if _is_url(item.source):
-                data = self._download(field, item.source)
-                name = Path(urlsplit(item.source).path).name or f"image{index}"
-            else:
-                try:
-                    data = Path(item.source).read_bytes()
-                except OSError as exc:
-                    problems.append(
-                        Violation(field, item.source, f"cannot be read ({exc.strerror})")
-                    )
-                    continue
-                name = Path(item.source).name
-            fmt = sniff_format(data)
-            if fmt is None:
-                problems.append(Violation(field, name, "is not a JPEG, PNG, GIF or BMP image"))
+            try:
+                loaded = self.media.load(index, item, platform=PLATFORM)
+            except ValidationFailed as refused:
+                problems.extend(refused.violations)
                 continue
-            found = _image_rules(index, fmt, len(data))
+            fmt = _MIME_FORMATS.get(loaded.content_type, loaded.content_type)
+            found = _image_rules(index, fmt, len(loaded.data))
             problems.extend(found)
             if not found:
-                images.append(_Image(index, name, data, fmt))
+                images.append(_Image(index, loaded.name, loaded.data, fmt))
         if problems:
             raise ValidationFailed(problems, platform=PLATFORM)
         return images
-
-    def _download(self, field: str, url: str) -> bytes:
-        """WeChat does not fetch media from URLs, so we do and upload the bytes."""
-
-        def classify(response: httpx.Response) -> ConnectorError | None:
-            if 400 <= response.status_code < 500:
-                return ContentRejected(
-                    f"{field}: {url} could not be fetched (HTTP {response.status_code})",
-                    platform=PLATFORM,
-                    code=str(response.status_code),
-                )
-            return None
-
-        return send(self.http, "GET", url, platform=PLATFORM, classify=classify).content
 
 
 def _not_yet(remote_id: str, raw: Mapping[str, Any]) -> MetricCounts:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,6 +29,7 @@ from connectors.base import (
     Capabilities,
     Content,
     Credentials,
+    Media,
     MediaKind,
     MetricCounts,
     PublishResult,
@@ -51,6 +53,7 @@ from connectors.errors import (
 )
 from connectors.fingerprint import content_fingerprint
 from connectors.http import Classifier, json_body, send
+from connectors.media import describe
 from connectors.numbers import parse_count
 from connectors.oauth import refresh_grant, renewed, require_refresh
 from connectors.weibo_text import (
@@ -123,16 +126,6 @@ def _status_id(status: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _sniff_picture(data: bytes) -> str | None:
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    return None
-
-
 class WeiboConnector(BaseConnector):
     """Publishes through ``statuses/share`` and reads ``statuses/count``."""
 
@@ -193,30 +186,23 @@ class WeiboConnector(BaseConnector):
             )
         for index, item in enumerate(content.media):
             if item.kind in cls.capabilities.media_kinds:  # others are refused as a whole
-                problems.extend(
-                    cls._media_violations(index, item.source, item.mime_type, item.size_bytes)
-                )
+                problems.extend(cls._media_violations(index, item))
         return problems
 
     @staticmethod
-    def _media_violations(
-        index: int, source: str, mime_type: str | None, size_bytes: int | None
-    ) -> list[Violation]:
+    def _media_violations(index: int, item: Media) -> list[Violation]:
+        """What the entry declares; the bytes themselves are checked when they are loaded."""
         field = f"media[{index}]"
         problems: list[Violation] = []
-        if source.lower().startswith(("http://", "https://")):
-            problems.append(
-                Violation(field, source, "must be a local file: Weibo uploads the picture itself")
-            )
         allowed = set(PICTURE_TYPES.values())
-        suffix = Path(source).suffix.lower()
-        if mime_type is not None and mime_type.lower() not in allowed:
-            problems.append(Violation(field, mime_type, "is not a JPEG, PNG or GIF picture"))
-        elif mime_type is None and suffix and suffix not in PICTURE_TYPES:
+        suffix = PurePosixPath(urlsplit(item.url).path).suffix.lower() if item.url else ""
+        if item.mime_type is not None and item.mime_type.lower() not in allowed:
+            problems.append(Violation(field, item.mime_type, "is not a JPEG, PNG or GIF picture"))
+        elif item.mime_type is None and suffix and suffix not in PICTURE_TYPES:
             problems.append(Violation(field, suffix, "is not a JPEG, PNG or GIF picture"))
-        if size_bytes is not None and size_bytes >= MAX_PICTURE_BYTES:
+        if item.size_bytes is not None and item.size_bytes >= MAX_PICTURE_BYTES:
             problems.append(
-                Violation(field, f"{size_bytes} bytes", "must be smaller than 5 MB on Weibo")
+                Violation(field, f"{item.size_bytes} bytes", "must be smaller than 5 MB on Weibo")
             )
         return problems
 
@@ -253,21 +239,22 @@ class WeiboConnector(BaseConnector):
         """The picture's name, bytes and type, unless its description is already refused."""
         if not content.media or any(p.field.startswith("media") for p in problems):
             return None
-        source = content.media[0].source
-        path = Path(source).expanduser()
+        item = content.media[0]
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            problems.append(Violation("media[0]", source, f"cannot be read ({exc.strerror})"))
+            loaded = self.media.load(0, item, platform=PLATFORM)
+        except ValidationFailed as refused:
+            problems.extend(refused.violations)
             return None
-        kind = _sniff_picture(data)
-        if kind is None:
-            problems.append(Violation("media[0]", source, "is not a JPEG, PNG or GIF picture"))
-        if len(data) >= MAX_PICTURE_BYTES:
+        _, described = describe(0, item)
+        if loaded.content_type not in PICTURE_TYPES.values():
+            problems.append(Violation("media[0]", described, "is not a JPEG, PNG or GIF picture"))
+        if len(loaded.data) >= MAX_PICTURE_BYTES:
             problems.append(
-                Violation("media[0]", f"{len(data)} bytes", "must be smaller than 5 MB on Weibo")
+                Violation(
+                    "media[0]", f"{len(loaded.data)} bytes", "must be smaller than 5 MB on Weibo"
+                )
             )
-        return (path.name, data, kind or "application/octet-stream")
+        return (loaded.name, loaded.data, loaded.content_type)
 
     # -- publishing ----------------------------------------------------------------------
     def publish(self, content: Content) -> PublishResult:

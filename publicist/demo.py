@@ -30,6 +30,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from campaigns.accounts import create_account
+from campaigns.media import add_media_file
 from campaigns.models import Campaign, Delivery
 from campaigns.schemas import CampaignInput, PostInput, VariantInput
 from campaigns.services import add_post, create_campaign
@@ -74,6 +75,7 @@ def _environment(workdir: Path, speed: float) -> dict[str, str]:
         "PUBLICIST_DATABASE_URL": f"sqlite:///{workdir / 'publicist.db'}",
         "PUBLICIST_BROKER_URL": f"sqla+sqlite:///{workdir / 'broker.db'}",
         "PUBLICIST_SECRET_KEY": secrets.token_urlsafe(32),
+        "PUBLICIST_MEDIA_DIR": str(workdir / "media"),
         "PUBLICIST_COLLECT_TICK_SECONDS": "3",  # Weibo allows 100 metric reads an hour
         "PUBLICIST_COLLECTION_SPEED": str(speed),
         "PUBLICIST_DISPATCH_TICK_SECONDS": "1",
@@ -132,6 +134,15 @@ def _seed(accounts: dict[str, Any], media: Media) -> int:
     domain = (weibo_credentials.extra.get("safe_domain") or "example.com").split(",")[0]
     campaigns = reference_campaigns(weibo_domain=domain)
     with session_scope() as session:
+        # Posts refer to library items: the demo's files are uploaded first, as staff would.
+        library = {
+            "cover": add_media_file(
+                session, path=media.cover, media_dir=settings.media_dir, name="cover", now=now
+            ).id,
+            "video": add_media_file(
+                session, path=media.video, media_dir=settings.media_dir, name="story", now=now
+            ).id,
+        }
         for reference, (credentials, base_url) in accounts.items():
             platform, _, handle = reference.partition(":")
             create_account(
@@ -162,7 +173,7 @@ def _seed(accounts: dict[str, Any], media: Media) -> int:
                         title=post.title,
                         accounts=list(targets),
                         at=(now + timedelta(seconds=offset)).isoformat(),
-                        variants=_variants(post, targets, media),
+                        variants=_variants(post, targets, library),
                     ),
                     now=now,
                     approve=True,
@@ -170,7 +181,9 @@ def _seed(accounts: dict[str, Any], media: Media) -> int:
         return int(session.scalar(select(func.count()).select_from(Delivery)) or 0)
 
 
-def _variants(post: ScenarioPost, targets: list[str], media: Media) -> dict[str, VariantInput]:
+def _variants(
+    post: ScenarioPost, targets: list[str], library: dict[str, int]
+) -> dict[str, VariantInput]:
     """What Weibo, WeChat, TikTok and Douyin need beyond the base text."""
     variants: dict[str, VariantInput] = {}
     if WEIBO in targets:
@@ -179,13 +192,13 @@ def _variants(post: ScenarioPost, targets: list[str], media: Media) -> dict[str,
         variants["wechat"] = VariantInput(
             title=post.title,
             digest=post.text[:120],
-            media=[{"kind": "image", "source": str(media.cover)}],
+            media=[{"kind": "image", "media_id": library["cover"]}],
         )
     if TIKTOK in targets:
-        variants["tiktok"] = VariantInput(media=[{"kind": "video", "source": str(media.video)}])
+        variants["tiktok"] = VariantInput(media=[{"kind": "video", "media_id": library["video"]}])
     if DOUYIN in targets:
         variants["douyin"] = VariantInput(
-            text=post.douyin_text, media=[{"kind": "video", "source": str(media.video)}]
+            text=post.douyin_text, media=[{"kind": "video", "media_id": library["video"]}]
         )
     return variants
 

@@ -23,6 +23,7 @@ from campaigns.accounts import (
     read_credentials,
     store_credentials,
 )
+from campaigns.media import media_loader
 from campaigns.models import Account, Delivery
 from campaigns.publishing import (
     AttemptStart,
@@ -210,7 +211,9 @@ def run_publish(
     if start.attempt == 1 and start.lateness_ms is not None:
         telemetry.LATENESS.labels(platform=start.platform).observe(start.lateness_ms / 1000)
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
-    with open_connector(account, secret=secret, clock=clock) as connector:
+    with open_connector(
+        account, secret=secret, clock=clock, media=media_loader(settings)
+    ) as connector:
         try:
             with lease_keeper.hold(
                 delivery_id=start.delivery_id,
@@ -421,7 +424,9 @@ def run_reconcile(*, settings: Settings, clock: Clock) -> int:
     for start in starts:
         with session_scope() as session:
             account = get_account(session, start.account_id)
-        with open_connector(account, secret=secret, clock=clock) as connector:
+        with open_connector(
+            account, secret=secret, clock=clock, media=media_loader(settings)
+        ) as connector:
             state = _reconcile(
                 start,
                 connector,

@@ -41,6 +41,15 @@ def drop_postgres_database(url: str, admin: Engine) -> None:
     admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def media_library_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Settings built in tests keep the media library in a temporary folder, never in ./media
+    of the checkout; a test that wants the default removes the variable."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PUBLICIST_MEDIA_DIR", str(tmp_path_factory.mktemp("media")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"

@@ -6,7 +6,17 @@ import logging
 
 import typer
 
-from publicist.cli import accounts, api, campaigns, people, posts, reports, runtime, simulate
+from publicist.cli import (
+    accounts,
+    api,
+    campaigns,
+    media,
+    people,
+    posts,
+    reports,
+    runtime,
+    simulate,
+)
 from publicist.cli.common import fail
 from publicist.core.errors import PublicistError
 
@@ -20,6 +30,7 @@ app = typer.Typer(
 app.add_typer(accounts.app, name="account")
 app.add_typer(campaigns.app, name="campaign")
 app.add_typer(posts.app, name="post")
+app.add_typer(media.app, name="media")
 app.add_typer(posts.schedule_app, name="schedule")
 app.add_typer(runtime.db_app, name="db")
 app.add_typer(api.token_app, name="token")

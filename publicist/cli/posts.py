@@ -70,7 +70,11 @@ def add(
     ] = None,
     title: Annotated[str | None, typer.Option(help="Title (WeChat articles, TikTok).")] = None,
     media: Annotated[
-        str | None, typer.Option(help="Media as KIND:SOURCE;... e.g. image:poster.jpg")
+        str | None,
+        typer.Option(
+            help="Media as KIND:MEDIA_ID or KIND:URL, ';'-separated, e.g. image:12 (a library "
+            "item, see 'publicist media add') or image:https://example.com/poster.jpg"
+        ),
     ] = None,
     text_for: Annotated[
         list[str] | None, typer.Option(help="Per-platform text, PLATFORM=TEXT, repeatable.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -110,6 +111,26 @@ class Settings(BaseSettings):
         description="AGE:INTERVAL tiers of metric collection (s, m, h, d): measure every "
         "INTERVAL until a post is AGE old, then the next tier; none after the last.",
     )
+    media_dir: Path = Field(
+        default=Path("media"),
+        description="The media library's folder: uploaded files, stored under names "
+        "Publicist chooses (beside the default SQLite file).",
+    )
+    media_fetch_allow: str = Field(
+        default="",
+        description="Networks (comma-separated CIDR, e.g. 127.0.0.1/32) that media URLs may be "
+        "fetched from although not public; empty: public addresses only. For tests and demos.",
+    )
+
+    @field_validator("media_fetch_allow")
+    @classmethod
+    def _readable_networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def media_fetch_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.media_fetch_allow)
 
     @field_validator("default_timezone")
     @classmethod
@@ -163,6 +184,21 @@ class Settings(BaseSettings):
         with os.fdopen(fd, "w") as handle:
             handle.write(key + "\n")
         return key
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[IPNetwork, ...]:
+    """``"127.0.0.1/32, ::1/128"`` as networks; ``ValueError`` names the bad one."""
+    networks: list[IPNetwork] = []
+    for part in (p.strip() for p in value.split(",")):
+        if part:
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"{part!r} is not a network such as 127.0.0.1/32") from None
+    return tuple(networks)
 
 
 class InvalidSettings(PublicistError):

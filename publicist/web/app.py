@@ -21,6 +21,7 @@ from publicist.web.routers import (
     dashboard,
     docs,
     health,
+    media,
     posts,
     reports,
     signin,
@@ -70,7 +71,18 @@ def create_app(
     app.state.clock = clock or system_clock
     app.state.session_factory = sessions or session_factory(get_engine(settings.database_url))
     errors.install(app)
-    for module in (health, accounts, campaigns, posts, reports, tokens, dashboard, signin, docs):
+    for module in (
+        health,
+        accounts,
+        campaigns,
+        posts,
+        media,
+        reports,
+        tokens,
+        dashboard,
+        signin,
+        docs,
+    ):
         app.include_router(module.router)
     # The workspace's stylesheet and vendored assets (htmx, Swagger UI), served by Publicist.
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from campaigns.models import Account, Campaign, Delivery, Post
+from campaigns.models import Account, Campaign, Delivery, MediaItem, Post
 from publicist.web.models import ApiToken
 from publicist.web.schemas import (
     AccountOut,
     CampaignOut,
     DeliveryOut,
+    MediaOut,
     PostOut,
     TokenOut,
     VariantOut,
@@ -106,4 +107,16 @@ def token_out(token: ApiToken) -> TokenOut:
         created_at=token.created_at,
         last_used_at=token.last_used_at,
         revoked_at=token.revoked_at,
+    )
+
+
+def media_out(item: MediaItem) -> MediaOut:
+    return MediaOut(
+        id=item.id,
+        kind=item.kind,
+        content_type=item.content_type,
+        size_bytes=item.size_bytes,
+        sha256=item.sha256,
+        name=item.name,
+        created_at=item.created_at,
     )

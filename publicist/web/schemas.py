@@ -144,18 +144,29 @@ class CampaignOut(BaseModel):
     posts: int
 
 
-class MediaItem(Request):
+class MediaRef(Request):
+    """A media library item (``media_id``, see ``POST /api/media``) or an http(s) ``url``;
+    the campaign services check that exactly one is given."""
+
     kind: Annotated[str, Field(max_length=16, examples=["image"])]
-    source: Annotated[str, Field(min_length=1, max_length=1000, examples=["poster.jpg"])]
-    mime_type: Annotated[str | None, Field(max_length=100)] = None
-    size_bytes: Annotated[int | None, Field(ge=0, le=10**12)] = None
+    media_id: Annotated[int | None, Field(ge=1, le=MAX_ID, examples=[12])] = None
+    url: Annotated[str | None, Field(min_length=1, max_length=2000)] = None
     alt_text: Annotated[str | None, Field(max_length=1000)] = None
+    source: Annotated[
+        str | None,
+        Field(
+            max_length=1000,
+            deprecated=True,
+            description="Always refused (a local file path): upload the file and give its "
+            "media_id, or give a url. Accepted here only so the refusal can say so.",
+        ),
+    ] = None
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
 
 
-MediaList = Annotated[list[MediaItem], Field(max_length=20)]
+MediaList = Annotated[list[MediaRef], Field(max_length=20)]
 
 
 class VariantIn(Request):
@@ -249,6 +260,18 @@ class DeliveryOut(BaseModel):
     remote_id: str | None
     last_error: str | None
     last_error_code: str | None
+
+
+class MediaOut(BaseModel):
+    """An item of the media library; its file is at ``/api/media/{id}/content``."""
+
+    id: int
+    kind: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    name: str
+    created_at: datetime
 
 
 class VariantOut(BaseModel):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from simulators.server import SimulatorServer
+from tests.connectors.library import Library
 
 
 @pytest.fixture(scope="module")
@@ -15,3 +17,9 @@ def server(request: pytest.FixtureRequest) -> Iterator[SimulatorServer]:
     platform: str = request.module.SIMULATED
     with SimulatorServer([platform]) as running:
         yield running
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Library:
+    """A media library folder of this test's own, and the loader connectors read it with."""
+    return Library(tmp_path / "library")

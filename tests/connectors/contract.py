@@ -7,15 +7,17 @@ finish one, and what it does with a duplicate. Adding a platform adds one case t
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
 from connectors import registry
 from connectors.base import (
+    BaseConnector,
     Connector,
     Content,
     Credentials,
@@ -25,6 +27,7 @@ from connectors.base import (
     PublishState,
 )
 from connectors.http import make_client
+from connectors.media import MediaLoader
 from simulators.control import SimulatorControl
 from simulators.harness import Simulation
 from simulators.server import SimulatorServer
@@ -62,7 +65,13 @@ class Env:
             credentials = Credentials.from_dict(provisioned)
         client = make_client(self.server.base_url(self.case.slug))
         self.clients.append(client)
-        return registry.load(self.case.slug)(credentials, http=client, clock=self.sim.clock)
+        factory = registry.load(self.case.slug)
+        if issubclass(factory, BaseConnector):  # every built-in reads media through a loader
+            built = cast(type[BaseConnector], factory)
+            loader = MediaLoader(library_dir=self.files)
+            media = built(credentials, http=client, clock=self.sim.clock, media=loader)
+            return cast(Connector, media)
+        return factory(credentials, http=client, clock=self.sim.clock)
 
     def close(self) -> None:
         for client in self.clients:
@@ -107,11 +116,18 @@ class Case:
         )
 
 
-def _video(env: Env, n: int) -> str:
-    path = env.files / f"clip-{n}.mp4"
-    with path.open("wb") as handle:
-        handle.truncate(1024 * 1024)  # sparse: only the byte count matters
-    return str(path)
+def _stored(env: Env, kind: MediaKind, name: str, head: bytes, size: int) -> Media:
+    """A file in the media library folder ``env.files``, named the way the library names it."""
+    stored = f"{hashlib.sha256(name.encode()).hexdigest()}.{name.rsplit('.', 1)[1]}"
+    with (env.files / stored).open("wb") as handle:
+        handle.write(head)
+        handle.truncate(size)  # sparse: only the byte count matters
+    return Media(kind, media_id=len(name), library_file=stored)
+
+
+def _video(env: Env, n: int) -> Media:
+    head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    return _stored(env, MediaKind.VIDEO, f"clip-{n}.mp4", head, 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -129,13 +145,12 @@ class WeiboCase(Case):
 @dataclass(frozen=True)
 class WechatCase(Case):
     def content(self, env: Env, n: int) -> Content:
-        cover = env.files / "cover.jpg"
-        cover.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 256)
+        cover = _stored(env, MediaKind.IMAGE, "cover.jpg", b"\xff\xd8\xff\xe0", 260)
         return Content(
             text=f"第{n}篇:专利如何走进千家万户。",
             title=f"知识产权宣传 {n}",
             digest="宣传周",
-            media=(Media(MediaKind.IMAGE, str(cover)),),
+            media=(cover,),
             marker=f"c{n}",
         )
 
@@ -147,7 +162,7 @@ class VideoCase(Case):
     def content(self, env: Env, n: int) -> Content:
         return Content(
             text=f"第{n}个视频 IP creates a better life",
-            media=(Media(MediaKind.VIDEO, _video(env, n)),),
+            media=(_video(env, n),),
             marker=f"c{n}",
         )
 

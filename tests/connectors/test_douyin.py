@@ -6,9 +6,9 @@ test moves virtual time: nothing here depends on wall-clock speed.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -40,10 +40,14 @@ from publicist.core.clock import FrozenClock
 from simulators.control import SimulatorControl
 from simulators.harness import Simulation
 from simulators.server import SimulatorServer
+from tests.connectors.library import Library
 
 SIMULATED = "douyin"
 """The platform the ``server`` fixture (tests/connectors/conftest.py) simulates."""
 TEXT = "专利如何走进千家万户 #知识产权让生活更美好"
+
+MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+STORED_VIDEO = Media(MediaKind.VIDEO, media_id=1, library_file=f"{'a' * 64}.mp4")
 
 
 @pytest.fixture
@@ -67,7 +71,7 @@ def clock(control: SimulatorControl) -> FrozenClock:
 
 @pytest.fixture
 def connect(
-    server: SimulatorServer, control: SimulatorControl, clock: FrozenClock
+    server: SimulatorServer, control: SimulatorControl, clock: FrozenClock, library: Library
 ) -> Iterator[Callable[..., DouyinConnector]]:
     clients: list[httpx.Client] = []
 
@@ -75,7 +79,7 @@ def connect(
         credentials = Credentials.from_dict(control.add_account(handle, **settings))
         client = make_client(server.base_url(SIMULATED))
         clients.append(client)
-        return DouyinConnector(credentials, http=client, clock=clock)
+        return DouyinConnector(credentials, http=client, clock=clock, media=library.loader)
 
     yield make
     for client in clients:
@@ -83,18 +87,21 @@ def connect(
 
 
 @pytest.fixture
-def video(tmp_path: Path) -> Callable[[int], Path]:
-    def make(size: int) -> Path:
-        path = tmp_path / f"clip-{size}.mp4"
-        with path.open("wb") as handle:
-            handle.truncate(size)  # sparse: only the byte count matters
-        return path
+def video(library: Library) -> Callable[[int], Media]:
+    """A library video of ``size`` bytes: an MP4 header, then a sparse file of that length."""
+
+    def make(size: int) -> Media:
+        name = f"{hashlib.sha256(str(size).encode()).hexdigest()}.mp4"
+        with (library.root / name).open("wb") as handle:
+            handle.write(MP4_HEADER)
+            handle.truncate(size)  # only the byte count matters
+        return Media(MediaKind.VIDEO, media_id=size, library_file=name)
 
     return make
 
 
-def video_post(path: Path, text: str = TEXT) -> Content:
-    return Content(text=text, media=(Media(MediaKind.VIDEO, str(path)),), marker="pub-1")
+def video_post(video: Media, text: str = TEXT) -> Content:
+    return Content(text=text, media=(video,), marker="pub-1")
 
 
 def calls(control: SimulatorControl) -> list[str]:
@@ -112,13 +119,13 @@ def advance(control: SimulatorControl, clock: FrozenClock, seconds: float) -> No
 def test_a_post_needs_one_video_or_pictures_from_the_media_library() -> None:
     mixed = Content(
         text=TEXT,
-        media=(Media(MediaKind.VIDEO, "a.mp4"), Media(MediaKind.IMAGE, "b.jpg")),
+        media=(STORED_VIDEO, Media(MediaKind.IMAGE, media_id=2, library_file=f"{'b' * 64}.jpg")),
     )
     assert any("one video or pictures" in str(v) for v in DouyinConnector.validate(mixed))
     remote = Content(text=TEXT, media=(Media(MediaKind.VIDEO, "https://cdn.example/a.mp4"),))
     assert any("takes uploads only" in str(v) for v in DouyinConnector.validate(remote))
     assert any("requires media" in str(v) for v in DouyinConnector.validate(Content(text=TEXT)))
-    long = Content(text="字" * 1001, media=(Media(MediaKind.VIDEO, "a.mp4"),))
+    long = Content(text="字" * 1001, media=(STORED_VIDEO,))
     assert [str(v) for v in DouyinConnector.validate(long)] == [
         "text: 1001 characters exceeds Douyin's limit of 1000"
     ]
@@ -138,7 +145,7 @@ def test_a_video_is_submitted_then_published_once_review_is_over(
     connect: Callable[..., DouyinConnector],
     control: SimulatorControl,
     clock: FrozenClock,
-    video: Callable[[int], Path],
+    video: Callable[[int], Media],
 ) -> None:
     douyin = connect(review_seconds=30)
     result = douyin.publish(video_post(video(2 * MB)))
@@ -159,7 +166,7 @@ def test_a_post_that_fails_review_fails_with_the_reason(
     connect: Callable[..., DouyinConnector],
     control: SimulatorControl,
     clock: FrozenClock,
-    video: Callable[[int], Path],
+    video: Callable[[int], Media],
 ) -> None:
     douyin = connect(banned_words=["违规"], review_seconds=10)
     result = douyin.publish(video_post(video(MB), text="含有违规内容的视频"))
@@ -174,7 +181,7 @@ def test_a_post_that_fails_review_fails_with_the_reason(
 def test_a_large_video_goes_in_parts(
     connect: Callable[..., DouyinConnector],
     control: SimulatorControl,
-    video: Callable[[int], Path],
+    video: Callable[[int], Media],
 ) -> None:
     douyin = connect()
     result = douyin.publish(video_post(video(51 * MB)))
@@ -186,12 +193,9 @@ def test_a_large_video_goes_in_parts(
 
 
 def test_pictures_are_uploaded_and_posted_as_image_text(
-    connect: Callable[..., DouyinConnector], control: SimulatorControl, tmp_path: Path
+    connect: Callable[..., DouyinConnector], control: SimulatorControl, library: Library
 ) -> None:
-    pictures = []
-    for name in ("a.jpg", "b.png"):
-        (tmp_path / name).write_bytes(b"\xff\xd8\xff" + b"0" * 100)
-        pictures.append(Media(MediaKind.IMAGE, str(tmp_path / name)))
+    pictures = [library.add(MediaKind.IMAGE, b"\xff\xd8\xff" + bytes([n]) * 100) for n in (0, 1)]
     result = connect().publish(Content(text=TEXT, media=tuple(pictures)))
     assert result.state is PublishState.SUBMITTED
     assert calls(control)[-1] == "/api/douyin/v1/video/create_image_text/"
@@ -201,7 +205,7 @@ def test_pictures_are_uploaded_and_posted_as_image_text(
 def test_a_lost_create_answer_is_settled_from_the_authors_list(
     connect: Callable[..., DouyinConnector],
     control: SimulatorControl,
-    video: Callable[[int], Path],
+    video: Callable[[int], Media],
 ) -> None:
     douyin = connect()
     control.faults(drop_next_creates=1)
@@ -216,7 +220,7 @@ def test_a_lost_create_that_never_took_effect_stays_unknown(
     connect: Callable[..., DouyinConnector],
     control: SimulatorControl,
     sim: Simulation,
-    video: Callable[[int], Path],
+    video: Callable[[int], Media],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     douyin = connect()
@@ -237,7 +241,7 @@ def test_find_post_tells_public_in_review_and_failed_review_apart(
     connect: Callable[..., DouyinConnector],
     control: SimulatorControl,
     clock: FrozenClock,
-    video: Callable[[int], Path],
+    video: Callable[[int], Media],
 ) -> None:
     douyin = connect(review_seconds=20)
     since = clock.now() - timedelta(minutes=1)
@@ -260,7 +264,7 @@ def test_throttling_and_spent_daily_quota_carry_their_retry_times(
     connect: Callable[..., DouyinConnector],
     control: SimulatorControl,
     clock: FrozenClock,
-    video: Callable[[int], Path],
+    video: Callable[[int], Media],
 ) -> None:
     douyin = connect(creates_per_minute=1, creates_per_day=2)
     path = video(MB)
@@ -284,7 +288,7 @@ def test_throttling_and_spent_daily_quota_carry_their_retry_times(
 def test_an_expired_token_is_auth_expired_and_a_refresh_fixes_it(
     connect: Callable[..., DouyinConnector],
     control: SimulatorControl,
-    video: Callable[[int], Path],
+    video: Callable[[int], Media],
 ) -> None:
     douyin = connect()
     control.expire_tokens()
@@ -380,7 +384,7 @@ def test_metrics_map_plays_and_the_interactions_douyin_counts(
     control: SimulatorControl,
     clock: FrozenClock,
     sim: Simulation,
-    video: Callable[[int], Path],
+    video: Callable[[int], Media],
 ) -> None:
     douyin = connect(review_seconds=1)
     ids = [douyin.publish(video_post(video(MB), text=f"第{n}条")).submission_id for n in range(3)]
@@ -407,12 +411,12 @@ def test_metrics_map_plays_and_the_interactions_douyin_counts(
     )
 
 
-def test_a_file_that_cannot_be_read_is_a_validation_error(
-    connect: Callable[..., DouyinConnector], tmp_path: Path
+def test_a_file_missing_from_the_library_is_a_validation_error(
+    connect: Callable[..., DouyinConnector], library: Library
 ) -> None:
     with pytest.raises(ValidationFailed) as failed:
-        connect().publish(video_post(tmp_path / "missing.mp4"))
-    assert "cannot be read" in str(failed.value)
+        connect().publish(video_post(library.missing(MediaKind.VIDEO)))
+    assert "missing from the media library" in str(failed.value)
 
 
 def test_a_failed_renewal_keeps_the_new_access_token_and_the_old_refresh_token() -> None:

@@ -7,11 +7,11 @@ advance only when a test moves virtual time: nothing here depends on wall-clock 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -47,8 +47,10 @@ from publicist.core.clock import FrozenClock
 from simulators.control import SimulatorControl
 from simulators.harness import Simulation
 from simulators.server import SimulatorServer
+from tests.connectors.library import Library
 
 MEDIA_HOST = "https://media.publicist.example"
+MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 TEXT = "How a patent reaches your home #IPCreatesABetterLife"
 
 # -- fixtures -------------------------------------------------------------------------------------
@@ -80,10 +82,17 @@ def clock(control: SimulatorControl) -> FrozenClock:
 class Accounts:
     """Provisions simulated creators and builds connectors for them."""
 
-    def __init__(self, server: SimulatorServer, control: SimulatorControl, clock: FrozenClock):
+    def __init__(
+        self,
+        server: SimulatorServer,
+        control: SimulatorControl,
+        clock: FrozenClock,
+        library: Library,
+    ):
         self.server = server
         self.control = control
         self.clock = clock
+        self.library = library
         self.clients: list[httpx.Client] = []
         self.provisioned: dict[str, dict[str, Any]] = {}
 
@@ -95,7 +104,9 @@ class Accounts:
     def connector(self, credentials: Credentials) -> TiktokConnector:
         client = make_client(self.server.base_url("tiktok"))
         self.clients.append(client)
-        return TiktokConnector(credentials, http=client, clock=self.clock)
+        return TiktokConnector(
+            credentials, http=client, clock=self.clock, media=self.library.loader
+        )
 
     def new(self, handle: str = "@cnipa", **settings: Any) -> TiktokConnector:
         return self.connector(self.credentials(handle, **settings))
@@ -107,26 +118,30 @@ class Accounts:
 
 @pytest.fixture
 def accounts(
-    server: SimulatorServer, control: SimulatorControl, clock: FrozenClock
+    server: SimulatorServer, control: SimulatorControl, clock: FrozenClock, library: Library
 ) -> Iterator[Accounts]:
-    made = Accounts(server, control, clock)
+    made = Accounts(server, control, clock, library)
     yield made
     made.close()
 
 
 @pytest.fixture
-def video_file(tmp_path: Path) -> Callable[[int], Path]:
-    def make(size: int) -> Path:
-        path = tmp_path / f"clip-{size}.mp4"
-        with path.open("wb") as handle:
-            handle.truncate(size)  # sparse: the bytes' values do not matter, their count does
-        return path
+def video_file(library: Library) -> Callable[[int], Media]:
+    """A library video of ``size`` bytes: an MP4 header, then a sparse file of that length."""
+
+    def make(size: int) -> Media:
+        name = f"{hashlib.sha256(str(size).encode()).hexdigest()}.mp4"
+        with (library.root / name).open("wb") as handle:
+            handle.write(MP4_HEADER)
+            handle.truncate(size)  # the bytes' values do not matter, their count does
+        return Media(MediaKind.VIDEO, media_id=size, library_file=name)
 
     return make
 
 
-def video_content(source: str, text: str = TEXT) -> Content:
-    return Content(text=text, media=(Media(MediaKind.VIDEO, source),), marker="pub-1")
+def video_content(source: str | Media, text: str = TEXT) -> Content:
+    media = source if isinstance(source, Media) else Media(MediaKind.VIDEO, source)
+    return Content(text=text, media=(media,), marker="pub-1")
 
 
 def photo_content(*names: str, text: str = TEXT, title: str | None = "GI stories") -> Content:
@@ -223,7 +238,7 @@ def _rules(content: Content) -> list[tuple[str, str]]:
     ],
 )
 def test_caption_length_is_counted_in_utf16_units(text: str, ok: bool) -> None:
-    problems = TiktokConnector.validate(video_content("clips/launch.mp4", text=text))
+    problems = TiktokConnector.validate(video_content(f"{MEDIA_HOST}/clips/launch.mp4", text=text))
     assert (problems == []) is ok
     if not ok:
         assert problems[0].field == "text"
@@ -231,7 +246,7 @@ def test_caption_length_is_counted_in_utf16_units(text: str, ok: bool) -> None:
 
 
 def test_media_is_required_and_an_empty_caption_is_allowed_with_it() -> None:
-    assert TiktokConnector.validate(video_content("clips/launch.mp4", text="")) == []
+    assert TiktokConnector.validate(video_content(f"{MEDIA_HOST}/clips/launch.mp4", text="")) == []
     rules = _rules(Content(text=""))
     assert ("text", "must not be empty") in rules
     assert ("media", "TikTok requires media") in rules
@@ -240,10 +255,10 @@ def test_media_is_required_and_an_empty_caption_is_allowed_with_it() -> None:
 
 def test_every_broken_rule_is_reported_at_once() -> None:
     media = (
-        Media(MediaKind.VIDEO, "clips/a.avi"),
-        Media(MediaKind.VIDEO, "clips/b.mp4", size_bytes=5 * 1024 * MB),
+        Media(MediaKind.VIDEO, f"{MEDIA_HOST}/a.avi"),
+        Media(MediaKind.VIDEO, f"{MEDIA_HOST}/b.mp4", size_bytes=5 * 1024 * MB),
         Media(MediaKind.IMAGE, f"{MEDIA_HOST}/poster.png"),
-        Media(MediaKind.IMAGE, "/local/photo.jpg"),
+        Media(MediaKind.IMAGE, media_id=7, library_file=f"{'a' * 64}.jpg"),
         Media(MediaKind.GIF, f"{MEDIA_HOST}/loop.gif"),
     )
     problems = TiktokConnector.validate(Content(text="x" * 2201, media=media))
@@ -254,7 +269,7 @@ def test_every_broken_rule_is_reported_at_once() -> None:
     assert any("media[0]: video/x-msvideo" in t for t in text)
     assert any("media[1]" in t and "4 GB" in t for t in text)
     assert any("media[2]: image/png" in t for t in text)
-    assert any("media[3]: /local/photo.jpg must be an https URL" in t for t in text)
+    assert any("media[3]: library item 7 must be an https URL" in t for t in text)
     assert any(t.startswith("text: 2201 UTF-16 units") for t in text)
     assert len(problems) == 8
 
@@ -286,10 +301,10 @@ def test_publish_validates_before_any_request(
 
 
 def test_file_upload_goes_through_every_step_until_the_post_id_appears(
-    accounts: Accounts, control: SimulatorControl, video_file: Callable[[int], Path]
+    accounts: Accounts, control: SimulatorControl, video_file: Callable[[int], Media]
 ) -> None:
     connector = accounts.new()
-    result = connector.publish(video_content(str(video_file(MB))))
+    result = connector.publish(video_content(video_file(MB)))
     assert result.state is PublishState.SUBMITTED
     assert result.submission_id is not None
     assert result.submission_id.startswith("v_pub_file~v2-1.")
@@ -327,11 +342,11 @@ def test_large_files_are_sent_in_sequential_chunks(
     accounts: Accounts,
     control: SimulatorControl,
     sim: Simulation,
-    video_file: Callable[[int], Path],
+    video_file: Callable[[int], Media],
 ) -> None:
     size = 21 * MB  # 10 MB + an 11 MB last chunk that absorbs the remainder
     connector = accounts.new()
-    result = connector.publish(video_content(str(video_file(size))))
+    result = connector.publish(video_content(video_file(size)))
     assert result.submission_id is not None
     job = sim.objects[result.submission_id]
     assert (job["video_size"], job["chunk_size"], job["total_chunk_count"]) == (size, 10 * MB, 2)
@@ -385,10 +400,10 @@ def test_a_png_behind_a_jpeg_label_fails_during_processing(
 
 
 def test_a_failed_publish_carries_tiktoks_reason(
-    accounts: Accounts, control: SimulatorControl, video_file: Callable[[int], Path]
+    accounts: Accounts, control: SimulatorControl, video_file: Callable[[int], Media]
 ) -> None:
     connector = accounts.new(fail_reason="duration_check_failed")
-    result = connector.publish(video_content(str(video_file(MB))))
+    result = connector.publish(video_content(video_file(MB)))
     assert result.submission_id is not None
     assert connector.check_publish(result.submission_id).state is PublishState.SUBMITTED
     control.clock(advance_seconds=5)
@@ -624,11 +639,11 @@ def test_a_dropped_pull_init_is_found_by_caption_once_tiktok_lists_it(
 
 
 def test_a_dropped_last_chunk_is_settled_through_the_status_endpoint(
-    accounts: Accounts, control: SimulatorControl, video_file: Callable[[int], Path]
+    accounts: Accounts, control: SimulatorControl, video_file: Callable[[int], Media]
 ) -> None:
     connector = accounts.new()
     control.faults(drop_next_creates=1)
-    result = connector.publish(video_content(str(video_file(MB))))
+    result = connector.publish(video_content(video_file(MB)))
     assert result.state is PublishState.SUBMITTED
     assert platform_calls(control)[-2:] == [
         ("PUT", "/upload/video/"),
@@ -697,21 +712,28 @@ def _scripted(status: dict[str, Any] | None) -> httpx.MockTransport:
     ],
 )
 def test_a_last_chunk_that_never_arrived_is_safe_to_retry(
-    video_file: Callable[[int], Path],
+    video_file: Callable[[int], Media],
+    library: Library,
     status: dict[str, Any] | None,
     error: type[Exception],
     code: str,
 ) -> None:
     client = httpx.Client(base_url="https://tiktok.test", transport=_scripted(status))
     with client, pytest.raises(error) as caught:
-        TiktokConnector(Credentials("t"), http=client).publish(video_content(str(video_file(MB))))
+        TiktokConnector(Credentials("t"), http=client, media=library.loader).publish(
+            video_content(video_file(MB))
+        )
     assert type(caught.value) is error
     assert getattr(caught.value, "code", None) == code
 
 
-def test_an_unreadable_video_file_is_a_validation_failure(accounts: Accounts) -> None:
-    with pytest.raises(ValidationFailed, match="cannot be read"):
-        accounts.new().publish(video_content("/nonexistent/clip.mp4"))
+def test_a_missing_or_legacy_video_file_is_a_validation_failure(
+    accounts: Accounts, library: Library
+) -> None:
+    with pytest.raises(ValidationFailed, match="missing from the media library"):
+        accounts.new().publish(video_content(library.missing(MediaKind.VIDEO)))
+    with pytest.raises(ValidationFailed, match="local file path is no longer accepted"):
+        accounts.new().publish(video_content(Media(MediaKind.VIDEO)))
 
 
 # -- simulator wire details -----------------------------------------------------------------------

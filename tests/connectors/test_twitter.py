@@ -29,11 +29,13 @@ from connectors.errors import (
     ValidationFailed,
 )
 from connectors.http import creation_deadline, make_client
+from connectors.media import MediaLoader
 from connectors.registry import load
 from connectors.twitter import TwitterConnector, classifier
 from simulators.control import SimulatorControl
 from simulators.harness import Simulation
 from simulators.server import SimulatorServer
+from tests.connectors.library import Library
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # man woman girl boy (ZWJ)
 WAVE_MEDIUM = "\U0001f44b\U0001f3fd"  # waving hand, medium skin tone
@@ -78,24 +80,36 @@ def api(server: SimulatorServer) -> Iterator[httpx.Client]:
     client.close()
 
 
+CDN = "https://cdn.example.com"
+VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"v" * 10_000
+
+
 @pytest.fixture
 def account(control: SimulatorControl) -> dict[str, Any]:
     return control.add_account("@IPRinCN")
 
 
-def connect(sim: Simulation, api: httpx.Client, account: dict[str, Any]) -> TwitterConnector:
+def connect(
+    sim: Simulation,
+    api: httpx.Client,
+    account: dict[str, Any],
+    *,
+    media: MediaLoader | None = None,
+) -> TwitterConnector:
     """A connector on the simulator's virtual clock; waiting for media advances that clock."""
 
     def wait(seconds: float) -> None:
         sim.clock.advance(seconds)
 
     credentials = Credentials.from_dict(account)
-    return TwitterConnector(credentials, http=api, clock=sim.clock, sleep=wait)
+    return TwitterConnector(credentials, http=api, clock=sim.clock, sleep=wait, media=media)
 
 
 @pytest.fixture
-def x(sim: Simulation, api: httpx.Client, account: dict[str, Any]) -> TwitterConnector:
-    return connect(sim, api, account)
+def x(
+    sim: Simulation, api: httpx.Client, account: dict[str, Any], library: Library
+) -> TwitterConnector:
+    return connect(sim, api, account, media=library.loader)
 
 
 def calls_since(control: SimulatorControl, mark: int) -> list[tuple[str, str]]:
@@ -113,7 +127,7 @@ def violations(text: str, media: tuple[Media, ...] = ()) -> list[str]:
 
 
 def image(n: int = 0) -> Media:
-    return Media(MediaKind.IMAGE, f"posters/poster{n}.jpg")
+    return Media(MediaKind.IMAGE, f"{CDN}/posters/poster{n}.jpg")
 
 
 def test_exactly_280_weighted_characters_pass_and_281_fail() -> None:
@@ -168,8 +182,8 @@ def test_media_count_and_mix_limits() -> None:
     assert violations("hi", tuple(image(n) for n in range(5))) == [
         "media: 5 items exceeds X (Twitter)'s maximum of 4"
     ]
-    video = Media(MediaKind.VIDEO, "clips/clip.mp4")
-    gif = Media(MediaKind.GIF, "clips/a.gif")
+    video = Media(MediaKind.VIDEO, f"{CDN}/clips/clip.mp4")
+    gif = Media(MediaKind.GIF, f"{CDN}/clips/a.gif")
     mixed = violations("hi", (image(), video))
     assert mixed == ["media: image + video X takes up to 4 images, or 1 GIF, or 1 video alone"]
     assert len(violations("hi", (gif, gif))) == 1
@@ -178,7 +192,7 @@ def test_media_count_and_mix_limits() -> None:
 def test_every_broken_rule_is_reported_at_once() -> None:
     media = (
         *(image(n) for n in range(4)),
-        Media(MediaKind.IMAGE, "posters/x.bmp", mime_type="image/bmp", size_bytes=6 * 1024 * 1024),
+        Media(MediaKind.IMAGE, f"{CDN}/x.bmp", mime_type="image/bmp", size_bytes=6 * 1024 * 1024),
     )
     found = violations("a" * 300 + "\ufffe", media)
     assert len(found) == 5
@@ -190,7 +204,7 @@ def test_every_broken_rule_is_reported_at_once() -> None:
 
 
 def test_alt_text_limit() -> None:
-    media = (Media(MediaKind.IMAGE, "posters/a.jpg", alt_text="x" * 1001),)
+    media = (Media(MediaKind.IMAGE, f"{CDN}/a.jpg", alt_text="x" * 1001),)
     assert violations("hi", media) == [
         "media[0].alt_text: 1001 characters exceeds X's limit of 1000"
     ]
@@ -311,22 +325,13 @@ def test_publish_text_returns_id_and_public_url(
 
 
 def test_publish_images_uploads_in_chunks_with_alt_text(
-    x: TwitterConnector, control: SimulatorControl, sim: Simulation, tmp_path: Path
+    x: TwitterConnector, control: SimulatorControl, sim: Simulation, library: Library
 ) -> None:
-    big = tmp_path / "poster.png"
-    big.write_bytes(b"\x89PNG" + b"0" * (4 * 1024 * 1024 + 500_000))  # two APPEND segments
-    small = tmp_path / "badge.jpg"
-    small.write_bytes(b"\xff\xd8" + b"1" * 2000)
+    two_segments = b"\x89PNG\r\n\x1a\n" + b"0" * (4 * 1024 * 1024 + 500_000)
+    big = library.add(MediaKind.IMAGE, two_segments, alt_text="A poster")
+    small = library.add(MediaKind.IMAGE, b"\xff\xd8\xff" + b"1" * 2000)
     before = mark(control)
-    result = x.publish(
-        Content(
-            text="IP Creates a Better Life",
-            media=(
-                Media(MediaKind.IMAGE, str(big), alt_text="A poster"),
-                Media(MediaKind.IMAGE, str(small)),
-            ),
-        )
-    )
+    result = x.publish(Content(text="IP Creates a Better Life", media=(big, small)))
     calls = calls_since(control, before)
     first_id = calls[1][1].split("/")[4]
     second_id = calls[6][1].split("/")[4]
@@ -349,12 +354,11 @@ def test_publish_images_uploads_in_chunks_with_alt_text(
 
 
 def test_publish_video_waits_for_processing_on_the_virtual_clock(
-    x: TwitterConnector, control: SimulatorControl, tmp_path: Path
+    x: TwitterConnector, control: SimulatorControl, library: Library
 ) -> None:
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"v" * 10_000)
+    clip = library.add(MediaKind.VIDEO, VIDEO)
     before = mark(control)
-    result = x.publish(Content(text="GI Stories", media=(Media(MediaKind.VIDEO, str(clip)),)))
+    result = x.publish(Content(text="GI Stories", media=(clip,)))
     calls = calls_since(control, before)
     statuses = [c for c in calls if c == ("GET", "/2/media/upload")]
     assert 1 <= len(statuses) <= 5
@@ -363,27 +367,25 @@ def test_publish_video_waits_for_processing_on_the_virtual_clock(
 
 
 def test_failed_video_processing_is_rejected_with_the_reason(
-    control: SimulatorControl, sim: Simulation, api: httpx.Client, tmp_path: Path
+    control: SimulatorControl, sim: Simulation, api: httpx.Client, library: Library
 ) -> None:
     account = control.add_account("@clips", media_processing_fails=True)
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"v" * 1000)
+    clip = library.add(MediaKind.VIDEO, VIDEO)
     with pytest.raises(ContentRejected, match="Unsupported video format"):
-        connect(sim, api, account).publish(
-            Content(text="broken", media=(Media(MediaKind.VIDEO, str(clip)),))
+        connect(sim, api, account, media=library.loader).publish(
+            Content(text="broken", media=(clip,))
         )
     assert control.posts() == []
 
 
 def test_media_still_processing_after_the_wait_limit_is_transient(
-    control: SimulatorControl, sim: Simulation, api: httpx.Client, tmp_path: Path
+    control: SimulatorControl, sim: Simulation, api: httpx.Client, library: Library
 ) -> None:
     account = control.add_account("@slow", media_processing_seconds=3600)
-    clip = tmp_path / "clip.gif"
-    clip.write_bytes(b"GIF89a" + b"g" * 100)
+    clip = library.add(MediaKind.GIF, b"GIF89a" + b"g" * 100)
     with pytest.raises(TransientError, match="still processing"):
-        connect(sim, api, account).publish(
-            Content(text="slow", media=(Media(MediaKind.GIF, str(clip)),))
+        connect(sim, api, account, media=library.loader).publish(
+            Content(text="slow", media=(clip,))
         )
     assert control.posts() == []
 
@@ -391,7 +393,7 @@ def test_media_still_processing_after_the_wait_limit_is_transient(
 def test_media_from_an_http_url_is_downloaded_then_uploaded(
     x: TwitterConnector, sim: Simulation, tmp_path: Path
 ) -> None:
-    (tmp_path / "poster.jpg").write_bytes(b"\xff\xd8" + b"j" * 3000)
+    (tmp_path / "poster.jpg").write_bytes(b"\xff\xd8\xff" + b"j" * 3000)
     handler = functools.partial(QuietHandler, directory=str(tmp_path))
     files = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=files.serve_forever, daemon=True)
@@ -402,7 +404,7 @@ def test_media_from_an_http_url_is_downloaded_then_uploaded(
             Content(text="from a URL", media=(Media(MediaKind.IMAGE, f"{base}/poster.jpg"),))
         )
         media_id = sim.posts[str(result.remote_id)].extra["media_ids"][0]
-        assert sim.objects[f"media:{media_id}"]["total_bytes"] == 3002
+        assert sim.objects[f"media:{media_id}"]["total_bytes"] == 3003
         assert sim.objects[f"media:{media_id}"]["media_type"] == "image/jpeg"
         with pytest.raises(ContentRejected, match="HTTP 404"):
             x.publish(Content(text="gone", media=(Media(MediaKind.IMAGE, f"{base}/gone.jpg"),)))
@@ -424,8 +426,19 @@ def test_invalid_content_fails_before_any_request(
     with pytest.raises(ValidationFailed) as info:
         x.publish(Content(text="中" * 141, media=tuple(image(n) for n in range(5))))
     assert len(info.value.violations) == 2
-    with pytest.raises(ValidationFailed, match="cannot be read"):
-        x.publish(Content(text="hi", media=(Media(MediaKind.IMAGE, "/nonexistent/a.jpg"),)))
+    with pytest.raises(ValidationFailed, match="local file path is no longer accepted"):
+        x.publish(Content(text="hi", media=(Media(MediaKind.IMAGE),)))
+    assert calls_since(control, before) == []
+
+
+def test_every_file_is_checked_before_the_first_upload(
+    x: TwitterConnector, control: SimulatorControl, library: Library
+) -> None:
+    good = library.add(MediaKind.IMAGE, b"\xff\xd8\xff" + b"1" * 2000)
+    fake = library.add(MediaKind.IMAGE, b"SECRET=1\n")
+    before = mark(control)
+    with pytest.raises(ValidationFailed, match=r"media\[1\]: image library item \d+ is not a file"):
+        x.publish(Content(text="two posters", media=(good, fake)))
     assert calls_since(control, before) == []
 
 
@@ -826,13 +839,12 @@ def test_281_weighted_with_cjk_and_a_url_is_refused_here_and_by_x(
 
 
 def test_past_its_deadline_the_post_is_not_created_but_media_still_uploads(
-    x: TwitterConnector, control: SimulatorControl, tmp_path: Path
+    x: TwitterConnector, control: SimulatorControl, library: Library
 ) -> None:
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"v" * 10_000)
+    clip = library.add(MediaKind.VIDEO, VIDEO)
     before = mark(control)
     with creation_deadline(-1), pytest.raises(TransientError, match="nothing was sent"):
-        x.publish(Content(text="Late launch", media=(Media(MediaKind.VIDEO, str(clip)),)))
+        x.publish(Content(text="Late launch", media=(clip,)))
     calls = calls_since(control, before)
     assert ("POST", "/2/media/upload/initialize") in calls
     assert ("POST", "/2/tweets") not in calls

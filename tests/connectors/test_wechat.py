@@ -7,6 +7,7 @@ import http.server
 import logging
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from connectors.errors import (
 )
 from connectors.fingerprint import content_fingerprint
 from connectors.http import creation_deadline, make_client
+from connectors.media import MediaLoader
 from connectors.registry import load
 from connectors.wechat import (
     BEIJING,
@@ -40,6 +42,7 @@ from connectors.wechat import (
 from simulators.control import SimulatorControl
 from simulators.harness import Simulation
 from simulators.server import SimulatorServer
+from tests.connectors.library import Library
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 256
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 256
@@ -74,11 +77,11 @@ def api(server: SimulatorServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def images(tmp_path: Path) -> dict[str, Path]:
-    paths = {"cover": tmp_path / "cover.jpg", "inline": tmp_path / "chart.png"}
-    paths["cover"].write_bytes(JPEG)
-    paths["inline"].write_bytes(PNG)
-    return paths
+def images(library: Library) -> dict[str, Media]:
+    return {
+        "cover": library.add(MediaKind.IMAGE, JPEG),
+        "inline": library.add(MediaKind.IMAGE, PNG),
+    }
 
 
 @pytest.fixture
@@ -87,21 +90,29 @@ def account(control: SimulatorControl) -> dict[str, Any]:
 
 
 @pytest.fixture
-def wechat(sim: Simulation, api: httpx.Client, account: dict[str, Any]) -> WechatConnector:
-    return connect(sim, api, account)
+def wechat(
+    sim: Simulation, api: httpx.Client, account: dict[str, Any], library: Library
+) -> WechatConnector:
+    return connect(sim, api, account, media=library.loader)
 
 
-def connect(sim: Simulation, api: httpx.Client, account: dict[str, Any]) -> WechatConnector:
+def connect(
+    sim: Simulation,
+    api: httpx.Client,
+    account: dict[str, Any],
+    *,
+    media: MediaLoader | None = None,
+) -> WechatConnector:
     """A connector on the simulator's virtual clock, so "today" means the same to both."""
-    return WechatConnector(Credentials.from_dict(account), http=api, clock=sim.clock)
+    return WechatConnector(Credentials.from_dict(account), http=api, clock=sim.clock, media=media)
 
 
-def article(images: dict[str, Path], *, title: str = "知识产权宣传周开幕", **kw: Any) -> Content:
+def article(images: dict[str, Media], *, title: str = "知识产权宣传周开幕", **kw: Any) -> Content:
     defaults: dict[str, Any] = {
         "text": "主场活动与主旨演讲今天开幕。\n\n详情见 https://www.cnipa.gov.cn/week",
         "title": title,
         "digest": "宣传周开幕",
-        "media": (Media(MediaKind.IMAGE, str(images["cover"])),),
+        "media": (images["cover"],),
         "marker": "pub-1",
     }
     return Content(**{**defaults, **kw})
@@ -153,13 +164,13 @@ def test_publish_uploads_the_cover_and_inline_images_then_drafts_and_submits(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     content = article(
         images,
         media=(
-            Media(MediaKind.IMAGE, str(images["cover"])),
-            Media(MediaKind.IMAGE, str(images["inline"])),
+            images["cover"],
+            images["inline"],
         ),
     )
     result = wechat.publish(content)
@@ -190,7 +201,7 @@ def test_check_publish_polls_until_the_article_exists(
     sim: Simulation,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     content = article(images)
     submitted = wechat.publish(content)
@@ -219,7 +230,7 @@ def test_check_publish_polls_until_the_article_exists(
 
 
 def test_a_job_finishing_after_midnight_is_dated_by_the_platform(
-    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Path]
+    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Media]
 ) -> None:
     control.clock(set_to=datetime(2026, 4, 20, 23, 59, 58, tzinfo=BEIJING))
     submitted = wechat.publish(article(images))
@@ -238,7 +249,7 @@ def test_the_platform_strips_scripts_and_foreign_images(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     html = (
         "<p>白皮书今日发布</p><script>alert(1)</script>"
@@ -248,8 +259,8 @@ def test_the_platform_strips_scripts_and_foreign_images(
         images,
         text=html,
         media=(
-            Media(MediaKind.IMAGE, str(images["cover"])),
-            Media(MediaKind.IMAGE, str(images["inline"])),
+            images["cover"],
+            images["inline"],
         ),
     )
     _, _ = published(wechat, control, content)
@@ -272,10 +283,12 @@ def test_plain_text_is_sent_as_escaped_paragraphs() -> None:
 
 
 def test_media_given_by_url_is_downloaded_then_uploaded(
-    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Path]
+    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Media], tmp_path: Path
 ) -> None:
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "cover.jpg").write_bytes(JPEG)
     handler = functools.partial(
-        http.server.SimpleHTTPRequestHandler, directory=str(images["cover"].parent)
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "files")
     )
     handler.log_message = lambda *args: None  # type: ignore[attr-defined]
     files = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -295,7 +308,7 @@ def test_media_given_by_url_is_downloaded_then_uploaded(
 
 
 # -- validation -------------------------------------------------------------------------------
-def test_titles_up_to_32_characters_pass_and_33_fail(images: dict[str, Path]) -> None:
+def test_titles_up_to_32_characters_pass_and_33_fail(images: dict[str, Media]) -> None:
     assert WechatConnector.validate(article(images, title="专" * 32)) == []
     assert WechatConnector.validate(article(images, title="x" * 32)) == []
     [problem] = WechatConnector.validate(article(images, title="专" * 33))
@@ -303,29 +316,29 @@ def test_titles_up_to_32_characters_pass_and_33_fail(images: dict[str, Path]) ->
     assert "32" in problem.rule
 
 
-def test_every_broken_rule_is_reported_at_once(images: dict[str, Path]) -> None:
+def test_every_broken_rule_is_reported_at_once(images: dict[str, Media]) -> None:
     content = Content(
         text="",
         title=" ",
         digest="d" * 129,
         media=(
-            Media(MediaKind.IMAGE, str(images["cover"]), size_bytes=11 * 1024 * 1024),
-            Media(MediaKind.IMAGE, "anim.gif"),
-            Media(MediaKind.VIDEO, "clip.mp4"),
-            *[Media(MediaKind.IMAGE, str(images["inline"]))] * 8,
+            replace(images["cover"], size_bytes=11 * 1024 * 1024),
+            Media(MediaKind.IMAGE, "https://cdn.example.com/anim.gif"),
+            Media(MediaKind.VIDEO, "https://cdn.example.com/clip.mp4"),
+            *[images["inline"]] * 8,
         ),
     )
     fields = sorted(v.field for v in WechatConnector.validate(content))
     assert fields == ["digest", "media", "media[0]", "media[1]", "media[2]", "text", "title"]
 
 
-def test_an_article_without_an_image_is_told_it_needs_a_cover(images: dict[str, Path]) -> None:
+def test_an_article_without_an_image_is_told_it_needs_a_cover(images: dict[str, Media]) -> None:
     [problem] = WechatConnector.validate(article(images, media=()))
     assert problem.field == "media"
     assert "cover" in problem.rule
 
 
-def test_the_body_limit_counts_html_and_inline_images(images: dict[str, Path]) -> None:
+def test_the_body_limit_counts_html_and_inline_images(images: dict[str, Media]) -> None:
     fits = article(images, text="x" * (20_000 - len("<p></p>") - 1))
     assert WechatConnector.validate(fits) == []
     over = article(images, text="x" * (20_000 - len("<p></p>")))
@@ -335,27 +348,23 @@ def test_the_body_limit_counts_html_and_inline_images(images: dict[str, Path]) -
         images,
         text="x" * (20_000 - len("<p></p>") - 150),
         media=(
-            Media(MediaKind.IMAGE, str(images["cover"])),
-            Media(MediaKind.IMAGE, str(images["inline"])),
+            images["cover"],
+            images["inline"],
         ),
     )
     assert [v.field for v in WechatConnector.validate(with_image)] == ["text"]
 
 
 def test_publish_checks_files_before_any_request(
-    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Path], tmp_path: Path
+    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Media], library: Library
 ) -> None:
     before = call_count(control)
-    fake = tmp_path / "notes.jpg"
-    fake.write_bytes(b"not an image")
-    big = tmp_path / "big.png"
-    big.write_bytes(PNG + b"\x00" * (1024 * 1024))
     content = article(
         images,
         media=(
-            Media(MediaKind.IMAGE, str(fake)),
-            Media(MediaKind.IMAGE, str(big)),
-            Media(MediaKind.IMAGE, str(tmp_path / "missing.png")),
+            library.add(MediaKind.IMAGE, b"not an image"),
+            library.add(MediaKind.IMAGE, PNG + b"\x00" * (1024 * 1024)),
+            library.missing(MediaKind.IMAGE),
         ),
     )
     with pytest.raises(ValidationFailed) as raised:
@@ -370,7 +379,7 @@ def test_a_title_the_platform_finds_too_long_is_rejected_with_its_reason(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     knobs(server, title_limit=8)
     try:
@@ -383,7 +392,7 @@ def test_a_title_the_platform_finds_too_long_is_rejected_with_its_reason(
 
 
 def test_escaped_json_would_be_stored_literally(
-    server: SimulatorServer, wechat: WechatConnector, images: dict[str, Path]
+    server: SimulatorServer, wechat: WechatConnector, images: dict[str, Media]
 ) -> None:
     """What the connector avoids by sending real UTF-8: a \\u-escaped title grows past 32."""
     cover = wechat._call(
@@ -414,7 +423,7 @@ def test_failed_publish_jobs_are_rejections_with_the_failed_articles(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
     status: int,
     reason: str,
 ) -> None:
@@ -432,7 +441,7 @@ def test_review_rejects_blocked_words(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     knobs(server, blocked_words=["违禁"])
     try:
@@ -448,7 +457,7 @@ def test_deleted_blocked_and_unknown_jobs(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     first = wechat.publish(article(images, marker="a"))
     second = wechat.publish(article(images, title="白皮书发布", marker="b"))
@@ -490,7 +499,7 @@ def test_deleted_blocked_and_unknown_jobs(
 def test_errcodes_become_typed_errors(
     server: SimulatorServer,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
     errcode: int,
     expected: type[ConnectorError],
 ) -> None:
@@ -505,7 +514,7 @@ def test_quota_errors_carry_the_platform_reset_time(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     control.clock(set_to=datetime(2026, 4, 20, 22, 15, 40, tzinfo=BEIJING))
     inject(server, "/cgi-bin/draft/add", errcode=45011)
@@ -520,10 +529,14 @@ def test_quota_errors_carry_the_platform_reset_time(
 
 
 def test_the_daily_quota_is_counted_per_api(
-    control: SimulatorControl, sim: Simulation, api: httpx.Client, images: dict[str, Path]
+    control: SimulatorControl,
+    sim: Simulation,
+    api: httpx.Client,
+    images: dict[str, Media],
+    library: Library,
 ) -> None:
     account = control.add_account("quota", token_lifetime=LONG_LIFE, daily_quota=2)
-    wechat = connect(sim, api, account)
+    wechat = connect(sim, api, account, media=library.loader)
     wechat.publish(article(images))
     wechat.publish(article(images, marker="2"))
     with pytest.raises(RateLimited, match="daily"):
@@ -531,7 +544,7 @@ def test_the_daily_quota_is_counted_per_api(
 
 
 def test_simulator_faults_use_wechat_signals(
-    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Path]
+    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Media]
 ) -> None:
     control.faults(error_rate=1.0)
     with pytest.raises(TransientError, match="system busy"):
@@ -545,19 +558,27 @@ def test_simulator_faults_use_wechat_signals(
 
 
 def test_an_unverified_account_may_not_publish(
-    control: SimulatorControl, sim: Simulation, api: httpx.Client, images: dict[str, Path]
+    control: SimulatorControl,
+    sim: Simulation,
+    api: httpx.Client,
+    images: dict[str, Media],
+    library: Library,
 ) -> None:
     account = control.add_account("personal", verified=False)
     with pytest.raises(ReauthorizationRequired, match="verified"):
-        connect(sim, api, account).publish(article(images))
+        connect(sim, api, account, media=library.loader).publish(article(images))
 
 
 # -- tokens -------------------------------------------------------------------------------------
 def test_an_expired_token_is_refetched_with_the_platform_lifetime(
-    control: SimulatorControl, sim: Simulation, api: httpx.Client, images: dict[str, Path]
+    control: SimulatorControl,
+    sim: Simulation,
+    api: httpx.Client,
+    images: dict[str, Media],
+    library: Library,
 ) -> None:
     account = control.add_account("office", token_lifetime=3600)
-    wechat = connect(sim, api, account)
+    wechat = connect(sim, api, account, media=library.loader)
     control.expire_tokens(account["account_id"])
     with pytest.raises(AuthExpired) as raised:
         wechat.publish(article(images))
@@ -569,7 +590,7 @@ def test_an_expired_token_is_refetched_with_the_platform_lifetime(
     assert fresh.client_id == account["client_id"]
     assert fresh.expires_at is not None
     assert abs((fresh.expires_at - sim.clock.now()).total_seconds() - 3600) < 5
-    again = WechatConnector(fresh, http=api, clock=sim.clock)
+    again = WechatConnector(fresh, http=api, clock=sim.clock, media=library.loader)
     assert again.publish(article(images)).state is PublishState.SUBMITTED
 
 
@@ -578,7 +599,8 @@ def test_a_token_past_its_expiry_is_not_sent(
     sim: Simulation,
     wechat: WechatConnector,
     api: httpx.Client,
-    images: dict[str, Path],
+    images: dict[str, Media],
+    library: Library,
 ) -> None:
     stale = WechatConnector(
         Credentials(
@@ -587,6 +609,7 @@ def test_a_token_past_its_expiry_is_not_sent(
         ),
         http=api,
         clock=sim.clock,
+        media=library.loader,
     )
     before = call_count(control)
     with pytest.raises(AuthExpired):
@@ -686,7 +709,7 @@ def test_tokens_stay_out_of_the_request_log(
 
 # -- lost responses and reconciliation -------------------------------------------------------------
 def test_a_lost_submit_is_reconciled_without_posting_twice(
-    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Path]
+    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Media]
 ) -> None:
     content = article(images)
     since = control.now() - timedelta(minutes=5)
@@ -714,7 +737,7 @@ def test_a_lost_draft_answer_is_safe_to_retry(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     inject(server, "/cgi-bin/draft/add", drop=True)
     with pytest.raises(TransientError) as raised:
@@ -726,7 +749,7 @@ def test_a_lost_draft_answer_is_safe_to_retry(
 
 
 def test_find_post_ignores_other_articles_and_older_ones(
-    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Path]
+    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Media]
 ) -> None:
     published(wechat, control, article(images, text="早先的文章"))
     control.clock(advance_seconds=3600)
@@ -744,7 +767,7 @@ def test_short_article_urls_fall_back_to_matching_metrics_by_title(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     knobs(server, short_urls=True)
     try:
@@ -766,7 +789,7 @@ def test_short_article_urls_fall_back_to_matching_metrics_by_title(
 
 # -- metrics ------------------------------------------------------------------------------------
 def test_same_day_figures_are_not_available_the_platform_decides(
-    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Path]
+    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Media]
 ) -> None:
     remote_id, _ = published(wechat, control, article(images))
     before = call_count(control)
@@ -778,7 +801,7 @@ def test_same_day_figures_are_not_available_the_platform_decides(
 
 
 def test_yesterday_is_delayed_until_eight_then_matches_the_platform(
-    sim: Simulation, control: SimulatorControl, wechat: WechatConnector, images: dict[str, Path]
+    sim: Simulation, control: SimulatorControl, wechat: WechatConnector, images: dict[str, Media]
 ) -> None:
     remote_id, _ = published(wechat, control, article(images))
     control.clock(set_to=datetime(2026, 4, 21, 7, 30, tzinfo=BEIJING))
@@ -807,7 +830,7 @@ def test_metrics_need_one_request_per_publication_day(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     knobs(server, publish_delay_seconds=0)
     try:
@@ -841,7 +864,7 @@ def test_deleted_and_malformed_ids_are_omitted(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     kept, _ = published(wechat, control, article(images, marker="k"))
     gone, _ = published(wechat, control, article(images, title="会被删除", marker="g"))
@@ -858,7 +881,8 @@ def test_a_day_the_platform_has_not_closed_yields_no_figures(
     api: httpx.Client,
     account: dict[str, Any],
     control: SimulatorControl,
-    images: dict[str, Path],
+    images: dict[str, Media],
+    library: Library,
 ) -> None:
     """Clocks disagreeing around midnight: the platform's 61501 means "not yet", not failure."""
 
@@ -866,7 +890,7 @@ def test_a_day_the_platform_has_not_closed_yields_no_figures(
         def now(self) -> datetime:
             return sim.clock.now() + timedelta(days=1)
 
-    wechat = connect(sim, api, account)
+    wechat = connect(sim, api, account, media=library.loader)
     remote_id, _ = published(wechat, control, article(images))
     ahead = WechatConnector(wechat.credentials, http=api, clock=Ahead())
     [counts] = ahead.fetch_metrics([remote_id])
@@ -893,7 +917,7 @@ def test_the_datacube_refuses_today_and_wider_spans(
 
 
 def test_collected_figures_equal_the_platform_truth_after_a_freeze(
-    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Path]
+    control: SimulatorControl, wechat: WechatConnector, images: dict[str, Media]
 ) -> None:
     ids = [
         published(wechat, control, article(images, text=f"文{n}", marker=str(n)))[0]
@@ -922,7 +946,7 @@ def test_past_its_deadline_the_draft_is_not_submitted(
     server: SimulatorServer,
     control: SimulatorControl,
     wechat: WechatConnector,
-    images: dict[str, Path],
+    images: dict[str, Media],
 ) -> None:
     with creation_deadline(-1), pytest.raises(TransientError, match="nothing was sent"):
         wechat.publish(article(images))

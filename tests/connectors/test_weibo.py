@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -28,6 +27,7 @@ from connectors.weibo import WeiboConnector, parse_created_at
 from connectors.weibo_text import WeiboTextRules
 from simulators.server import SimulatorServer
 from simulators.weibo import add_status
+from tests.connectors.library import Library
 from tests.connectors.weibo_env import LINK, WeiboEnv, content, weibo_env
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -35,6 +35,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 SIMULATED = "weibo"
 """The platform the ``server`` fixture (tests/connectors/conftest.py) simulates."""
+
+CDN = "https://cdn.example.com"
 
 
 @pytest.fixture
@@ -76,13 +78,10 @@ def test_publish_shares_the_status_and_keeps_the_int64_id_as_a_string(env: Weibo
     assert stored.extra["picture"] is None
 
 
-def test_publish_with_a_picture_sends_it_as_multipart(env: WeiboEnv, tmp_path: Path) -> None:
-    picture = tmp_path / "poster.png"
-    picture.write_bytes(PNG)
-    connector = env.connector(env.account())
-    result = connector.publish(
-        content(f"海报 {LINK}", media=(Media(MediaKind.IMAGE, str(picture)),))
-    )
+def test_publish_with_a_picture_sends_it_as_multipart(env: WeiboEnv, library: Library) -> None:
+    picture = library.add(MediaKind.IMAGE, PNG)
+    connector = env.connector(env.account(), media=library.loader)
+    result = connector.publish(content(f"海报 {LINK}", media=(picture,)))
     assert result.raw["original_pic"].startswith("http://wx1.sinaimg.cn/large/")
     assert env.sim.posts[str(result.remote_id)].extra["picture"]
 
@@ -120,16 +119,17 @@ def test_a_link_below_the_safe_domain_is_accepted(env: WeiboEnv) -> None:
 
 
 def test_a_picture_that_is_not_an_image_is_refused_before_sending(
-    env: WeiboEnv, tmp_path: Path
+    env: WeiboEnv, library: Library
 ) -> None:
-    fake = tmp_path / "poster.jpg"
-    fake.write_bytes(b"not really a jpeg")
-    connector = env.connector(env.account())
-    missing = Media(MediaKind.IMAGE, str(tmp_path / "gone.png"))
+    fake = library.add(MediaKind.IMAGE, b"not really a jpeg")
+    webp = library.add(MediaKind.IMAGE, b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(16))
+    connector = env.connector(env.account(), media=library.loader)
+    with pytest.raises(ValidationFailed, match="is not a file Publicist accepts"):
+        connector.publish(content(f"图 {LINK}", media=(fake,)))
     with pytest.raises(ValidationFailed, match="not a JPEG, PNG or GIF"):
-        connector.publish(content(f"图 {LINK}", media=(Media(MediaKind.IMAGE, str(fake)),)))
-    with pytest.raises(ValidationFailed, match="cannot be read"):
-        connector.publish(content(f"图 {LINK}", media=(missing,)))
+        connector.publish(content(f"图 {LINK}", media=(webp,)))
+    with pytest.raises(ValidationFailed, match="missing from the media library"):
+        connector.publish(content(f"图 {LINK}", media=(library.missing(MediaKind.IMAGE),)))
     assert env.paths() == []
 
 
@@ -421,16 +421,16 @@ def test_the_counter_weighs_characters_as_weibo_does() -> None:
     assert WeiboTextRules(limit=10).too_long(CJK * 11)
 
 
-def test_every_broken_rule_is_reported_at_once(tmp_path: Path) -> None:
+def test_every_broken_rule_is_reported_at_once() -> None:
     media = (
-        Media(MediaKind.IMAGE, "https://cdn.example.com/a.jpg"),
-        Media(MediaKind.VIDEO, str(tmp_path / "clip.mp4")),
+        Media(MediaKind.IMAGE, f"{CDN}/a.webp"),
+        Media(MediaKind.VIDEO, f"{CDN}/clip.mp4"),
     )
     violations = WeiboConnector.validate(content("#知识产权# " + CJK * 150, media=media))
     rules = " | ".join(f"{v.field}: {v.rule}" for v in violations)
     assert "exceeds Weibo's maximum of 1" in rules
     assert "media[1]: is not accepted by Weibo" in rules
-    assert "media[0]: must be a local file" in rules
+    assert "media[0]: is not a JPEG, PNG or GIF picture" in rules
     assert "exceeds Weibo's limit of 140" in rules
     assert "#topic#" in rules
     assert "must contain a link" in rules
@@ -440,10 +440,16 @@ def test_every_broken_rule_is_reported_at_once(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("media", "problem"),
     [
-        (Media(MediaKind.IMAGE, "poster.webp"), "not a JPEG, PNG or GIF"),
-        (Media(MediaKind.IMAGE, "poster", mime_type="image/webp"), "not a JPEG, PNG or GIF"),
-        (Media(MediaKind.IMAGE, "big.jpg", size_bytes=5 * 1024 * 1024), "smaller than 5 MB"),
-        (Media(MediaKind.VIDEO, "clip.mp4"), "is not accepted by Weibo"),
+        (Media(MediaKind.IMAGE, f"{CDN}/poster.webp"), "not a JPEG, PNG or GIF"),
+        (
+            Media(MediaKind.IMAGE, f"{CDN}/poster", mime_type="image/webp"),
+            "not a JPEG, PNG or GIF",
+        ),
+        (
+            Media(MediaKind.IMAGE, f"{CDN}/big.jpg", size_bytes=5 * 1024 * 1024),
+            "smaller than 5 MB",
+        ),
+        (Media(MediaKind.VIDEO, f"{CDN}/clip.mp4"), "is not accepted by Weibo"),
     ],
 )
 def test_picture_rules(media: Media, problem: str) -> None:
@@ -452,12 +458,15 @@ def test_picture_rules(media: Media, problem: str) -> None:
 
 
 def test_gif_and_jpeg_pictures_are_accepted() -> None:
-    for media in (Media(MediaKind.GIF, "a.gif"), Media(MediaKind.IMAGE, "b.JPG", size_bytes=10)):
+    for media in (
+        Media(MediaKind.GIF, f"{CDN}/a.gif"),
+        Media(MediaKind.IMAGE, f"{CDN}/b.JPG", size_bytes=10),
+    ):
         assert WeiboConnector.validate(content(f"图 {LINK}", media=(media,))) == []
 
 
 def test_empty_text_is_refused_even_with_a_picture() -> None:
-    for media in ((), (Media(MediaKind.IMAGE, "a.png"),)):
+    for media in ((), (Media(MediaKind.IMAGE, f"{CDN}/a.png"),)):
         violations = WeiboConnector.validate(content("   ", media=media))
         assert next(v.rule for v in violations if v.field == "text").startswith("must not be empty")
 

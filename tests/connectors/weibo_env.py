@@ -11,6 +11,7 @@ import httpx
 
 from connectors.base import Content, Credentials
 from connectors.http import make_client
+from connectors.media import MediaLoader
 from connectors.weibo import WeiboConnector
 from simulators.control import SimulatorControl
 from simulators.harness import Simulation
@@ -41,13 +42,15 @@ class WeiboEnv:
         self,
         credentials: dict[str, Any] | Credentials,
         connector_class: type[WeiboConnector] = WeiboConnector,
+        *,
+        media: MediaLoader | None = None,
     ) -> WeiboConnector:
         if isinstance(credentials, dict):
             credentials = Credentials.from_dict(credentials)
         client = make_client(self.base_url)
         client.event_hooks["request"].append(lambda request: self.urls.append(str(request.url)))
         self._clients.append(client)
-        return connector_class(credentials, http=client, clock=self.sim.clock)
+        return connector_class(credentials, http=client, clock=self.sim.clock, media=media)
 
     def paths(self) -> list[str]:
         return [call["path"] for call in self.control.calls()]

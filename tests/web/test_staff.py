@@ -134,7 +134,7 @@ def test_a_post_with_variants_is_drafted_approved_and_scheduled(api: Api) -> Non
         accounts=["mock:@IPRinCN", "cnipa"],
         at="2026-04-21 09:30",
         title="Patents at home",
-        media=[{"kind": "image", "source": "poster.jpg", "alt_text": "a poster"}],
+        media=[{"kind": "image", "url": "https://cdn.example.com/poster.jpg", "alt_text": "a"}],
         variants={"mock": {"text": "专利如何走进千家万户"}},
     )
     assert response.status_code == 201, response.text
@@ -142,7 +142,9 @@ def test_a_post_with_variants_is_drafted_approved_and_scheduled(api: Api) -> Non
     assert post["state"] == "draft"
     assert post["deliveries"] == []
     assert post["variants"]["mock"]["text"] == "专利如何走进千家万户"
-    assert post["media"] == [{"kind": "image", "source": "poster.jpg", "alt_text": "a poster"}]
+    assert post["media"] == [
+        {"kind": "image", "url": "https://cdn.example.com/poster.jpg", "alt_text": "a"}
+    ]
     # A naive time is read in the campaign's zone (+08:00).
     assert post["publish_at"] == "2026-04-21T01:30:00Z"
     assert post["publish_at_local"] == "2026-04-21T09:30:00+08:00"

@@ -98,7 +98,7 @@ def test_bad_media_is_named(world: Session) -> None:
         "campaign,at,accounts,text,media",
         "IP Creates a Better Life,2026-04-21 09:30,mock:@IPRinCN,With media,poster.jpg",
     ]
-    with pytest.raises(ImportFailed, match="KIND:SOURCE"):
+    with pytest.raises(ImportFailed, match="KIND:MEDIA_ID or KIND:URL"):
         import_schedule(world, lines=lines, now=NOW)
 
 

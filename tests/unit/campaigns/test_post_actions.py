@@ -217,7 +217,7 @@ def test_editing_a_draft_changes_its_content_and_keeps_it_a_draft(seeded: Sessio
     changes = PostChanges(
         text="Patents reach your home",
         accounts=["mock:b"],
-        media=[{"kind": "image", "source": "poster.jpg"}],
+        media=[{"kind": "image", "url": "https://cdn.example.com/poster.jpg"}],
         variants={"mock": VariantInput(text="专利走进千家万户")},
     )
     edit_post(seeded, post_id=post.id, changes=changes, now=NOW)
@@ -226,7 +226,7 @@ def test_editing_a_draft_changes_its_content_and_keeps_it_a_draft(seeded: Sessio
     assert edited.state is PostState.DRAFT
     assert edited.text == "Patents reach your home"
     assert edited.title == "Patents"
-    assert edited.media == [{"kind": "image", "source": "poster.jpg"}]
+    assert edited.media == [{"kind": "image", "url": "https://cdn.example.com/poster.jpg"}]
     assert [t.account.label for t in edited.targets] == ["mock:b"]
     [variant] = edited.variants
     # Only the given field of the variant changed; its title stayed.
@@ -317,7 +317,16 @@ def test_a_cancelled_post_cannot_be_edited(seeded: Session) -> None:
         (PostChanges(accounts=["mock:nobody"]), "accounts", "mock:nobody"),
         (PostChanges(accounts=["mock:a", "mock:a"]), "accounts", "mock:a"),
         (PostChanges(title="x" * 201), "title", "x" * 201),
-        (PostChanges(media=[{"kind": "hologram", "source": "x"}]), "media[0]", None),
+        (
+            PostChanges(media=[{"kind": "hologram", "url": "https://x.example"}]),
+            "media[0].kind",
+            None,
+        ),
+        (
+            PostChanges(media=[{"kind": "image", "source": "/etc/publicist.key"}]),
+            "media[0].source",
+            None,
+        ),
         (PostChanges(variants={"weibo": VariantInput(text="微博")}), "variant", "weibo"),
         (PostChanges(), "changes", ""),
     ],

@@ -174,7 +174,7 @@ def test_require_text() -> None:
 
 
 def test_check_content_accepts_content_at_the_limits() -> None:
-    media = tuple(Media(MediaKind.IMAGE, f"p{i}.jpg") for i in range(4))
+    media = tuple(Media(MediaKind.IMAGE, f"https://cdn.example.com/p{i}.jpg") for i in range(4))
     check_content("mock", Content(text="x" * 280, media=media))
 
 
@@ -188,7 +188,7 @@ def test_check_content_too_long_text() -> None:
 
 
 def test_check_content_too_many_media() -> None:
-    media = tuple(Media(MediaKind.IMAGE, f"p{i}.jpg") for i in range(5))
+    media = tuple(Media(MediaKind.IMAGE, f"https://cdn.example.com/p{i}.jpg") for i in range(5))
     with pytest.raises(InvalidInput) as caught:
         check_content("mock", Content(text="hi", media=media), field_prefix="row.")
     error = caught.value
@@ -199,7 +199,10 @@ def test_check_content_too_many_media() -> None:
 
 def test_check_content_media_kind_not_accepted() -> None:
     with pytest.raises(InvalidInput) as caught:
-        check_content("mock", Content(text="hi", media=(Media(MediaKind.GIF, "a.gif"),)))
+        check_content(
+            "mock",
+            Content(text="hi", media=(Media(MediaKind.GIF, "https://cdn.example.com/a.gif"),)),
+        )
     assert caught.value.field == "media[0][mock]"
     assert caught.value.value == "gif"
 
@@ -213,7 +216,7 @@ def test_check_content_empty(text: str) -> None:
 
 
 def test_check_content_lists_every_problem() -> None:
-    media = tuple(Media(MediaKind.IMAGE, f"p{i}.jpg") for i in range(6))
+    media = tuple(Media(MediaKind.IMAGE, f"https://cdn.example.com/p{i}.jpg") for i in range(6))
     with pytest.raises(InvalidInput) as caught:
         check_content("mock", Content(text="x" * 300, media=media))
     message = str(caught.value)

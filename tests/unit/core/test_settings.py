@@ -43,3 +43,13 @@ def test_a_lease_too_short_for_the_creation_margin_is_refused() -> None:
     )
     short = Settings(publish_lease_seconds=6, publish_creation_margin_seconds=3)
     assert short.publish_lease_seconds == 6
+
+
+def test_the_media_fetch_allow_list_is_parsed_when_settings_load() -> None:
+    message = str(_error(media_fetch_allow="127.0.0.1/32, localhost"))
+    assert (
+        "PUBLICIST_MEDIA_FETCH_ALLOW: 'localhost' is not a network such as 127.0.0.1/32" in message
+    )
+    allowed = Settings(media_fetch_allow="127.0.0.1/32, ::1")
+    assert [str(n) for n in allowed.media_fetch_networks] == ["127.0.0.1/32", "::1/128"]
+    assert Settings().media_fetch_networks == ()
