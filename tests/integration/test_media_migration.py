@@ -1,4 +1,4 @@
-"""Migration 0006 (the media library) goes up and down on SQLite and PostgreSQL."""
+"""Migration 0011 (the media library) goes up and down on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -37,11 +37,11 @@ def _tables(url: str) -> set[str]:
 
 def test_the_media_table_comes_and_goes_with_its_revision(url: str) -> None:
     config = alembic_config(url)
-    before = ScriptDirectory.from_config(config).get_revision("0006").down_revision
+    before = ScriptDirectory.from_config(config).get_revision("0011").down_revision
     assert isinstance(before, str)
     command.upgrade(config, before)
     assert "media_items" not in _tables(url)
-    command.upgrade(config, "0006")
+    command.upgrade(config, "0011")
     assert "media_items" in _tables(url)
     engine = sa.create_engine(url)
     try:

@@ -1,6 +1,6 @@
 """The media library: files Publicist stored, their kind, type, size and sha256.
 
-Revision ID: 0006
+Revision ID: 0011
 Revises: 0010
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import publicist.core.database
 
-revision = "0006"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
