@@ -26,19 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlalchemy import func, select
 
 from campaigns.accounts import create_account
 from campaigns.media import add_media_file
 from campaigns.models import Campaign, Delivery
+from campaigns.people.roles import Role
+from campaigns.people.services import add_person
 from campaigns.schemas import CampaignInput, PostInput, VariantInput
 from campaigns.services import add_post, create_campaign
 from campaigns.states import DeliveryState
 from connectors.base import Credentials
 from metrics.models import DeliveryMetrics
 from metrics.reports import CampaignReport, campaign_report
-from publicist.cli.common import console, err_console
+from publicist.cli.common import Table, console, err_console
 from publicist.cli.reports import render_table
 from publicist.core.clock import system_clock
 from publicist.core.database import dispose_engines, session_scope
@@ -231,7 +232,9 @@ def _check_alive(worker: subprocess.Popen[bytes], deadline: float, log: Path, do
         raise PublicistError(f"demo stopped while {doing}; worker log: {log}")
 
 
-def run_demo(*, speed: float, keep: bool) -> None:
+def run_demo(*, speed: float, keep: bool, serve_port: int | None = None) -> None:
+    """Replay the scenario; with ``serve_port``, then serve the workspace on its data until
+    Ctrl-C, so a newcomer's first look is the dashboard full of the reference scenario."""
     workdir = Path(tempfile.mkdtemp(prefix="publicist-demo-"))
     env = _environment(workdir, speed)
     os.environ.update(env)
@@ -286,6 +289,8 @@ def run_demo(*, speed: float, keep: bool) -> None:
         _stop(worker)
         worker = None
         _print_reports(controls)
+        if serve_port is not None:
+            _serve_workspace(env, workdir, serve_port)
     finally:
         if worker is not None:
             _stop(worker)
@@ -372,3 +377,45 @@ def _stop(worker: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+DEMO_PEOPLE = (
+    ("Admin Demo", "admin@demo.publicist.example", Role.ADMIN),
+    ("Approver Demo", "approver@demo.publicist.example", Role.APPROVER),
+    ("Editor Demo", "editor@demo.publicist.example", Role.EDITOR),
+    ("Viewer Demo", "viewer@demo.publicist.example", Role.VIEWER),
+)
+
+
+def _serve_workspace(env: dict[str, str], workdir: Path, port: int) -> None:
+    """One demo person per role (fresh random passwords, printed once), then the workspace
+    on 127.0.0.1 until the person presses Ctrl-C."""
+    table = Table("role", "e-mail", "password", title="Sign in as")
+    with session_scope() as session:
+        for name, email, role in DEMO_PEOPLE:
+            password = secrets.token_urlsafe(9)
+            add_person(
+                session,
+                name=name,
+                email=email,
+                role=role,
+                password=password,
+                now=system_clock.now(),
+            )
+            table.add_row(role.value, email, password)
+    console.print(table)
+    console.print(
+        f"[bold]The workspace on the demo's data: http://127.0.0.1:{port}/signin[/]  "
+        "(Ctrl-C stops it; `make demo` in CI skips this step)"
+    )
+    api = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+        [sys.executable, "-m", "publicist", "api", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=workdir,
+        env={**os.environ, **env},
+    )
+    try:
+        api.wait()
+    except KeyboardInterrupt:
+        console.print("stopping the workspace")
+    finally:
+        _stop(api)

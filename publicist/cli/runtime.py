@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -139,11 +140,23 @@ def demo(
         float, typer.Option(help="Simulated seconds per real second for engagement growth.")
     ] = 43_200.0,
     keep: Annotated[bool, typer.Option(help="Keep the demo's directory afterwards.")] = False,
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Then serve the workspace on the demo's data until Ctrl-C "
+            "(default: yes, unless the CI variable is set).",
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the workspace.")] = 8000,
 ) -> None:
-    """Replay the reference scenario on a throwaway database and print the reports.
+    """Replay the reference scenario on a throwaway database, print the reports, then serve
+    the workspace on that data with a demo person for each role.
 
-    Example: [bold]publicist demo[/]
+    Example: [bold]publicist demo --port 8080[/]
     """
     from publicist.demo import run_demo
 
-    run_demo(speed=speed, keep=keep)
+    if serve is None:
+        serve = os.environ.get("CI", "").lower() not in ("1", "true", "yes")
+    run_demo(speed=speed, keep=keep, serve_port=port if serve else None)
