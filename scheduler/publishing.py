@@ -20,9 +20,9 @@ from campaigns.models import Account, Delivery
 from campaigns.publishing import (
     AttemptStart,
     Claim,
+    Deferred,
     begin_attempt,
     claim_due,
-    defer,
     mark_missed,
     postpone_reconcile,
     record_error,
@@ -100,15 +100,6 @@ def run_dispatch(*, settings: Settings, clock: Clock, enqueue: Enqueue) -> int:
     return len(claims)
 
 
-class _Deferred(Exception):
-    """The account's next rate-limit slot is later: give the delivery back to the schedule."""
-
-    def __init__(self, at: datetime, platform: str) -> None:
-        super().__init__(f"deferred to {at.isoformat()}")
-        self.at = at
-        self.platform = platform  # the rollback expires the account: keep what is needed
-
-
 def run_publish(
     *,
     delivery_id: int,
@@ -122,11 +113,9 @@ def run_publish(
     now = clock.now()
     began = time.monotonic()  # the lease runs from ``now``
     secret = settings.encryption_key()
-    admitted: list[Account] = []
 
-    def admit(account: Account, reserved_slot_at: datetime | None) -> None:
-        # Inside the attempt's transaction: a slot further off rolls the attempt back.
-        admitted.append(account)
+    def admit(account: Account, reserved_slot_at: datetime | None) -> datetime | None:
+        # Inside the attempt's transaction: a slot further off defers the delivery to it.
         policy = rate_limit_policy(account)
         has_slot = reserved_slot_at is not None and reserved_slot_at <= now + SLOT_SLACK
         if policy is not None and not has_slot:
@@ -138,28 +127,24 @@ def run_publish(
                 shared=app_limits(account, app_quota, kind="posts", secret=secret),
             )
             if reservation.wait_seconds > SLOT_SLACK.total_seconds():
-                raise _Deferred(now + timedelta(seconds=reservation.wait_seconds), account.platform)
+                return now + timedelta(seconds=reservation.wait_seconds)
+        return None
 
-    try:
-        with session_scope() as session:
-            start = begin_attempt(
-                session,
-                delivery_id=delivery_id,
-                ticket=ticket,
-                now=now,
-                lease=timedelta(seconds=settings.publish_lease_seconds),
-                admit=admit,
-            )
-        # The account begin_attempt loaded: the session's identity map holds it only weakly,
-        # so asking the session again would cost a query (a tenth of the attempt's CPU).
-        account = admitted[-1] if start and admitted else None
-    except _Deferred as deferred:
-        with session_scope() as session:
-            defer(session, delivery_id=delivery_id, ticket=ticket, at=deferred.at, now=now)
-        telemetry.DEFERRED.labels(platform=deferred.platform).inc()
-        return "deferred"
-    if start is None or account is None:
+    with session_scope() as session:
+        begun = begin_attempt(
+            session,
+            delivery_id=delivery_id,
+            ticket=ticket,
+            now=now,
+            lease=timedelta(seconds=settings.publish_lease_seconds),
+            admit=admit,
+        )
+    if begun is None:
         return "skipped"  # a stale or duplicated message
+    if isinstance(begun, Deferred):
+        telemetry.DEFERRED.labels(platform=begun.platform).inc()
+        return "deferred"
+    start, account = begun.start, begun.account
     if start.attempt == 1 and start.lateness_ms is not None:
         telemetry.LATENESS.labels(platform=start.platform).observe(start.lateness_ms / 1000)
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)

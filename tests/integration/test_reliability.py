@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from campaigns.accounts import create_account, store_credentials
 from campaigns.models import Account, Delivery, DeliveryAttempt
-from campaigns.publishing import AttemptStart, begin_attempt, claim_due, renew_lease
+from campaigns.publishing import AttemptStart, Started, begin_attempt, claim_due, renew_lease
 from campaigns.retry import RetryPolicy
 from campaigns.states import DeliveryState
 from connectors.base import Content, Credentials, RateLimitPolicy, RemotePost
@@ -125,15 +125,15 @@ def _start_an_attempt(clock: FrozenClock) -> AttemptStart:
     with session_scope() as session:
         (claim,) = claim_due(session, now=clock.now(), lookahead=timedelta(0))
     with session_scope() as session:
-        start = begin_attempt(
+        begun = begin_attempt(
             session,
             delivery_id=claim.delivery_id,
             ticket=claim.ticket,
             now=clock.now(),
             lease=timedelta(seconds=150),
         )
-    assert start is not None
-    return start
+    assert isinstance(begun, Started)
+    return begun.start
 
 
 def _publish_all(settings: Settings, clock: FrozenClock, limiter: LocalRateLimiter) -> list[str]:
