@@ -579,8 +579,8 @@ def collection(url: str, *, posts: int, accounts: int, workers: int) -> dict[str
     from publicist.core.clock import FrozenClock
     from publicist.core.database import dispose_engines, make_engine, session_scope
     from publicist.core.settings import get_settings, reset_settings
+    from scheduler.collecting import run_collect
     from scheduler.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
-    from scheduler.work import run_collect
 
     run = uuid.uuid4().hex[:6]  # names of its own, so a database can take several runs
     workdir = Path(tempfile.mkdtemp(prefix="bench-collect-"))

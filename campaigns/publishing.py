@@ -60,6 +60,25 @@ class AttemptStart:
     """Recorded by the delivery's first attempt; ``None`` when not known to the caller."""
 
 
+@dataclass(frozen=True)
+class Started:
+    """:func:`begin_attempt` admitted the attempt and wrote it: call the platform."""
+
+    start: AttemptStart
+    account: Account
+    """The account the attempt's own query loaded (sessions do not expire on commit, so it
+    stays readable): asking for it again would cost a query on the hot path."""
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """:func:`begin_attempt` gave the delivery back to the schedule: its account's next
+    rate-limit slot, reserved for it, is at ``at``. No attempt was made."""
+
+    at: datetime
+    platform: str
+
+
 def claim_due(
     session: Session, *, now: datetime, lookahead: timedelta, limit: int = 2000
 ) -> list[Claim]:
@@ -101,22 +120,6 @@ def claim_due(
         Claim(id_, ticket, max(next_attempt_at, now)) for id_, ticket, next_attempt_at in rows
     ]
     return sorted(claims, key=lambda claim: (claim.eta, claim.delivery_id))
-
-
-def defer(session: Session, *, delivery_id: int, ticket: int, at: datetime, now: datetime) -> bool:
-    """Give a queued delivery back to the schedule with a reserved rate-limit slot at ``at``."""
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.state == DeliveryState.QUEUED,
-            Delivery.ticket == ticket,
-        )
-        .values(
-            state=DeliveryState.SCHEDULED, next_attempt_at=at, reserved_slot_at=at, updated_at=now
-        )
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def resend_lost(
@@ -213,9 +216,7 @@ _START = (
     .values(
         state=DeliveryState.PUBLISHING,
         attempts=_deliveries.c.attempts + 1,
-        lease_until=bindparam("b_lease_until", type_=UTCDateTime()),
         updated_at=_now,
-        started_at=func.coalesce(_deliveries.c.started_at, _now),
     )
     .returning(
         _deliveries.c.attempts,
@@ -227,12 +228,28 @@ _START = (
         _deliveries.c.reserved_slot_at,
     )
 )
+# What only an admitted attempt writes: a deferred one leaves these columns as they were.
 _ADMITTED = (
     update(_deliveries)
     .where(_deliveries.c.id == bindparam("b_delivery_id"))
     .values(
+        lease_until=bindparam("b_lease_until", type_=UTCDateTime()),
+        started_at=func.coalesce(_deliveries.c.started_at, _now),
         reserved_slot_at=None,  # spent: a retry asks the rate limiter again
         lateness_ms=func.coalesce(_deliveries.c.lateness_ms, bindparam("b_lateness_ms")),
+    )
+)
+# Undoes the compare-and-set and gives the delivery back to the schedule at its slot.
+_at = bindparam("b_at", type_=UTCDateTime())
+_DEFER = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_delivery_id"))
+    .values(
+        state=DeliveryState.SCHEDULED,
+        attempts=_deliveries.c.attempts - 1,
+        next_attempt_at=_at,
+        reserved_slot_at=_at,
+        updated_at=_now,
     )
 )
 _OPEN_ATTEMPT = insert(_attempts).values(
@@ -248,9 +265,10 @@ _CONTENT = (
     .options(joinedload(Post.variants))
 )
 
-Admit = Callable[[Account, datetime | None], None]
+Admit = Callable[[Account, datetime | None], datetime | None]
 """Called by :func:`begin_attempt` with the account and the delivery's reserved rate-limit
-slot, inside the transaction; raising rolls the attempt back (e.g. to defer it)."""
+slot, inside the transaction: returns ``None`` to go ahead, or the time of the account's
+next slot (reserved for this delivery) to defer the delivery to."""
 
 
 def begin_attempt(
@@ -261,23 +279,19 @@ def begin_attempt(
     now: datetime,
     lease: timedelta,
     admit: Admit | None = None,
-) -> AttemptStart | None:
+) -> Started | Deferred | None:
     """``queued`` → ``publishing`` for the holder of ``ticket``; ``None`` if it is not us.
 
     The hot path of every publish, in one transaction of four statements: the
     compare-and-set returns what the attempt needs, one query reads the account and the
-    content, ``admit`` may still call it off, then the first attempt's lateness is kept, the
-    reserved slot is spent, and the attempt row is inserted. ``admit`` receives the loaded
-    account: keep it there if it is needed after the transaction.
+    content, ``admit`` may still call it off, then the lease, the first start and the first
+    attempt's lateness are kept, the reserved slot is spent, and the attempt row is inserted.
+    If ``admit`` defers it, one statement undoes the compare-and-set and gives the delivery
+    back to the schedule at the reserved slot instead (:class:`Deferred`). Whatever it
+    returns, the transaction is fit to commit.
     """
     row = session.execute(
-        _START,
-        {
-            "b_delivery_id": delivery_id,
-            "b_ticket": ticket,
-            "b_now": now,
-            "b_lease_until": now + lease,
-        },
+        _START, {"b_delivery_id": delivery_id, "b_ticket": ticket, "b_now": now}
     ).first()
     if row is None:
         return None
@@ -286,15 +300,26 @@ def begin_attempt(
         session.execute(_CONTENT, {"b_account_id": account_id, "b_post_id": post_id}).unique().one()
     )
     if admit is not None:
-        admit(account, reserved_slot_at)
+        later = admit(account, reserved_slot_at)
+        if later is not None:
+            session.execute(_DEFER, {"b_delivery_id": delivery_id, "b_at": later, "b_now": now})
+            return Deferred(at=later, platform=account.platform)
     if lateness_ms is None:
         lateness_ms = max(0, round(((started_at or now) - due_at).total_seconds() * 1000))
-    session.execute(_ADMITTED, {"b_delivery_id": delivery_id, "b_lateness_ms": lateness_ms})
+    session.execute(
+        _ADMITTED,
+        {
+            "b_delivery_id": delivery_id,
+            "b_lateness_ms": lateness_ms,
+            "b_lease_until": now + lease,
+            "b_now": now,
+        },
+    )
     session.execute(
         _OPEN_ATTEMPT, {"b_delivery_id": delivery_id, "b_number": attempts, "b_now": now}
     )
     marker = Delivery(id=delivery_id).marker  # a transient row: the one place markers are made
-    return AttemptStart(
+    start = AttemptStart(
         delivery_id=delivery_id,
         attempt=attempts,
         ticket=ticket,
@@ -304,6 +329,7 @@ def begin_attempt(
         started_at=now,
         lateness_ms=lateness_ms,
     )
+    return Started(start=start, account=account)
 
 
 def _owns(delivery: Delivery, start: AttemptStart) -> bool:

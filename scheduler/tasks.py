@@ -8,15 +8,10 @@ from campaigns.publishing import Claim
 from publicist.core.clock import system_clock
 from publicist.core.settings import get_settings
 from scheduler.app import app
+from scheduler.collecting import run_collect
+from scheduler.publishing import run_check_submissions, run_dispatch, run_publish, run_reconcile
 from scheduler.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from scheduler.tokens import run_keep_tokens_alive
-from scheduler.work import (
-    run_check_submissions,
-    run_collect,
-    run_dispatch,
-    run_publish,
-    run_reconcile,
-)
 
 
 @lru_cache(maxsize=1)

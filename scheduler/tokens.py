@@ -21,7 +21,7 @@ from publicist.core.clock import Clock
 from publicist.core.database import session_scope
 from publicist.core.errors import PublicistError
 from publicist.core.settings import Settings
-from scheduler.work import refresh_once
+from scheduler.refreshing import refresh_once
 
 log = logging.getLogger("publicist.scheduler")
 

@@ -30,8 +30,8 @@ from connectors.base import Credentials
 from publicist.core.clock import FrozenClock
 from publicist.core.database import session_scope
 from publicist.core.settings import Settings, get_settings, reset_settings
+from scheduler.publishing import run_dispatch, run_publish
 from scheduler.ratelimit import LocalRateLimiter
-from scheduler.work import run_dispatch, run_publish
 from simulators.control import SimulatorControl
 from simulators.server import SimulatorServer
 

@@ -22,8 +22,8 @@ from publicist.core.clock import FrozenClock
 from publicist.core.database import dispose_engines, make_engine, session_scope
 from publicist.core.migrate import upgrade
 from publicist.core.settings import Settings, get_settings, reset_settings
+from scheduler.collecting import run_collect
 from scheduler.ratelimit import LocalRateLimiter
-from scheduler.work import run_collect
 from tests import factories
 from tests.conftest import TEST_SECRET, drop_postgres_database, postgres_database
 from tests.unit.metrics import builders
@@ -145,7 +145,7 @@ def test_collection_keeps_to_the_read_quota_in_its_own_bucket(
     reads = RateLimitPolicy(2, 3600)
     capabilities = replace(MockConnector.capabilities, metrics_rate_limit=reads)
     monkeypatch.setattr(
-        "scheduler.work.platforms.capabilities_of",
+        "scheduler.collecting.platforms.capabilities_of",
         lambda platform: capabilities if platform == "mock" else None,
     )
     account_id = _publish(world, handle="@IPRinCN", posts=150, quota=2)  # 3 batches of 50

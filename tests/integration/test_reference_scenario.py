@@ -27,8 +27,9 @@ from publicist.core.database import session_scope
 from publicist.core.settings import Settings
 from publicist.web.app import create_app
 from publicist.web.tokens import Role, create_token
+from scheduler.collecting import run_collect
+from scheduler.publishing import run_dispatch, run_publish
 from scheduler.ratelimit import LocalRateLimiter
-from scheduler.work import run_collect, run_dispatch, run_publish
 from simulators.control import SimulatorControl
 from simulators.server import SimulatorServer
 from tests import factories

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from campaigns.accounts import create_account, store_credentials
 from campaigns.models import Account, Delivery, DeliveryAttempt
-from campaigns.publishing import AttemptStart, begin_attempt, claim_due, renew_lease
+from campaigns.publishing import AttemptStart, Started, begin_attempt, claim_due, renew_lease
 from campaigns.retry import RetryPolicy
 from campaigns.states import DeliveryState
 from connectors.base import Content, Credentials, RateLimitPolicy, RemotePost
@@ -23,9 +23,9 @@ from publicist.core.clock import FrozenClock
 from publicist.core.database import make_engine, session_scope
 from publicist.core.migrate import upgrade
 from publicist.core.settings import Settings
-from scheduler import work
+from scheduler import quotas
+from scheduler.publishing import run_dispatch, run_publish, run_reconcile
 from scheduler.ratelimit import Limit, LocalRateLimiter, Reservation
-from scheduler.work import run_dispatch, run_publish, run_reconcile
 from tests import factories
 from tests.conftest import drop_postgres_database, postgres_database
 
@@ -125,15 +125,15 @@ def _start_an_attempt(clock: FrozenClock) -> AttemptStart:
     with session_scope() as session:
         (claim,) = claim_due(session, now=clock.now(), lookahead=timedelta(0))
     with session_scope() as session:
-        start = begin_attempt(
+        begun = begin_attempt(
             session,
             delivery_id=claim.delivery_id,
             ticket=claim.ticket,
             now=clock.now(),
             lease=timedelta(seconds=150),
         )
-    assert start is not None
-    return start
+    assert isinstance(begun, Started)
+    return begun.start
 
 
 def _publish_all(settings: Settings, clock: FrozenClock, limiter: LocalRateLimiter) -> list[str]:
@@ -314,26 +314,26 @@ def test_an_accounts_app_follows_its_credentials_and_is_read_once_per_version(
             now=NOW,
         )
     reads: list[int] = []
-    real = work.read_credentials
+    real = quotas.read_credentials
 
     def counting(account: Account, *, secret: str) -> Credentials:
         reads.append(account.id)
         return real(account, secret=secret)
 
-    monkeypatch.setattr(work, "read_credentials", counting)
-    first = work.app_limits(account, quota, kind="posts", secret=factories.SECRET)
-    again = work.app_limits(account, quota, kind="posts", secret=factories.SECRET)
+    monkeypatch.setattr(quotas, "read_credentials", counting)
+    first = quotas.app_limits(account, quota, kind="posts", secret=factories.SECRET)
+    again = quotas.app_limits(account, quota, kind="posts", secret=factories.SECRET)
     assert first == again
     assert len(reads) == 1
-    assert work.app_limits(account, None, kind="posts", secret=factories.SECRET) == ()
+    assert quotas.app_limits(account, None, kind="posts", secret=factories.SECRET) == ()
     store_credentials(
         account, Credentials(access_token="t2", client_id="app-2"), secret=factories.SECRET
     )
-    moved = work.app_limits(account, quota, kind="posts", secret=factories.SECRET)
+    moved = quotas.app_limits(account, quota, kind="posts", secret=factories.SECRET)
     assert moved != first
     assert len(reads) == 2
     store_credentials(account, Credentials(access_token="t3"), secret=factories.SECRET)
-    assert work.app_limits(account, quota, kind="posts", secret=factories.SECRET) == ()
+    assert quotas.app_limits(account, quota, kind="posts", secret=factories.SECRET) == ()
 
 
 def test_a_reserved_slot_is_used_without_asking_the_limiter_again(
@@ -595,7 +595,7 @@ def test_a_token_is_refreshed_once_when_two_workers_find_it_expired(
     from campaigns.accounts import open_connector, read_credentials
     from campaigns.models import Account
     from connectors.mock import MockConnector
-    from scheduler.work import refresh_once
+    from scheduler.refreshing import refresh_once
 
     calls: list[str] = []
     original = MockConnector.refresh_credentials

@@ -9,8 +9,9 @@ from connectors.mock import MockPlatform
 from publicist.core.clock import FrozenClock
 from publicist.core.database import session_scope
 from publicist.core.settings import Settings
+from scheduler.collecting import run_collect
+from scheduler.publishing import run_dispatch, run_publish
 from scheduler.ratelimit import LocalRateLimiter
-from scheduler.work import run_collect, run_dispatch, run_publish
 from tests import factories
 
 START = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)

@@ -1,14 +1,13 @@
-"""The units of work behind each task: they own the session scopes and call the services.
+"""Publishing: dispatch what is due, publish one delivery, poll asynchronous publishes, and
+reconcile attempts whose outcome was lost.
 
-Kept apart from the Celery wrappers so tests can run them directly, without a broker.
+Kept apart from the Celery wrappers so tests can run it directly, without a broker.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -16,21 +15,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from campaigns.accounts import (
-    connector_class,
-    get_account,
-    open_connector,
-    read_credentials,
-    store_credentials,
-)
+from campaigns.accounts import connector_class, get_account, open_connector
 from campaigns.media import media_loader
 from campaigns.models import Account, Delivery
 from campaigns.publishing import (
     AttemptStart,
     Claim,
+    Deferred,
     begin_attempt,
     claim_due,
-    defer,
     mark_missed,
     postpone_reconcile,
     record_error,
@@ -46,17 +39,16 @@ from campaigns.publishing import (
 from campaigns.reconcile import expired_leases
 from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
-from connectors.base import Connector, MetricCounts, RateLimitPolicy
+from connectors.base import Connector
 from connectors.errors import AuthExpired, ConnectorError, DuplicateContent, RateLimited
-from metrics import platforms
-from metrics.cadence import Cadence
-from metrics.collection import CollectionBatch, claim_collections, record_counts, release
 from publicist.core import telemetry
 from publicist.core.clock import Clock
 from publicist.core.database import session_scope
 from publicist.core.settings import Settings
 from scheduler.lease import LeaseKeeper
-from scheduler.ratelimit import Limit, RateLimiter
+from scheduler.quotas import app_limits, publish_key, rate_limit_policy
+from scheduler.ratelimit import RateLimiter
+from scheduler.refreshing import refresh_once
 
 log = logging.getLogger("publicist.scheduler")
 
@@ -109,54 +101,6 @@ def run_dispatch(*, settings: Settings, clock: Clock, enqueue: Enqueue) -> int:
     return len(claims)
 
 
-def rate_limit_policy(account: Account) -> RateLimitPolicy | None:
-    """The account's own quota if set, else the platform's documented one."""
-    if account.rate_limit_requests and account.rate_limit_per_seconds:
-        return RateLimitPolicy(account.rate_limit_requests, account.rate_limit_per_seconds)
-    return connector_class(account.platform).capabilities.publish_rate_limit
-
-
-def _limiter_key(account: Account) -> str:
-    return f"account:{account.id}"
-
-
-def app_limits(
-    account: Account, quota: RateLimitPolicy | None, *, kind: str, secret: str
-) -> tuple[Limit, ...]:
-    """The platform app's quota, shared by every account authorised through the same app.
-
-    The app is the credentials' ``client_id`` (public in OAuth, hashed into the key all the
-    same); an account without one, or a platform without an app cap, has none.
-    """
-    if quota is None:
-        return ()
-    app = _app_of(account, secret=secret)
-    return ((f"app:{account.platform}:{app}:{kind}", quota),) if app else ()
-
-
-_apps: dict[int, tuple[bytes, str | None]] = {}
-
-
-def _app_of(account: Account, *, secret: str) -> str | None:
-    # Decrypted once per version of the account's credentials, not on every attempt.
-    known = _apps.get(account.id)
-    if known is not None and known[0] == account.credentials_encrypted:
-        return known[1]
-    client_id = read_credentials(account, secret=secret).client_id
-    app = hashlib.sha256(client_id.encode()).hexdigest()[:16] if client_id else None
-    _apps[account.id] = (account.credentials_encrypted, app)
-    return app
-
-
-class _Deferred(Exception):
-    """The account's next rate-limit slot is later: give the delivery back to the schedule."""
-
-    def __init__(self, at: datetime, platform: str) -> None:
-        super().__init__(f"deferred to {at.isoformat()}")
-        self.at = at
-        self.platform = platform  # the rollback expires the account: keep what is needed
-
-
 def run_publish(
     *,
     delivery_id: int,
@@ -170,44 +114,38 @@ def run_publish(
     now = clock.now()
     began = time.monotonic()  # the lease runs from ``now``
     secret = settings.encryption_key()
-    admitted: list[Account] = []
 
-    def admit(account: Account, reserved_slot_at: datetime | None) -> None:
-        # Inside the attempt's transaction: a slot further off rolls the attempt back.
-        admitted.append(account)
+    def admit(account: Account, reserved_slot_at: datetime | None) -> datetime | None:
+        # Inside the attempt's transaction: a slot further off defers the delivery to it.
         policy = rate_limit_policy(account)
         has_slot = reserved_slot_at is not None and reserved_slot_at <= now + SLOT_SLACK
         if policy is not None and not has_slot:
             app_quota = connector_class(account.platform).capabilities.app_publish_rate_limit
             reservation = limiter.reserve(
-                _limiter_key(account),
+                publish_key(account),
                 policy,
                 max_wait=MAX_SLOT_WAIT,
                 shared=app_limits(account, app_quota, kind="posts", secret=secret),
             )
             if reservation.wait_seconds > SLOT_SLACK.total_seconds():
-                raise _Deferred(now + timedelta(seconds=reservation.wait_seconds), account.platform)
+                return now + timedelta(seconds=reservation.wait_seconds)
+        return None
 
-    try:
-        with session_scope() as session:
-            start = begin_attempt(
-                session,
-                delivery_id=delivery_id,
-                ticket=ticket,
-                now=now,
-                lease=timedelta(seconds=settings.publish_lease_seconds),
-                admit=admit,
-            )
-        # The account begin_attempt loaded: the session's identity map holds it only weakly,
-        # so asking the session again would cost a query (a tenth of the attempt's CPU).
-        account = admitted[-1] if start and admitted else None
-    except _Deferred as deferred:
-        with session_scope() as session:
-            defer(session, delivery_id=delivery_id, ticket=ticket, at=deferred.at, now=now)
-        telemetry.DEFERRED.labels(platform=deferred.platform).inc()
-        return "deferred"
-    if start is None or account is None:
+    with session_scope() as session:
+        begun = begin_attempt(
+            session,
+            delivery_id=delivery_id,
+            ticket=ticket,
+            now=now,
+            lease=timedelta(seconds=settings.publish_lease_seconds),
+            admit=admit,
+        )
+    if begun is None:
         return "skipped"  # a stale or duplicated message
+    if isinstance(begun, Deferred):
+        telemetry.DEFERRED.labels(platform=begun.platform).inc()
+        return "deferred"
+    start, account = begun.start, begun.account
     if start.attempt == 1 and start.lateness_ms is not None:
         telemetry.LATENESS.labels(platform=start.platform).observe(start.lateness_ms / 1000)
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
@@ -233,7 +171,7 @@ def run_publish(
                 rng=rng or random.Random(),  # noqa: S311 - jitter, not secrecy
             )
             if isinstance(error, RateLimited) and error.retry_at is not None:
-                limiter.block(_limiter_key(account), error.retry_at)
+                limiter.block(publish_key(account), error.retry_at)
             if decision.action is Action.RECONCILE:
                 return _reconcile(
                     start,
@@ -295,29 +233,6 @@ def _settle_error(
 
 def _refresh(start: AttemptStart, connector: Connector, *, secret: str) -> None:
     refresh_once(start.account_id, connector, secret=secret)
-
-
-_refresh_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
-
-
-def refresh_once(account_id: int, connector: Connector, *, secret: str) -> None:
-    """Refresh the account's token unless another worker already has.
-
-    Refresh tokens rotate (TikTok, X): the second of two concurrent refreshes would present
-    a spent token and lose the account. The account row is locked (a thread lock as well,
-    for SQLite) and the stored token compared with the one that expired; if it changed,
-    the newer stored credentials are used instead. A failure propagates as a typed error.
-    """
-    expired = connector.credentials
-    with _refresh_locks[account_id], session_scope() as session:
-        account = session.get_one(Account, account_id, with_for_update=True)
-        stored = read_credentials(account, secret=secret)
-        if stored.access_token != expired.access_token:
-            fresh = stored
-        else:
-            fresh = connector.refresh_credentials()
-            store_credentials(account, fresh, secret=secret)
-    connector.credentials = fresh
 
 
 def _reconcile(
@@ -474,134 +389,3 @@ def run_check_submissions(*, settings: Settings, clock: Clock) -> int:
                     ).state
                 done += state.value == "published"
     return done
-
-
-COLLECT_LIMIT = 10_000
-"""Deliveries claimed per collection tick; the rest stay due for the next tick."""
-RECORD_EVERY = 500
-"""Answers recorded per transaction (platform batches are 20 to 100 posts)."""
-
-
-def _metrics_key(account: Account) -> str:
-    # Reads get their own bucket under the account's quota: collection never takes a
-    # publishing slot, so a metrics backlog cannot delay a post.
-    return f"account:{account.id}:metrics"
-
-
-def run_collect(
-    *,
-    settings: Settings,
-    clock: Clock,
-    limiter: RateLimiter | None = None,
-    limit: int = COLLECT_LIMIT,
-) -> int:
-    """Measure the deliveries due now, per account in platform-sized batches; returns how
-    many answers were recorded. Without ``limiter`` requests are not rate limited."""
-    cadence = Cadence.from_spec(settings.collection_cadence, speed=settings.collection_speed)
-    with session_scope() as session:
-        batches = claim_collections(session, now=clock.now(), limit=limit)
-    by_account: dict[int, list[CollectionBatch]] = defaultdict(list)
-    for batch in batches:
-        by_account[batch.account_id].append(batch)
-    secret = settings.encryption_key()
-    return sum(
-        _collect_account(
-            account_id, pending, clock=clock, limiter=limiter, cadence=cadence, secret=secret
-        )
-        for account_id, pending in by_account.items()
-    )
-
-
-def _collect_account(
-    account_id: int,
-    batches: list[CollectionBatch],
-    *,
-    clock: Clock,
-    limiter: RateLimiter | None,
-    cadence: Cadence,
-    secret: str,
-) -> int:
-    with session_scope() as session:
-        account = get_account(session, account_id)
-    capabilities = platforms.capabilities_of(account.platform)
-    if capabilities is None:
-        log.warning("metrics for %s skipped: no installed connector", account.label)
-        return 0  # claimed rows come back when their lease ends
-    # Reads have the platform's read quota, apart from publishing's (capabilities).
-    policy = capabilities.metrics_rate_limit
-    retry_after = cadence.tiers[0][1] / cadence.speed
-    recorded = 0
-    answers: dict[str, int] = {}
-    counts: list[MetricCounts] = []
-
-    def record() -> None:
-        # Several batches per transaction: one commit per ~RECORD_EVERY posts, not per request.
-        nonlocal recorded
-        if answers:
-            with session_scope() as session:
-                recorded += record_counts(
-                    session,
-                    capabilities=capabilities,
-                    delivery_ids=dict(answers),
-                    counts=list(counts),
-                    cadence=cadence,
-                    now=clock.now(),
-                )
-            answers.clear()
-            counts.clear()
-
-    shared_reads = app_limits(
-        account, capabilities.app_metrics_rate_limit, kind="reads", secret=secret
-    )
-    with open_connector(account, secret=secret, clock=clock) as connector:
-        for index, batch in enumerate(batches):
-            if limiter is not None and policy is not None:
-                reservation = limiter.reserve(
-                    _metrics_key(account), policy, max_wait=0.0, shared=shared_reads
-                )
-                if not reservation.granted:
-                    wait = timedelta(seconds=reservation.wait_seconds)
-                    _release(batches[index:], at=clock.now() + wait)
-                    break
-            try:
-                counts += connector.fetch_metrics(list(batch.remote_ids))
-            except RateLimited as error:
-                until = error.retry_at or clock.now() + retry_after
-                if limiter is not None:
-                    limiter.block(_metrics_key(account), until)
-                _release(batches[index:], at=until)
-                break
-            except AuthExpired as error:
-                # Collection runs for weeks after the last publish: keep the token alive,
-                # then ask again at once with the fresh one.
-                log.info("metrics for %s: %s; refreshing the token", account.label, error)
-                try:
-                    refresh_once(account.id, connector, secret=secret)
-                    counts += connector.fetch_metrics(list(batch.remote_ids))
-                except ConnectorError as refresh_error:
-                    log.warning(
-                        "metrics for %s after a token refresh failed: %s",
-                        account.label,
-                        refresh_error,
-                    )
-                    _release(batches[index:], at=clock.now() + retry_after)
-                    break
-            except ConnectorError as error:
-                # Earlier values stay; these posts are asked again after the shortest interval.
-                log.warning("metrics for %s failed: %s", account.label, error)
-                _release([batch], at=clock.now() + retry_after)
-                continue
-            answers.update(batch.remote_ids)
-            if len(answers) >= RECORD_EVERY:
-                record()
-        record()
-    return recorded
-
-
-def _release(batches: list[CollectionBatch], *, at: datetime) -> None:
-    with session_scope() as session:
-        release(
-            session,
-            delivery_ids=[d for batch in batches for d in batch.remote_ids.values()],
-            at=at,
-        )
