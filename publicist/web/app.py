@@ -17,6 +17,7 @@ from publicist.web import errors, openapi
 from publicist.web.body_limit import PublicistAPI
 from publicist.web.routers import (
     accounts,
+    calendar,
     campaigns,
     dashboard,
     docs,
@@ -70,7 +71,18 @@ def create_app(
     app.state.clock = clock or system_clock
     app.state.session_factory = sessions or session_factory(get_engine(settings.database_url))
     errors.install(app)
-    for module in (health, accounts, campaigns, posts, reports, tokens, dashboard, signin, docs):
+    for module in (
+        health,
+        accounts,
+        campaigns,
+        posts,
+        reports,
+        tokens,
+        dashboard,
+        calendar,
+        signin,
+        docs,
+    ):
         app.include_router(module.router)
     # The workspace's stylesheet and vendored assets (htmx, Swagger UI), served by Publicist.
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
