@@ -183,6 +183,16 @@ def state_names(gettext: Gettext) -> dict[str, str]:
     }
 
 
+def post_state_names(gettext: Gettext) -> dict[str, str]:
+    """A post's state in the person's language (a state this list lacks is shown as stored)."""
+    return {
+        "draft": gettext("draft"),
+        "approved": gettext("approved"),
+        "scheduled": gettext("scheduled"),
+        "cancelled": gettext("cancelled"),
+    }
+
+
 def weekday_names(gettext: Gettext) -> list[str]:
     return [
         gettext("Mon"),
