@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -51,6 +52,8 @@ class Plan:
     form_post: int
     drag_post: int
     shots: Path
+    secrets: list[str]
+    """Feed secrets handed out during the tests: none may reach the server's log."""
 
     def post_day(self, post_id: int) -> date:
         with session_scope() as session:
@@ -146,9 +149,14 @@ def plan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plan]:
             address = _wait_for_url(process, log)
             shots = workdir / "screenshots"
             shots.mkdir()
-            yield Plan(address, campaign_id, monday, form_post, drag_post, shots)
-            assert PASSWORD not in log.read_text()
-            assert "/calendar/feeds/" not in log.read_text() or "[redacted]" in log.read_text()
+            secrets: list[str] = []
+            yield Plan(address, campaign_id, monday, form_post, drag_post, shots, secrets)
+            written = log.read_text()
+            assert PASSWORD not in written
+            assert secrets
+            assert "GET /calendar/feeds/[redacted].ics" in written
+            for secret in secrets:
+                assert secret not in written
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -262,6 +270,18 @@ def test_the_calendar_in_english_on_a_desktop_and_a_phone(plan: Plan, browser: B
         page.locator("li.entry.state-scheduled a").first.click()
         expect(page.locator("[data-k=panel-title]")).to_be_visible()
         page.screenshot(path=plan.shots / "calendar-en.png", full_page=False)
+
+        # The feed: made on the page, read by a calendar client without signing in.
+        page.get_by_role("button", name="Make a feed address").click()
+        address = page.get_by_label("New feed address (copy it now, it is not shown again)")
+        feed_url = address.input_value()
+        plan.secrets.append(feed_url.rsplit("/", 1)[1].removesuffix(".ics"))
+        feed = httpx.get(feed_url, timeout=30)
+        assert feed.status_code == 200
+        assert feed.text.count("BEGIN:VEVENT") == 7  # one per delivery of the week
+        page.get_by_role("button", name="Revoke").click()
+        expect(page.get_by_role("button", name="Revoke")).to_have_count(0)
+        assert httpx.get(feed_url, timeout=30).status_code == 404
         for width in (360, 390):
             _no_sideways_scroll(page, width)
         page.set_viewport_size({"width": 390, "height": 844})
