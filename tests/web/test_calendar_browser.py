@@ -37,6 +37,7 @@ from publicist.core.migrate import upgrade
 from publicist.core.settings import reset_settings
 from tests.conftest import TEST_SECRET
 from tests.web.test_dashboard_browser import REPO, _wait_for_url, chromium
+from tests.web.test_workspace_browser import UNLABELLED
 
 PASSWORD = "correct horse battery"
 EDITOR = "zhang.min@example.org"
@@ -269,6 +270,7 @@ def test_the_calendar_in_english_on_a_desktop_and_a_phone(plan: Plan, browser: B
         expect(page.locator("[data-k=period]")).to_contain_text(str(plan.monday))
         page.locator("li.entry.state-scheduled a").first.click()
         expect(page.locator("[data-k=panel-title]")).to_be_visible()
+        assert page.evaluate(UNLABELLED) == []  # every control has a label or its own text
         page.screenshot(path=plan.shots / "calendar-en.png", full_page=False)
 
         # The feed: made on the page, read by a calendar client without signing in.
