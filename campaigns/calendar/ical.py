@@ -11,8 +11,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.calendar.queries import Entry, entries
-from campaigns.calendar.queries import Filters as Filters
+from campaigns.calendar.queries import Entry, Filters, entries
 from campaigns.models import Account, Campaign, Post, PostTarget
 from campaigns.states import DeliveryState
 

@@ -276,11 +276,14 @@ def test_a_bad_address_names_the_field(
     viewer = _signed_in(api, Role.VIEWER)
     response = viewer.get(f"/calendar?{query}")
     assert response.status_code == 422
+    assert "This page could not be shown" in response.text
     assert field in response.text
 
 
 def test_an_unknown_campaign_is_not_found(api: Api, plan: dict[str, int]) -> None:
-    assert _signed_in(api, Role.VIEWER).get("/calendar?campaign=999").status_code == 404
+    response = _signed_in(api, Role.VIEWER).get("/calendar?campaign=999")
+    assert response.status_code == 404
+    assert "campaign 999 does not exist" in response.text
 
 
 def test_the_feed_is_made_read_back_and_revoked(api: Api, plan: dict[str, int]) -> None:

@@ -64,7 +64,13 @@ def _problem(visitor: Visitor, status: int, message: str) -> Response:
     response = render(
         visitor.language,
         "calendar_problem.html",
-        {"visitor": visitor, "active": "calendar", "message": message, "here": "/calendar"},
+        {
+            "visitor": visitor,
+            "active": "calendar",
+            "message": message,
+            "status": status,
+            "here": "/calendar",
+        },
         status=status,
     )
     return visitor.finish(response)
