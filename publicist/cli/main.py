@@ -9,6 +9,7 @@ import typer
 from publicist.cli import (
     accounts,
     api,
+    calendar,
     campaigns,
     media,
     people,
@@ -35,6 +36,7 @@ app.add_typer(posts.schedule_app, name="schedule")
 app.add_typer(runtime.db_app, name="db")
 app.add_typer(api.token_app, name="token")
 app.add_typer(people.app, name="user")
+app.add_typer(calendar.app, name="calendar")
 app.command("report")(reports.report)
 app.command("connectors")(runtime.connectors)
 app.command("health")(runtime.health)

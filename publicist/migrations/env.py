@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import campaigns.calendar.models
+
 # Imported for their side effect: each registers its tables on Base.metadata.
 import campaigns.models
 import campaigns.people.models  # noqa: F401

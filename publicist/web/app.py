@@ -17,6 +17,7 @@ from publicist.web import errors, openapi
 from publicist.web.body_limit import PublicistAPI
 from publicist.web.routers import (
     accounts,
+    calendar,
     campaigns,
     dashboard,
     docs,
@@ -80,6 +81,7 @@ def create_app(
         reports,
         tokens,
         dashboard,
+        calendar,
         signin,
         docs,
     ):

@@ -1,4 +1,5 @@
-"""Keep tokens out of the access log: the dashboard accepts ``?token=`` once, then a cookie."""
+"""Keep secrets out of the access log: the dashboard accepts ``?token=`` once, then a cookie;
+a calendar feed's address (``/calendar/feeds/SECRET.ics``) is its only credential."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from urllib.parse import unquote_plus
 # downstream decodes the line once more.
 _PARAMETER = re.compile(r"(?i)((?:[?&;]|%3f|%26|%3b)([^=&;?\s\"#]*)=)(?:(?!%26|%3b)[^&;\s\"#])*")
 _SECRET_NAMES = frozenset({"token"})
+_FEED = re.compile(r"(?i)(/calendar/feeds/)[^/\s\"?#]+?(\.ics\b|(?=[\s\"?#]))")
 _MAX_DECODES = 4
 
 
@@ -32,7 +34,7 @@ def _hide(match: re.Match[str]) -> str:
 
 
 def redact(text: str) -> str:
-    return _PARAMETER.sub(_hide, text)
+    return _FEED.sub(r"\1[redacted]\2", _PARAMETER.sub(_hide, text))
 
 
 class RedactTokens(logging.Filter):

@@ -22,6 +22,9 @@ from tests.conftest import drop_postgres_database, postgres_database
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
 FUTURE = 3000
 """Deliveries scheduled for later: what a full-table or whole-state read would wade through."""
+HISTORY = 3000
+"""Deliveries published in the past, as every running system has: what a read by due time
+alone (the calendar's ix_deliveries_due_at) would wade through."""
 PARTIAL = {"ix_deliveries_never_tried_due_at"}
 
 
@@ -62,7 +65,20 @@ def _fill(engine: Engine) -> None:
             for n in range(FUTURE + 20)
         ]
         ids = list(session.scalars(insert(Post).returning(Post.id), posts))
-        rows = []
+        history = list(session.scalars(insert(Post).returning(Post.id), posts[:HISTORY]))
+        rows = [
+            {
+                "post_id": post_id,
+                "account_id": account_id,
+                "state": DeliveryState.PUBLISHED,
+                "due_at": NOW - timedelta(days=1 + n / 10),
+                "next_attempt_at": NOW - timedelta(days=1 + n / 10),
+                "ticket": 1,
+                "attempts": 1,
+                "updated_at": NOW,
+            }
+            for n, post_id in enumerate(history)
+        ]
         for n, post_id in enumerate(ids):
             due = NOW + timedelta(days=1 + n) if n < FUTURE else NOW - timedelta(hours=1)
             state = DeliveryState.SCHEDULED if n <= FUTURE else DeliveryState.QUEUED

@@ -30,6 +30,13 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         drop_postgres_database(address, admin)
 
 
+def _added_later(difference: object) -> bool:
+    """A table of a later revision that refers to people (e.g. calendar_feeds' creator)."""
+    if not isinstance(difference, tuple) or difference[0] != "add_table":
+        return False
+    return difference[1].name not in NEW_TABLES
+
+
 def test_people_arrive_existing_tokens_stay_and_the_revision_reverses(url: str) -> None:
     upgrade(url, "0005")
     engine = sa.create_engine(url)
@@ -54,6 +61,7 @@ def test_people_arrive_existing_tokens_stay_and_the_revision_reverses(url: str) 
                 d
                 for d in compare_metadata(context, Base.metadata)
                 if any(name in repr(d) for name in (*NEW_TABLES, "owner_id"))
+                and not _added_later(d)
             ]
             assert differences == []
         with engine.begin() as connection:

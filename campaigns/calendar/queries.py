@@ -1,0 +1,203 @@
+"""Reads for the calendar page and feed: deliveries in a window, one post's details."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from campaigns.models import Account, Campaign, Delivery, Post, PostVariant
+from campaigns.states import DeliveryState
+from publicist.core.errors import NotFound
+
+FIRST_LINE_LIMIT = 80
+"""Characters of a post's first line shown on an entry; the panel shows the whole text."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One delivery on the calendar."""
+
+    delivery_id: int
+    post_id: int
+    campaign_id: int
+    campaign: str
+    timezone: str
+    """The campaign's zone."""
+    account_id: int
+    account: str
+    platform: str
+    state: str
+    due_at: datetime
+    first_line: str
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the calendar shows; None means every campaign, platform, account or state."""
+
+    campaign_id: int | None = None
+    platform: str | None = None
+    account_id: int | None = None
+    states: Collection[DeliveryState] | None = None
+
+
+def first_line(text: str, limit: int = FIRST_LINE_LIMIT) -> str:
+    """The first line that shows something, cut at ``limit`` characters with an ellipsis."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def entries(
+    session: Session, *, start: datetime, end: datetime, filters: Filters = Filters()
+) -> list[Entry]:
+    """Deliveries due in ``[start, end)``, by due time then id, with the text each will carry
+    (the platform's variant where the post has one)."""
+    query = (
+        select(
+            Delivery.id,
+            Delivery.post_id,
+            Post.campaign_id,
+            Campaign.name,
+            Campaign.timezone,
+            Account.id,
+            Account.platform,
+            Account.handle,
+            Delivery.state,
+            Delivery.due_at,
+            Post.text,
+            PostVariant.text,
+        )
+        .join(Post, Post.id == Delivery.post_id)
+        .join(Campaign, Campaign.id == Post.campaign_id)
+        .join(Account, Account.id == Delivery.account_id)
+        .outerjoin(
+            PostVariant,
+            and_(PostVariant.post_id == Post.id, PostVariant.platform == Account.platform),
+        )
+        .where(*_window(session, start, end))
+        .order_by(Delivery.due_at, Delivery.id)
+    )
+    if filters.campaign_id is not None:
+        campaign: ColumnElement[int] = Post.campaign_id.expression
+        if session.get_bind().dialect.name == "sqlite":
+            campaign = campaign + 0  # see _window: not a way in for SQLite's planner
+        query = query.where(campaign == filters.campaign_id)
+    if filters.platform is not None:
+        query = query.where(Account.platform == filters.platform)
+    if filters.account_id is not None:
+        query = query.where(Delivery.account_id == filters.account_id)
+    if filters.states is not None:
+        query = query.where(Delivery.state.in_(list(filters.states)))
+    return [
+        Entry(
+            delivery_id=delivery_id,
+            post_id=post_id,
+            campaign_id=campaign_id,
+            campaign=campaign,
+            timezone=zone,
+            account_id=account_id,
+            account=f"{platform}:{handle}",
+            platform=platform,
+            state=state.value,
+            due_at=due_at,
+            first_line=first_line(variant or text),
+        )
+        for (
+            delivery_id,
+            post_id,
+            campaign_id,
+            campaign,
+            zone,
+            account_id,
+            platform,
+            handle,
+            state,
+            due_at,
+            text,
+            variant,
+        ) in session.execute(query)
+    ]
+
+
+def _window(session: Session, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    terms = [Delivery.due_at >= start, Delivery.due_at < end]
+    if session.get_bind().dialect.name != "sqlite":
+        return terms
+    # SQLite keeps no statistics: it would read every post of a campaign through the campaign
+    # index (10,000 for a big one) to keep a month of them. Told that each bound keeps few
+    # rows, and given no index way in by campaign (``+ 0`` above), it reads the window from
+    # ix_deliveries_due_at, as PostgreSQL's planner chooses by itself from its statistics
+    # (tests/integration/test_calendar_index.py).
+    return [func.likelihood(term, literal_column("0.01")) for term in terms]
+
+
+@dataclass(frozen=True)
+class DeliveryDetail:
+    account: str
+    state: str
+    due_at: datetime
+    attempts: int
+    last_error: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class PostDetail:
+    """What the calendar's panel shows of one post."""
+
+    post_id: int
+    campaign_id: int
+    campaign: str
+    timezone: str
+    state: str
+    text: str
+    title: str | None
+    publish_at: datetime | None
+    deliveries: list[DeliveryDetail]
+    accounts: list[str]
+    """Every account the post is meant for, delivered or not yet."""
+
+
+def post_detail(session: Session, *, post_id: int) -> PostDetail:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise NotFound("post", post_id)
+    deliveries = session.execute(
+        select(Delivery, Account)
+        .join(Account, Account.id == Delivery.account_id)
+        .where(Delivery.post_id == post_id)
+        .order_by(Delivery.id)
+    ).all()
+    return PostDetail(
+        post_id=post.id,
+        campaign_id=post.campaign_id,
+        campaign=post.campaign.name,
+        timezone=post.campaign.timezone,
+        state=post.state.value,
+        text=post.text,
+        title=post.title,
+        publish_at=post.publish_at,
+        deliveries=[
+            DeliveryDetail(
+                account=account.label,
+                state=delivery.state.value,
+                due_at=delivery.due_at,
+                attempts=delivery.attempts,
+                last_error=delivery.last_error,
+                url=delivery.url,
+            )
+            for delivery, account in deliveries
+        ],
+        accounts=[target.account.label for target in post.targets],
+    )
+
+
+def filter_choices(session: Session) -> tuple[list[Campaign], list[Account]]:
+    """Campaigns by name and accounts by platform and handle, for the filter form."""
+    campaigns = list(session.scalars(select(Campaign).order_by(Campaign.name)))
+    accounts = list(session.scalars(select(Account).order_by(Account.platform, Account.handle)))
+    return campaigns, accounts
