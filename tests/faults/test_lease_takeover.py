@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from campaigns.accounts import create_account
+from campaigns.media import add_media_file
 from campaigns.models import Delivery
 from campaigns.schemas import PostInput
 from campaigns.services import add_post
@@ -49,11 +50,12 @@ PNG = bytes.fromhex(
 
 
 def _one_post_with_an_image(
-    engine: Engine, control: SimulatorControl, *, base_url: str, image: Path
+    engine: Engine, control: SimulatorControl, *, base_url: str, image: Path, media_dir: Path
 ) -> dict[int, str]:
     now = datetime.now(UTC)
     with session_scope(engine) as session:
         factories.campaign(session, name=CAMPAIGN, now=now)
+        poster = add_media_file(session, path=image, media_dir=media_dir, name=None, now=now)
         # No duplicate check: X would refuse a second copy of the text, and hide the double
         # (other platforms, and a text that differs by a link, have none).
         granted = control.add_account("@cnipa_slow", duplicate_window_seconds=0)
@@ -73,7 +75,7 @@ def _one_post_with_an_image(
                 text=f"IP Week poster (run {uuid.uuid4().hex[:8]})",
                 accounts=["twitter:@cnipa_slow"],
                 at=(now + timedelta(seconds=4)).isoformat(),
-                media=[{"kind": "image", "source": str(image)}],
+                media=[{"kind": "image", "media_id": poster.id}],
             ),
             now=now,
             approve=True,
@@ -99,10 +101,16 @@ def test_a_taken_over_attempt_never_posts_after_a_database_outage(
     _, engine = database
     image = tmp_path / "poster.png"
     image.write_bytes(PNG)
+    media_dir = tmp_path / "media"
     remote = _one_post_with_an_image(
-        engine, control, base_url=simulator.base_url("twitter"), image=image
+        engine,
+        control,
+        base_url=simulator.base_url("twitter"),
+        image=image,
+        media_dir=media_dir,
     )
     stack.env |= {
+        "PUBLICIST_MEDIA_DIR": str(media_dir),
         "PUBLICIST_PUBLISH_LEASE_SECONDS": str(LEASE_SECONDS),
         "PUBLICIST_PUBLISH_CREATION_MARGIN_SECONDS": str(MARGIN_SECONDS),
     }
