@@ -123,7 +123,7 @@ def approve(
     with database() as session:
         # In id order: two commands locking the same posts in opposite orders would deadlock.
         for post_id in sorted(post_ids):
-            post = approve_post(session, post_id=post_id, now=now())
+            post = approve_post(session, post_id=post_id, now=now(), from_draft=True)
             console.print(f"post {post.id}: {post.state.value}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 # Imported for their side effect: each registers its tables on Base.metadata.
+import campaigns.audit.models
 import campaigns.models
 import campaigns.people.models  # noqa: F401
 import metrics.models  # noqa: F401

@@ -60,7 +60,7 @@ LEASE = timedelta(minutes=2)
 Action = Callable[[Session, int], object]
 
 ACTIONS: dict[str, Action] = {
-    "approve": lambda s, post_id: approve_post(s, post_id=post_id, now=NOW),
+    "approve": lambda s, post_id: approve_post(s, post_id=post_id, now=NOW, from_draft=True),
     "cancel": lambda s, post_id: cancel_post(s, post_id=post_id, now=NOW),
     "reschedule": lambda s, post_id: reschedule_post(s, post_id=post_id, at=LATER, now=NOW),
     "retry": lambda s, post_id: retry_post(s, post_id=post_id, now=NOW),
@@ -132,7 +132,7 @@ def _draft(session: Session, at: str) -> int:
 def _approved(session: Session, at: str) -> int:
     """Approved without a time: it waits for one (``at`` is not used)."""
     post = _new_post(session, at=None)
-    approve_post(session, post_id=post.id, now=NOW)
+    approve_post(session, post_id=post.id, now=NOW, from_draft=True)
     return post.id
 
 
