@@ -6,7 +6,17 @@ import logging
 
 import typer
 
-from publicist.cli import accounts, api, campaigns, people, posts, reports, runtime, simulate
+from publicist.cli import (
+    accounts,
+    api,
+    audit,
+    campaigns,
+    people,
+    posts,
+    reports,
+    runtime,
+    simulate,
+)
 from publicist.cli.common import fail
 from publicist.core.errors import PublicistError
 
@@ -24,6 +34,7 @@ app.add_typer(posts.schedule_app, name="schedule")
 app.add_typer(runtime.db_app, name="db")
 app.add_typer(api.token_app, name="token")
 app.add_typer(people.app, name="user")
+app.add_typer(audit.app, name="audit")
 app.command("report")(reports.report)
 app.command("connectors")(runtime.connectors)
 app.command("health")(runtime.health)
