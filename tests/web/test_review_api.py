@@ -168,3 +168,22 @@ def test_the_audit_of_a_period_lists_every_change(api: Api) -> None:
     reversed_ = api.client.get("/api/audit?from=2026-04-20&to=2026-04-19", headers=api.viewer)
     assert reversed_.status_code == 422
     assert reversed_.json()["error"]["field"] == "to"
+
+
+def test_tokens_made_and_revoked_are_audited_without_their_secrets(api: Api) -> None:
+    made = api.client.post(
+        "/api/tokens", json={"name": "wall", "role": "viewer"}, headers=api.admin
+    )
+    assert made.status_code == 201
+    token = made.json()
+    assert api.client.delete(f"/api/tokens/{token['id']}", headers=api.admin).status_code == 200
+    day = api.clock.now().date().isoformat()
+    entries = api.client.get(f"/api/audit?from={day}&to={day}", headers=api.viewer).json()
+    mine = [e for e in entries if e["object_kind"] == "token" and e["object_id"] == token["id"]]
+    assert [(e["action"], e["actor"]) for e in mine] == [
+        ("token.create", "token"),
+        ("token.revoke", "token"),
+    ]
+    assert mine[0]["after"]["role"] == "viewer"
+    assert mine[1]["before"] == {"revoked_at": None}
+    assert token["token"] not in str(entries)

@@ -16,6 +16,7 @@ from campaigns.importing import import_schedule
 from campaigns.models import Campaign, Delivery, Post
 from campaigns.people.models import Person
 from campaigns.people.roles import Role
+from campaigns.people.services import add_person, disable_person, reset_password
 from campaigns.queries import list_posts_in
 from campaigns.schemas import CampaignInput, PostChanges, PostInput
 from campaigns.services import (
@@ -290,3 +291,38 @@ def test_a_period_outside_the_log_is_empty_and_a_reversed_one_is_refused(
     assert entries_between(seeded, start=day + timedelta(days=1), end=day + timedelta(days=2)) == []
     with pytest.raises(InvalidInput, match="to: '2026-04-19' is before from 2026-04-20"):
         entries_between(seeded, start=day, end=day - timedelta(days=1))
+
+
+def test_changes_to_people_are_audited_without_their_passwords(seeded: Session) -> None:
+    admin = _person(seeded, "admin@example.org", Role.ADMIN)
+    person = add_person(
+        seeded,
+        name="Li Na",
+        email="li.na@example.org",
+        role=Role.EDITOR,
+        password="correct horse battery",
+        now=NOW,
+        actor=admin,
+    )
+    reset_password(
+        seeded, email="li.na@example.org", password="another passphrase", now=NOW, actor=admin
+    )
+    disable_person(seeded, email="li.na@example.org", now=NOW, actor=admin)
+    with pytest.raises(Forbidden, match="needs the admin role"):
+        disable_person(seeded, email="admin@example.org", now=NOW, actor=person_actor(1, "editor"))
+    entries = list(
+        seeded.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_kind == "person", AuditEntry.object_id == person.id)
+            .order_by(AuditEntry.id)
+        )
+    )
+    assert [(e.action, e.person_id) for e in entries] == [
+        ("person.add", admin.person_id),
+        ("person.reset_password", admin.person_id),
+        ("person.disable", admin.person_id),
+    ]
+    assert entries[1].after == {"password": "(changed)"}
+    assert entries[2].before == {"disabled": False}
+    assert entries[2].after == {"disabled": True}
+    assert "argon2" not in str([(e.before, e.after) for e in entries])
