@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.actors import OPERATOR, Actor, ActorKind, person_actor
@@ -27,14 +27,16 @@ from campaigns.services import (
     edit_post,
     reject_post,
     reschedule_post,
+    retry_post,
     submit_post,
 )
-from campaigns.states import PostState, shown_state
+from campaigns.states import DeliveryState, PostState, shown_state
 from publicist.core.errors import Conflict, Forbidden, InvalidInput
 from tests import factories
 
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
 AT = "2026-04-20 12:00"  # Asia/Shanghai: 04:00 UTC, three hours after NOW
+AT_UTC = "2026-04-20T04:00:00+00:00"
 CAMPAIGN = "IP Creates a Better Life"
 CSV_HEADER = "campaign,at,accounts,text"
 
@@ -326,3 +328,26 @@ def test_changes_to_people_are_audited_without_their_passwords(seeded: Session) 
     assert entries[2].before == {"disabled": False}
     assert entries[2].after == {"disabled": True}
     assert "argon2" not in str([(e.before, e.after) for e in entries])
+
+
+def test_a_retry_is_in_the_posts_history_with_the_deliverys_change(
+    seeded: Session, approver: Actor
+) -> None:
+    post = _draft(seeded)
+    approve_post(seeded, post_id=post.id, now=NOW, from_draft=True)
+    delivery = post.deliveries[0]
+    seeded.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id)
+        .values(state=DeliveryState.FAILED, started_at=NOW, attempts=5)
+    )
+    retry_post(seeded, post_id=post.id, now=NOW, actor=approver)
+    last = post_history(seeded, post_id=post.id)[-1]
+    assert (last.action, last.object_kind, last.object_id) == (
+        "delivery.retry",
+        "delivery",
+        delivery.id,
+    )
+    assert last.before == {"state": "failed", "attempts": 5, "next_attempt_at": AT_UTC}
+    assert last.after == {"state": "scheduled", "attempts": 0, "next_attempt_at": NOW.isoformat()}
+    assert last.person_id == approver.person_id
