@@ -11,7 +11,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.actors import OPERATOR, Actor
+from campaigns.audit.log import account_fields, record
 from campaigns.models import Account
+from campaigns.people.roles import Role
 from campaigns.validation import check_rate_limit, require_text
 from connectors import registry
 from connectors.base import BaseConnector, Connector, Credentials
@@ -34,7 +37,9 @@ def create_account(
     api_base_url: str | None = None,
     rate_limit_requests: int | None = None,
     rate_limit_per_seconds: float | None = None,
+    actor: Actor = OPERATOR,
 ) -> Account:
+    actor.require(Role.ADMIN, "connecting an account")
     registry.load(platform)  # unknown platform -> did-you-mean error
     handle = require_text(handle, "handle")
     _check_access_token(credentials)
@@ -58,6 +63,15 @@ def create_account(
     )
     session.add(account)
     session.flush()
+    record(  # never the credentials: account_fields leaves them out
+        session,
+        actor=actor,
+        action="account.create",
+        kind="account",
+        object_id=account.id,
+        after=account_fields(account),
+        now=now,
+    )
     return account
 
 

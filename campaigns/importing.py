@@ -23,10 +23,13 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from campaigns.accounts import find_account
+from campaigns.actors import OPERATOR, Actor
+from campaigns.audit.log import entry, record_many
 from campaigns.content import library_of
 from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
+from campaigns.people.roles import Role
 from campaigns.schemas import CheckedPost, PostInput, VariantInput
-from campaigns.services import check_post, find_campaign
+from campaigns.services import check_post, check_self_approval, find_campaign
 from campaigns.states import DeliveryState, PostState
 from publicist.core.errors import InvalidInput, PublicistError
 
@@ -199,12 +202,22 @@ def _swallowed_row(
 
 
 def import_schedule(
-    session: Session, *, lines: Iterable[str], now: datetime, approve: bool = True
+    session: Session,
+    *,
+    lines: Iterable[str],
+    now: datetime,
+    approve: bool = True,
+    actor: Actor = OPERATOR,
 ) -> Imported:
     """Add every row as a post (scheduled unless ``approve`` is false) or raise ImportFailed.
 
+    Drafts need the editor role; scheduled posts are submitted and approved by the importer,
+    so they need the approver role and, for a person, campaigns that allow self-approval.
     Nothing is written unless every row is good; the caller commits.
     """
+    actor.require(Role.EDITOR, "importing posts")
+    if approve:
+        actor.require(Role.APPROVER, "importing scheduled posts (import drafts instead)")
     records = _records(lines)
     header = next((fields for _, fields in records), [])
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -263,7 +276,12 @@ def import_schedule(
         errors.append(RowError(1, "the file has a header but no rows"))
     if errors:
         raise ImportFailed(errors)
-    return _insert(session, posts, now=now, approve=approve)
+    if approve:
+        for found in campaigns.values():
+            if isinstance(found, Campaign):
+                check_self_approval(found, created_by=actor.person_id, actor=actor, post_id=None)
+    labels = {a.id: a.label for a in accounts.values() if isinstance(a, Account)}
+    return _insert(session, posts, now=now, approve=approve, actor=actor, labels=labels)
 
 
 def _once(cache: dict[str, T | PublicistError], reference: str, find: Callable[[str], T]) -> T:
@@ -301,7 +319,13 @@ def _reserve_post_ids(session: Session, count: int) -> list[int]:
 
 
 def _insert(
-    session: Session, posts: list[CheckedPost], *, now: datetime, approve: bool
+    session: Session,
+    posts: list[CheckedPost],
+    *,
+    now: datetime,
+    approve: bool,
+    actor: Actor,
+    labels: dict[int, str],
 ) -> Imported:
     """One INSERT per table, executed once with every row (``executemany``: psycopg sends
     them in one pipeline, sqlite3 steps one prepared statement; measured faster on
@@ -323,6 +347,7 @@ def _insert(
                 "publish_at": post.publish_at,
                 "created_at": now,
                 "approved_at": now if approve else None,
+                "created_by": actor.person_id,
             }
             for post_id, post in zip(ids, posts, strict=True)
         ],
@@ -366,4 +391,26 @@ def _insert(
             ],
         )
         deliveries = len(targets)
+    record_many(
+        session,
+        [
+            entry(
+                actor,
+                "post.import",
+                "post",
+                post_id,
+                now,
+                None,
+                {
+                    "state": state.value,
+                    "text": post.text,
+                    "title": post.title,
+                    "publish_at": post.publish_at.isoformat() if post.publish_at else None,
+                    "accounts": sorted(labels[a] for a in post.account_ids),
+                },
+                post_id,
+            )
+            for post_id, post in zip(ids, posts, strict=True)
+        ],
+    )
     return Imported(post_ids=ids, deliveries=deliveries)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     Enum,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -82,6 +84,8 @@ class Campaign(Base):
         server_default=LatePolicy.PUBLISH.value,
     )
     """What to do with a delivery found long after its time (the system was down)."""
+    self_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Whether a person may approve a post they wrote themselves (off: a colleague must)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     posts: Mapped[list[Post]] = relationship(back_populates="campaign")
@@ -99,6 +103,11 @@ class Post(Base):
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    """The id of the person who wrote it (people are disabled, never deleted, so no foreign
+    key); None when the CLI or a token without an owner did."""
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    """The approver's reason for the last rejection, kept until it is submitted again."""
 
     campaign: Mapped[Campaign] = relationship(back_populates="posts")
     variants: Mapped[list[PostVariant]] = relationship(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.accounts import connector_class
 from campaigns.models import Account, Delivery, DeliveryAttempt, Post
-from campaigns.states import ENDED_BADLY, DeliveryState
+from campaigns.states import ENDED_BADLY, EXPIRED, DeliveryState, PostState
 from connectors.registry import UnknownPlatform
 from publicist.core.database import UTCDateTime
 from publicist.core.settings import Settings
@@ -225,3 +225,28 @@ def _duration(span: timedelta) -> str:
     if seconds < 7200:
         return f"{seconds // 60} min"
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def list_posts_in(
+    session: Session,
+    *,
+    now: datetime,
+    campaign_id: int | None = None,
+    state: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Post]:
+    """Posts by id, optionally of one campaign and in one state as reads show it:
+    ``expired`` is a post in review whose time has come, and ``in_review`` leaves those out."""
+    query = select(Post).order_by(Post.id).limit(limit).offset(offset)
+    if campaign_id is not None:
+        query = query.where(Post.campaign_id == campaign_id)
+    if state == EXPIRED:
+        query = query.where(Post.state == PostState.IN_REVIEW, Post.publish_at <= now)
+    elif state == PostState.IN_REVIEW.value:
+        query = query.where(
+            Post.state == PostState.IN_REVIEW, or_(Post.publish_at.is_(None), Post.publish_at > now)
+        )
+    elif state is not None:
+        query = query.where(Post.state == PostState(state))
+    return list(session.scalars(query))

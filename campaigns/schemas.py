@@ -28,6 +28,7 @@ class CampaignInput:
     hashtags: list[str] = field(default_factory=list)
     owner: str | None = None
     late_policy: str = "publish"
+    self_approval: bool = False
 
 
 @dataclass(frozen=True)

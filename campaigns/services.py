@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from campaigns.accounts import find_account, refuse_nul
+from campaigns.actors import OPERATOR, Actor
+from campaigns.audit.log import delivery_fields, post_fields, record
 from campaigns.content import MediaLookup, library_of, resolve_content
 from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
+from campaigns.people.roles import Role
 from campaigns.schemas import CampaignInput, CheckedPost, PostChanges, PostInput, VariantInput
 from campaigns.states import (
     ENDED_BADLY,
@@ -20,6 +23,8 @@ from campaigns.states import (
     PostState,
     check_delivery_transition,
     check_post_transition,
+    describe_expired,
+    is_expired,
 )
 from campaigns.validation import (
     check_content,
@@ -32,17 +37,29 @@ from campaigns.validation import (
     require_text,
 )
 from connectors.base import MediaKind
-from publicist.core.errors import Conflict, InvalidInput, NotFound
+from publicist.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from publicist.core.ids import as_id
 
 TITLE_LIMIT = 200
 """Sizes of the ``title`` and ``digest`` columns of posts and their variants."""
 DIGEST_LIMIT = 500
+COMMENT_LIMIT = 2000
+"""Length of an approver's comment on a rejection."""
 
 
 def create_campaign(
-    session: Session, *, data: CampaignInput, default_timezone: str, now: datetime
+    session: Session,
+    *,
+    data: CampaignInput,
+    default_timezone: str,
+    now: datetime,
+    actor: Actor = OPERATOR,
 ) -> Campaign:
+    """A new campaign (an editor's right); letting people approve their own posts in it
+    is a policy only an admin sets."""
+    actor.require(Role.EDITOR, "creating a campaign")
+    if data.self_approval:
+        actor.require(Role.ADMIN, "allowing self-approval in a campaign")
     name = require_text(data.name, "name")
     zone = data.timezone or default_timezone
     parse_timezone(zone)
@@ -72,6 +89,7 @@ def create_campaign(
         hashtags=hashtags,
         owner=data.owner,
         late_policy=late_policy,
+        self_approval=data.self_approval,
         created_at=now,
     )
     session.add(campaign)
@@ -203,8 +221,14 @@ def add_post(
     now: datetime,
     approve: bool = False,
     field_prefix: str = "",
+    actor: Actor = OPERATOR,
 ) -> Post:
-    """Create a post with its variants and targets; with ``approve`` it is also scheduled."""
+    """Create a draft with its variants and targets (an editor's right); with ``approve`` it
+    is also submitted and approved in the same call, so scheduled when it has a time (which
+    needs the approver role, and a campaign allowing self-approval when a person writes it)."""
+    actor.require(Role.EDITOR, "writing a post")
+    if approve:
+        actor.require(Role.APPROVER, "approving a post")
     campaign, accounts = _resolve_accounts(session, data, field_prefix=field_prefix)
     checked = check_post(
         data,
@@ -214,6 +238,8 @@ def add_post(
         library=library_of(session),
         field_prefix=field_prefix,
     )
+    if approve:
+        check_self_approval(campaign, created_by=actor.person_id, actor=actor, post_id=None)
     post = Post(
         campaign_id=checked.campaign_id,
         text=checked.text,
@@ -222,14 +248,41 @@ def add_post(
         state=PostState.DRAFT,
         publish_at=checked.publish_at,
         created_at=now,
+        created_by=actor.person_id,
     )
     post.variants = _variant_rows(checked)
     post.targets = [PostTarget(account=account) for account in accounts]
     session.add(post)
     session.flush()
+    record(
+        session,
+        actor=actor,
+        action="post.create",
+        kind="post",
+        object_id=post.id,
+        post_id=post.id,
+        after=post_fields(post),
+        now=now,
+    )
     if approve:
-        approve_post(session, post_id=post.id, now=now)
+        approve_post(session, post_id=post.id, now=now, actor=actor, from_draft=True)
     return post
+
+
+def check_self_approval(
+    campaign: Campaign, *, created_by: int | None, actor: Actor, post_id: int | None
+) -> None:
+    """A person never approves a post they wrote unless its campaign allows it.
+
+    Posts written by the CLI or by a token without an owner have no author, and the CLI
+    operator is outside the rule (it has no signed-in person)."""
+    if actor.person_id is None or created_by != actor.person_id or campaign.self_approval:
+        return
+    what = f"post {post_id}" if post_id is not None else "a post"
+    raise Forbidden(
+        f"{what} was written by {actor.label}, who may not approve it: campaign "
+        f"{campaign.name!r} does not allow self-approval (self_approval is off)"
+    )
 
 
 def check_post(
@@ -329,20 +382,99 @@ def _lock_post(session: Session, post_id: int) -> Post:
     return post
 
 
-def approve_post(session: Session, *, post_id: int, now: datetime) -> Post:
-    """Approve a draft; a post with a publish time and targets is scheduled at once."""
+def submit_post(session: Session, *, post_id: int, now: datetime, actor: Actor = OPERATOR) -> Post:
+    """Send a draft for review (an editor's right); an approver then approves or rejects it."""
+    actor.require(Role.EDITOR, "submitting a post")
     post = _lock_post(session, post_id)
-    check_post_transition(post.id, post.state, PostState.APPROVED)
-    post.state = PostState.APPROVED
-    post.approved_at = now
-    if post.publish_at is not None and post.targets:
-        _schedule(session, post, now=now)
+    _submit(session, post, now=now, actor=actor)
     return post
 
 
-def schedule_post(session: Session, *, post_id: int, now: datetime) -> list[Delivery]:
+def _submit(session: Session, post: Post, *, now: datetime, actor: Actor) -> None:
+    before = post_fields(post)
+    check_post_transition(post.id, post.state, PostState.IN_REVIEW)
+    post.state = PostState.IN_REVIEW
+    post.review_comment = None
+    _record_post(session, post, "post.submit", before, actor=actor, now=now)
+
+
+def approve_post(
+    session: Session,
+    *,
+    post_id: int,
+    now: datetime,
+    actor: Actor = OPERATOR,
+    from_draft: bool = False,
+) -> Post:
+    """Approve a post in review (an approver's right); one with a time and accounts is
+    scheduled at once. ``from_draft`` first submits a draft in the same call (the CLI's
+    ``--approve``, approving imports), for a caller who may both submit and approve."""
+    actor.require(Role.APPROVER, "approving a post")
+    post = _lock_post(session, post_id)
+    if from_draft and post.state is PostState.DRAFT:
+        _submit(session, post, now=now, actor=actor)
+    if is_expired(post.state, post.publish_at, now=now):
+        raise Conflict(describe_expired(post.id, post.publish_at))
+    check_post_transition(post.id, post.state, PostState.APPROVED)
+    check_self_approval(post.campaign, created_by=post.created_by, actor=actor, post_id=post.id)
+    before = post_fields(post)
+    post.state = PostState.APPROVED
+    post.approved_at = now
+    post.review_comment = None
+    if post.publish_at is not None and post.targets:
+        _schedule(session, post, now=now)
+    _record_post(session, post, "post.approve", before, actor=actor, now=now)
+    return post
+
+
+def reject_post(
+    session: Session, *, post_id: int, comment: str, now: datetime, actor: Actor = OPERATOR
+) -> Post:
+    """Send a post in review back to its editor with the approver's reason."""
+    actor.require(Role.APPROVER, "rejecting a post")
+    comment = require_text(comment, "comment")
+    require_length(comment, COMMENT_LIMIT, "comment")
+    post = _lock_post(session, post_id)
+    before = post_fields(post)
+    check_post_transition(post.id, post.state, PostState.REJECTED)
+    post.state = PostState.REJECTED
+    post.review_comment = comment
+    _record_post(session, post, "post.reject", before, actor=actor, now=now)
+    return post
+
+
+def schedule_post(
+    session: Session, *, post_id: int, now: datetime, actor: Actor = OPERATOR
+) -> list[Delivery]:
     """Schedule an approved post at its time: one delivery per target account."""
-    return _schedule(session, _lock_post(session, post_id), now=now)
+    actor.require(Role.APPROVER, "scheduling a post")
+    post = _lock_post(session, post_id)
+    before = post_fields(post)
+    deliveries = _schedule(session, post, now=now)
+    _record_post(session, post, "post.schedule", before, actor=actor, now=now)
+    return deliveries
+
+
+def _record_post(
+    session: Session,
+    post: Post,
+    action: str,
+    before: dict[str, object],
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=action,
+        kind="post",
+        object_id=post.id,
+        post_id=post.id,
+        before=before,
+        after=post_fields(post),
+        now=now,
+    )
 
 
 def _schedule(session: Session, post: Post, *, now: datetime) -> list[Delivery]:
@@ -369,13 +501,15 @@ def _schedule(session: Session, post: Post, *, now: datetime) -> list[Delivery]:
     return deliveries
 
 
-def cancel_post(session: Session, *, post_id: int, now: datetime) -> Post:
+def cancel_post(session: Session, *, post_id: int, now: datetime, actor: Actor = OPERATOR) -> Post:
     """Cancel a post and every delivery not yet started; published ones stay published.
 
     A queued delivery becomes cancelled too: its publish task's compare-and-set (queued and
     its ticket) then finds nothing to start.
     """
+    actor.require(Role.APPROVER, "cancelling a post")
     post = _lock_post(session, post_id)
+    before = post_fields(post)
     check_post_transition(post.id, post.state, PostState.CANCELLED)
     busy = [
         d for d in post.deliveries if d.state in (DeliveryState.PUBLISHING, DeliveryState.SUBMITTED)
@@ -394,15 +528,51 @@ def cancel_post(session: Session, *, post_id: int, now: datetime) -> Post:
             DeliveryState.UNKNOWN,
             DeliveryState.MISSED,
         ):
+            old = delivery_fields(delivery)
             set_delivery_state(delivery, DeliveryState.CANCELLED, now=now)
+            _record_delivery(session, delivery, "delivery.cancel", old, actor=actor, now=now)
     session.flush()
+    _record_post(session, post, "post.cancel", before, actor=actor, now=now)
     return post
 
 
-def reschedule_post(session: Session, *, post_id: int, at: str | datetime, now: datetime) -> Post:
-    """Move a post, and its deliveries not yet started, to another time."""
+def _record_delivery(
+    session: Session,
+    delivery: Delivery,
+    action: str,
+    before: dict[str, object],
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=action,
+        kind="delivery",
+        object_id=delivery.id,
+        post_id=delivery.post_id,
+        before=before,
+        after=delivery_fields(delivery),
+        now=now,
+    )
+
+
+def reschedule_post(
+    session: Session, *, post_id: int, at: str | datetime, now: datetime, actor: Actor = OPERATOR
+) -> Post:
+    """Move a post, and its deliveries not yet started, to another time (an approver's
+    right; moving a post in review past the time it expired at revives it)."""
+    actor.require(Role.APPROVER, "rescheduling a post")
     post = _lock_post(session, post_id)
-    if post.state not in (PostState.DRAFT, PostState.APPROVED, PostState.SCHEDULED):
+    before = post_fields(post)
+    if post.state not in (
+        PostState.DRAFT,
+        PostState.IN_REVIEW,
+        PostState.REJECTED,
+        PostState.APPROVED,
+        PostState.SCHEDULED,
+    ):
         raise Conflict(f"post {post.id} is {post.state.value}; it cannot be rescheduled")
     moment = parse_publish_time(at, zone=parse_timezone(post.campaign.timezone))
     require_future(moment, now=now)
@@ -425,14 +595,19 @@ def reschedule_post(session: Session, *, post_id: int, at: str | datetime, now: 
             delivery.due_at = moment
             delivery.next_attempt_at = moment
     session.flush()
+    _record_post(session, post, "post.reschedule", before, actor=actor, now=now)
     return post
 
 
-def retry_post(session: Session, *, post_id: int, now: datetime) -> list[Delivery]:
-    """Staff asked to try a post's failed, missed or unresolved deliveries again, now.
+def retry_post(
+    session: Session, *, post_id: int, now: datetime, actor: Actor = OPERATOR
+) -> list[Delivery]:
+    """Staff asked to try a post's failed, missed or unresolved deliveries again, now (an
+    approver's right: it publishes).
 
     Returns the deliveries scheduled again; a post with none to retry is a conflict.
     """
+    actor.require(Role.APPROVER, "retrying a post")
     post = _lock_post(session, post_id)
     stuck = [d for d in post.deliveries if d.state in ENDED_BADLY]
     if post.state is not PostState.SCHEDULED or not stuck:
@@ -441,15 +616,20 @@ def retry_post(session: Session, *, post_id: int, now: datetime) -> list[Deliver
             "deliveries to retry"
         )
     for delivery in stuck:
+        old = delivery_fields(delivery)
         set_delivery_state(delivery, DeliveryState.SCHEDULED, now=now)
         delivery.next_attempt_at = now
         delivery.attempts = 0
+        _record_delivery(session, delivery, "delivery.retry", old, actor=actor, now=now)
     session.flush()
     return stuck
 
 
-def edit_post(session: Session, *, post_id: int, changes: PostChanges, now: datetime) -> Post:
-    """Change a post's content; what was approved or scheduled goes back to draft.
+def edit_post(
+    session: Session, *, post_id: int, changes: PostChanges, now: datetime, actor: Actor = OPERATOR
+) -> Post:
+    """Change a post's content; what was in review, rejected, approved or scheduled goes
+    back to draft.
 
     A scheduled post may be edited only while none of its deliveries has started: they are
     removed (a queued one's publish task then finds nothing) and the post is a draft again,
@@ -459,7 +639,9 @@ def edit_post(session: Session, *, post_id: int, changes: PostChanges, now: date
         raise InvalidInput(
             "changes", "", "must change at least one of text, title, accounts, media, variants"
         )
+    actor.require(Role.EDITOR, "editing a post")
     post = _lock_post(session, post_id)
+    before = post_fields(post)
     if post.state is PostState.CANCELLED:
         raise Conflict(f"post {post.id} is cancelled; it cannot be edited")
     for delivery in post.deliveries:
@@ -500,6 +682,7 @@ def edit_post(session: Session, *, post_id: int, changes: PostChanges, now: date
     post.variants.extend(_variant_rows(checked))
     post.targets.extend(PostTarget(account=account) for account in accounts)
     session.flush()
+    _record_post(session, post, "post.edit", before, actor=actor, now=now)
     return post
 
 

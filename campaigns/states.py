@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from publicist.core.errors import Conflict
@@ -9,6 +10,10 @@ from publicist.core.errors import Conflict
 
 class PostState(StrEnum):
     DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    """Submitted by its editor; an approver approves or rejects it."""
+    REJECTED = "rejected"
+    """Sent back with the approver's comment; editing it makes it a draft again."""
     APPROVED = "approved"
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
@@ -35,7 +40,13 @@ class LatePolicy(StrEnum):
 
 
 POST_TRANSITIONS: dict[PostState, frozenset[PostState]] = {
-    PostState.DRAFT: frozenset({PostState.APPROVED, PostState.CANCELLED}),
+    PostState.DRAFT: frozenset({PostState.IN_REVIEW, PostState.CANCELLED}),
+    # in_review -> draft: edited while in review; it is submitted again.
+    PostState.IN_REVIEW: frozenset(
+        {PostState.APPROVED, PostState.REJECTED, PostState.DRAFT, PostState.CANCELLED}
+    ),
+    # rejected -> draft: its editor edits it, as the approver's comment asks.
+    PostState.REJECTED: frozenset({PostState.DRAFT, PostState.CANCELLED}),
     # approved -> draft: edited; the new content needs approving again.
     PostState.APPROVED: frozenset({PostState.SCHEDULED, PostState.DRAFT, PostState.CANCELLED}),
     # scheduled -> draft: edited before any delivery started; its deliveries are removed.
@@ -89,6 +100,43 @@ ACTIVE_DELIVERY_STATES = frozenset(
         DeliveryState.SUBMITTED,
     }
 )
+
+
+class ShownState(StrEnum):
+    """A post's state as reads show it: the stored states, and ``expired``."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    REJECTED = "rejected"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+EXPIRED = ShownState.EXPIRED.value
+"""How reads show a post still in review at its publish time: it has no deliveries, so it is
+never published, and approving it is refused until it is rescheduled. Derived, never stored:
+the dispatcher's per-second tick reads only deliveries and needs no query for it."""
+
+
+def shown_state(state: PostState, publish_at: datetime | None, *, now: datetime) -> str:
+    """A post's state as staff see it: ``expired`` for one in review past its time."""
+    if is_expired(state, publish_at, now=now):
+        return EXPIRED
+    return state.value
+
+
+def is_expired(state: PostState, publish_at: datetime | None, *, now: datetime) -> bool:
+    return state is PostState.IN_REVIEW and publish_at is not None and publish_at <= now
+
+
+def describe_expired(post_id: object, publish_at: datetime | None) -> str:
+    when = publish_at.isoformat() if publish_at is not None else "its time"
+    return (
+        f"post {post_id} expired: it was still in review at {when}; "
+        "reschedule it to a later time first"
+    )
 
 
 ENDED_BADLY = (DeliveryState.FAILED, DeliveryState.UNKNOWN, DeliveryState.MISSED)

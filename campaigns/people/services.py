@@ -7,6 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from campaigns.actors import OPERATOR, Actor
+from campaigns.audit.log import person_fields, record
 from campaigns.people.models import Person
 from campaigns.people.passwords import hash_password, needs_rehash, verify_password
 from campaigns.people.queries import find_person, get_person, normalise_email
@@ -52,8 +54,10 @@ def add_person(
     now: datetime,
     language: str | None = None,
     timezone: str | None = None,
+    actor: Actor = OPERATOR,
 ) -> Person:
     """A new person; every field is checked before anything is written."""
+    actor.require(Role.ADMIN, "adding a person")
     name = _check_name(name)
     email = _check_email(email)
     language = check_language(language)
@@ -73,29 +77,74 @@ def add_person(
     )
     session.add(person)
     session.flush()
+    _record(session, person, "person.add", {}, actor=actor, now=now)
     return person
 
 
-def disable_person(session: Session, *, email: str) -> Person:
+def disable_person(
+    session: Session, *, email: str, now: datetime, actor: Actor = OPERATOR
+) -> Person:
     """Stop a person signing in; their sessions and API tokens stop working at once."""
+    actor.require(Role.ADMIN, "disabling a person")
     person = get_person(session, email=email)
     if person.disabled:
         raise Conflict(f"{person.email} is already disabled")
+    before = person_fields(person)
     person.disabled = True
     session.flush()
+    _record(session, person, "person.disable", before, actor=actor, now=now)
     return person
 
 
-def reset_password(session: Session, *, email: str, password: str) -> Person:
+def reset_password(
+    session: Session, *, email: str, password: str, now: datetime, actor: Actor = OPERATOR
+) -> Person:
+    actor.require(Role.ADMIN, "resetting a password")
     person = get_person(session, email=email)
     person.password_hash = hash_password(password)
     session.flush()
+    # The audit says that the password changed, never what to.
+    record(
+        session,
+        actor=actor,
+        action="person.reset_password",
+        kind="person",
+        object_id=person.id,
+        after={"password": "(changed)"},
+        now=now,
+    )
     return person
 
 
-def set_language(session: Session, *, person: Person, language: str | None) -> None:
+def set_language(
+    session: Session, *, person: Person, language: str | None, now: datetime, actor: Actor
+) -> None:
+    """A person's own choice of language (``actor`` is that person)."""
+    before = person_fields(person)
     person.language = check_language(language)
     session.flush()
+    _record(session, person, "person.language", before, actor=actor, now=now)
+
+
+def _record(
+    session: Session,
+    person: Person,
+    action: str,
+    before: dict[str, object],
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=action,
+        kind="person",
+        object_id=person.id,
+        before=before,
+        after=person_fields(person),
+        now=now,
+    )
 
 
 def check_password(session: Session, *, email: str, password: str) -> Person | None:

@@ -48,6 +48,12 @@ def create(
             "or 'miss' it and list it for staff."
         ),
     ] = "publish",
+    self_approval: Annotated[
+        bool,
+        typer.Option(
+            help="Let a person approve posts they wrote themselves (off: a colleague must)."
+        ),
+    ] = False,
 ) -> None:
     """Create a campaign.
 
@@ -63,6 +69,7 @@ def create(
         hashtags=hashtag or [],
         owner=owner,
         late_policy=late_policy,
+        self_approval=self_approval,
     )
     with database() as session:
         campaign = create_campaign(

@@ -9,6 +9,7 @@ import typer
 from publicist.cli import (
     accounts,
     api,
+    audit,
     calendar,
     campaigns,
     media,
@@ -37,6 +38,7 @@ app.add_typer(runtime.db_app, name="db")
 app.add_typer(api.token_app, name="token")
 app.add_typer(people.app, name="user")
 app.add_typer(calendar.app, name="calendar")
+app.add_typer(audit.app, name="audit")
 app.command("report")(reports.report)
 app.command("connectors")(runtime.connectors)
 app.command("health")(runtime.health)

@@ -109,7 +109,7 @@ def disable(email: Annotated[str, typer.Argument(help="The person's e-mail addre
     Example: [bold]publicist user disable li.na@example.org[/]
     """
     with database() as session:
-        person = disable_person(session, email=email)
+        person = disable_person(session, email=email, now=now())
         console.print(f"{safe(person.email)} disabled")
 
 
@@ -124,7 +124,7 @@ def reset(
     """
     password, generated = _password(password_stdin)
     with database() as session:
-        person = reset_password(session, email=email, password=password)
+        person = reset_password(session, email=email, password=password, now=now())
         address = person.email
     err_console.print(f"password of {safe(address)} reset")
     if generated:

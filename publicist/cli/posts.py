@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from campaigns.audit.queries import post_history
 from campaigns.importing import decode_csv, import_schedule, parse_media
 from campaigns.models import Account, Campaign, Delivery, Post
 from campaigns.queries import Windows, deliveries_needing_attention
@@ -19,10 +20,14 @@ from campaigns.services import (
     cancel_post,
     edit_post,
     find_campaign,
+    get_post,
+    reject_post,
     reschedule_post,
     retry_post,
+    submit_post,
 )
-from campaigns.states import ENDED_BADLY, DeliveryState
+from campaigns.states import ENDED_BADLY, DeliveryState, shown_state
+from publicist.cli.audit import compact_json, describe_actor
 from publicist.cli.common import (
     Table,
     cell,
@@ -33,6 +38,7 @@ from publicist.cli.common import (
     now,
     resolved,
     safe,
+    shorten,
 )
 from publicist.core.errors import InvalidInput
 from publicist.core.settings import get_settings
@@ -120,15 +126,82 @@ def add(
 def approve(
     post_ids: Annotated[list[int], typer.Argument(help="Post ids.", parser=id_parser("post"))],
 ) -> None:
-    """Approve drafts; those with a time and accounts are scheduled.
+    """Approve posts in review, or drafts (submitted and approved at once: the command line
+    is the operator's tool, outside the rule that a person never approves their own post);
+    those with a time and accounts are scheduled.
 
     Example: [bold]publicist post approve 12 13[/]
     """
     with database() as session:
         # In id order: two commands locking the same posts in opposite orders would deadlock.
         for post_id in sorted(post_ids):
-            post = approve_post(session, post_id=post_id, now=now())
+            post = approve_post(session, post_id=post_id, now=now(), from_draft=True)
             console.print(f"post {post.id}: {post.state.value}")
+
+
+@app.command("submit")
+def submit(
+    post_ids: Annotated[list[int], typer.Argument(help="Post ids.", parser=id_parser("post"))],
+) -> None:
+    """Send drafts for review.
+
+    Example: [bold]publicist post submit 12[/]
+    """
+    with database() as session:
+        for post_id in sorted(post_ids):  # id order, as approve
+            post = submit_post(session, post_id=post_id, now=now())
+            console.print(f"post {post.id}: {post.state.value}")
+
+
+@app.command("reject")
+def reject(
+    post_id: Annotated[int, typer.Argument(help="Post id.", parser=id_parser("post"))],
+    comment: Annotated[str, typer.Option(help="Why, for the editor (required).")],
+) -> None:
+    """Send a post in review back to its editor with a comment.
+
+    Example: [bold]publicist post reject 12 --comment "The Weibo text needs its link"[/]
+    """
+    with database() as session:
+        post = reject_post(session, post_id=post_id, comment=comment, now=now())
+        console.print(f"post {post.id}: rejected")
+
+
+@app.command("show")
+def show(
+    post_id: Annotated[int, typer.Argument(help="Post id.", parser=id_parser("post"))],
+) -> None:
+    """Show a post, its deliveries and its history (who changed what, and when).
+
+    Example: [bold]publicist post show 12[/]
+    """
+    moment = now()
+    with database() as session:
+        post = get_post(session, post_id)
+        zone = post.campaign.timezone
+        console.print(
+            f"post {post.id} in {safe(post.campaign.name)}: "
+            f"{shown_state(post.state, post.publish_at, now=moment)}, "
+            f"at {resolved(post.publish_at, zone)}"
+        )
+        console.print(cell(post.text))
+        if post.review_comment:
+            console.print(cell("rejected: " + post.review_comment, "red"))
+        for delivery in sorted(post.deliveries, key=lambda d: d.id):
+            console.print(
+                f"delivery {delivery.id} to {safe(delivery.account.label)}: {delivery.state.value}"
+            )
+        table = Table("when", "who", "action", "what", "before", "after")
+        for entry in post_history(session, post_id=post.id):
+            table.add_row(
+                local(entry.at, zone),
+                describe_actor(entry),
+                entry.action,
+                f"{entry.object_kind} {entry.object_id}",
+                shorten(compact_json(entry.before), 60),
+                shorten(compact_json(entry.after), 60),
+            )
+        console.print(table)
 
 
 @app.command("cancel")

@@ -36,3 +36,7 @@ class Conflict(PublicistError):
 def _show(value: Any) -> str:
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+class Forbidden(PublicistError):
+    """The caller is known but may not do this (a role too low, approving their own post)."""

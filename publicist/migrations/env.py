@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-import campaigns.calendar.models
-
 # Imported for their side effect: each registers its tables on Base.metadata.
+import campaigns.audit.models
+import campaigns.calendar.models
 import campaigns.models
 import campaigns.people.models  # noqa: F401
 import metrics.models  # noqa: F401

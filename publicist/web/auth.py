@@ -72,4 +72,5 @@ def require(needed: Role) -> Callable[[ApiToken], Awaitable[ApiToken]]:
 
 Viewer = Annotated[ApiToken, Depends(require(Role.VIEWER))]
 Editor = Annotated[ApiToken, Depends(require(Role.EDITOR))]
+Approver = Annotated[ApiToken, Depends(require(Role.APPROVER))]
 Admin = Annotated[ApiToken, Depends(require(Role.ADMIN))]

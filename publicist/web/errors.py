@@ -20,7 +20,7 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from campaigns.importing import ImportFailed
 from connectors.registry import UnknownPlatform
-from publicist.core.errors import Conflict, InvalidInput, NotFound, PublicistError
+from publicist.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PublicistError
 from publicist.web.auth import AuthError
 from publicist.web.schemas import ErrorDetail, ErrorOut, FieldError
 
@@ -140,6 +140,8 @@ def publicist_detail(exc: PublicistError) -> tuple[int, ErrorDetail]:
         return 404, ErrorDetail(type="not_found", message=message, value=_shown(exc.key))
     if isinstance(exc, Conflict):
         return 409, ErrorDetail(type="conflict", message=message)
+    if isinstance(exc, Forbidden):
+        return 403, ErrorDetail(type="forbidden", message=message)
     return 400, ErrorDetail(type="bad_request", message=message)
 
 

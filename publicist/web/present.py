@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from campaigns.audit.models import AuditEntry
 from campaigns.models import Account, Campaign, Delivery, MediaItem, Post
+from campaigns.states import shown_state
 from publicist.web.models import ApiToken
 from publicist.web.schemas import (
     AccountOut,
+    AuditOut,
     CampaignOut,
     DeliveryOut,
     MediaOut,
@@ -55,6 +59,7 @@ def campaign_out(campaign: Campaign, *, posts: int) -> CampaignOut:
         hashtags=list(campaign.hashtags or []),
         owner=campaign.owner,
         late_policy=campaign.late_policy.value,
+        self_approval=campaign.self_approval,
         created_at=campaign.created_at,
         posts=posts,
     )
@@ -76,13 +81,14 @@ def delivery_out(delivery: Delivery) -> DeliveryOut:
     )
 
 
-def post_out(post: Post) -> PostOut:
+def post_out(post: Post, *, now: datetime) -> PostOut:
+    """``state`` as staff see it: ``expired`` for a post still in review past its time."""
     zone = ZoneInfo(post.campaign.timezone)
     return PostOut(
         id=post.id,
         campaign_id=post.campaign_id,
         campaign=post.campaign.name,
-        state=post.state.value,
+        state=shown_state(post.state, post.publish_at, now=now),
         text=post.text,
         title=post.title,
         media=list(post.media or []),
@@ -96,6 +102,24 @@ def post_out(post: Post) -> PostOut:
         deliveries=[delivery_out(d) for d in sorted(post.deliveries, key=lambda d: d.id)],
         created_at=post.created_at,
         approved_at=post.approved_at,
+        created_by=post.created_by,
+        review_comment=post.review_comment,
+    )
+
+
+def audit_out(entry: AuditEntry) -> AuditOut:
+    return AuditOut(
+        id=entry.id,
+        at=entry.at,
+        actor=entry.actor,
+        person_id=entry.person_id,
+        token_id=entry.token_id,
+        action=entry.action,
+        object_kind=entry.object_kind,
+        object_id=entry.object_id,
+        post_id=entry.post_id,
+        before=entry.before,
+        after=entry.after,
     )
 
 

@@ -127,6 +127,10 @@ class CampaignCreate(Request):
     hashtags: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=30)] = []
     owner: Annotated[str | None, Field(max_length=100)] = None
     late_policy: Annotated[str, Field(max_length=16, examples=["publish", "miss"])] = "publish"
+    self_approval: bool = Field(
+        default=False,
+        description="Whether a person may approve posts they wrote (admin only to switch on).",
+    )
 
 
 class CampaignOut(BaseModel):
@@ -140,6 +144,7 @@ class CampaignOut(BaseModel):
     hashtags: list[str]
     owner: str | None
     late_policy: str
+    self_approval: bool
     created_at: datetime
     posts: int
 
@@ -298,6 +303,32 @@ class PostOut(BaseModel):
     deliveries: list[DeliveryOut]
     created_at: datetime
     approved_at: datetime | None
+    created_by: int | None
+    """The id of the person who wrote it; null for the CLI or a token without an owner."""
+    review_comment: str | None
+    """The approver's reason for the last rejection."""
+
+
+class RejectIn(Request):
+    comment: Annotated[
+        str,
+        Field(max_length=2000, description="Why, for the editor: required, not blank."),
+    ]
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    """``person``, ``token`` or ``cli``."""
+    person_id: int | None
+    token_id: int | None
+    action: str
+    object_kind: str
+    object_id: int
+    post_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
 
 
 class RetryOut(BaseModel):

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.actors import OPERATOR, Actor, ActorKind
+from campaigns.audit.log import record
 from campaigns.people.models import Person
 
 # Role and parse_role are re-exported: the roles live with the people they describe.
@@ -40,9 +42,16 @@ def hash_token(secret: str) -> str:
 
 
 def create_token(
-    session: Session, *, role: Role, name: str, now: datetime, owner: Person | None = None
+    session: Session,
+    *,
+    role: Role,
+    name: str,
+    now: datetime,
+    owner: Person | None = None,
+    actor: Actor = OPERATOR,
 ) -> IssuedToken:
     """A new token; one owned by a person may not have a higher role than theirs."""
+    actor.require(Role.ADMIN, "creating a token")
     name = name.strip()
     if not name:
         raise InvalidInput("name", name, "must not be empty")
@@ -62,7 +71,39 @@ def create_token(
     )
     session.add(token)
     session.flush()
+    _record(session, token, "token.create", {}, actor=actor, now=now)
     return IssuedToken(token=token, secret=secret)
+
+
+def _fields(token: ApiToken) -> dict[str, object]:
+    """Never the secret nor its hash."""
+    return {
+        "name": token.name,
+        "role": token.role,
+        "owner_id": token.owner_id,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }
+
+
+def _record(
+    session: Session,
+    token: ApiToken,
+    action: str,
+    before: dict[str, object],
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=action,
+        kind="token",
+        object_id=token.id,
+        before=before,
+        after=_fields(token),
+        now=now,
+    )
 
 
 def authenticate(session: Session, *, secret: str, now: datetime) -> ApiToken | None:
@@ -90,12 +131,28 @@ def list_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
 
 
-def revoke_token(session: Session, *, token_id: int, now: datetime) -> ApiToken:
+def revoke_token(
+    session: Session, *, token_id: int, now: datetime, actor: Actor = OPERATOR
+) -> ApiToken:
+    actor.require(Role.ADMIN, "revoking a token")
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound("token", token_id, "see 'publicist token list'")
     if token.revoked_at is not None:
         raise Conflict(f"token {token_id} is already revoked")
+    before = _fields(token)
     token.revoked_at = now
     session.flush()
+    _record(session, token, "token.revoke", before, actor=actor, now=now)
     return token
+
+
+def token_actor(token: ApiToken) -> Actor:
+    """The caller behind a token: its owner (if any) for the audit and the self-approval
+    rule, with the token's effective role."""
+    return Actor(
+        kind=ActorKind.TOKEN,
+        role=effective_role(token),
+        person_id=token.owner_id,
+        token_id=token.id,
+    )

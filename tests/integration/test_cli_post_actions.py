@@ -110,9 +110,11 @@ def test_several_posts_are_approved_in_id_order(
         assert code == 0, err
     locked: list[int] = []
 
-    def approve_post(session: Session, *, post_id: int, now: datetime) -> Post:
+    def approve_post(
+        session: Session, *, post_id: int, now: datetime, from_draft: bool = False
+    ) -> Post:
         locked.append(post_id)
-        return services.approve_post(session, post_id=post_id, now=now)
+        return services.approve_post(session, post_id=post_id, now=now, from_draft=from_draft)
 
     monkeypatch.setattr(cli_posts, "approve_post", approve_post)
     code, out, err = world("post", "approve", "2", "1")

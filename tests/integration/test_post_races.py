@@ -31,6 +31,7 @@ from campaigns.services import (
     edit_post,
     reschedule_post,
     retry_post,
+    submit_post,
 )
 from campaigns.states import DeliveryState, PostState
 from publicist.core.clock import FrozenClock
@@ -60,7 +61,7 @@ LEASE = timedelta(minutes=2)
 Action = Callable[[Session, int], object]
 
 ACTIONS: dict[str, Action] = {
-    "approve": lambda s, post_id: approve_post(s, post_id=post_id, now=NOW),
+    "approve": lambda s, post_id: approve_post(s, post_id=post_id, now=NOW, from_draft=True),
     "cancel": lambda s, post_id: cancel_post(s, post_id=post_id, now=NOW),
     "reschedule": lambda s, post_id: reschedule_post(s, post_id=post_id, at=LATER, now=NOW),
     "retry": lambda s, post_id: retry_post(s, post_id=post_id, now=NOW),
@@ -129,10 +130,16 @@ def _draft(session: Session, at: str) -> int:
     return _new_post(session, at=at).id
 
 
+def _in_review(session: Session, at: str) -> int:
+    post = _new_post(session, at=at)
+    submit_post(session, post_id=post.id, now=NOW)
+    return post.id
+
+
 def _approved(session: Session, at: str) -> int:
     """Approved without a time: it waits for one (``at`` is not used)."""
     post = _new_post(session, at=None)
-    approve_post(session, post_id=post.id, now=NOW)
+    approve_post(session, post_id=post.id, now=NOW, from_draft=True)
     return post.id
 
 
@@ -367,7 +374,7 @@ def test_two_conflicting_requests_get_one_200_and_one_409(engine: Engine) -> Non
     clock = FrozenClock(NOW)
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     app = create_app(app_settings(), clock=clock, sessions=sessions)
-    headers = {"Authorization": f"Bearer {issue_tokens(sessions, clock)[Role.EDITOR]}"}
+    headers = {"Authorization": f"Bearer {issue_tokens(sessions, clock)[Role.APPROVER]}"}
     with TestClient(app, raise_server_exceptions=True) as client, ThreadPoolExecutor(2) as pool:
 
         def send(path: str, barrier: threading.Barrier) -> int:
@@ -377,7 +384,7 @@ def test_two_conflicting_requests_get_one_200_and_one_409(engine: Engine) -> Non
         for round_ in range(ROUNDS_PER_PAIR):
             # Each pair conflicts in either order: the second finds the post moved on.
             action = "cancel" if round_ % 2 else "approve"
-            post_id = _start(engine, _scheduled if action == "cancel" else _draft, _next_time())
+            post_id = _start(engine, _scheduled if action == "cancel" else _in_review, _next_time())
             barrier = threading.Barrier(2)
             path = f"/api/posts/{post_id}/{action}"
             codes = sorted(f.result() for f in [pool.submit(send, path, barrier) for _ in "ab"])

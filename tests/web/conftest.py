@@ -39,6 +39,10 @@ class Api:
         return self.auth(Role.ADMIN)
 
     @property
+    def approver(self) -> dict[str, str]:
+        return self.auth(Role.APPROVER)
+
+    @property
     def editor(self) -> dict[str, str]:
         return self.auth(Role.EDITOR)
 

@@ -61,7 +61,7 @@ def test_a_value_too_long_for_its_column_is_422_not_500(api: Api) -> None:
     assert api.client.post("/api/campaigns", json=campaign, headers=api.editor).status_code == 201
     csv = f"campaign,at,accounts,text,title\nIP Week,2026-04-21 10:00,@IPRinCN,t,{'T' * 300}\n"
     response = api.client.post(
-        "/api/imports", content=csv.encode(), headers={**api.editor, "Content-Type": "text/csv"}
+        "/api/imports", content=csv.encode(), headers={**api.approver, "Content-Type": "text/csv"}
     )
     assert response.status_code == 422, response.text
     assert "title" in response.text

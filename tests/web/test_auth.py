@@ -32,7 +32,7 @@ ADMIN_ONLY: list[tuple[str, str, Any]] = [
     ("POST", "/api/tokens", {"name": "x", "role": "viewer"}),
     ("DELETE", "/api/tokens/1", None),
 ]
-EDITOR_READS = ["/api/accounts", "/api/campaigns", "/api/posts", "/api/posts/1"]
+EDITOR_READS = ["/api/accounts", "/api/campaigns"]
 VIEWER_READS = [
     "/api/reports/campaigns",
     "/api/reports/failures",

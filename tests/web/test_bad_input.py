@@ -134,9 +134,9 @@ def test_unknown_ids_are_404(seeded: Api, path: str) -> None:
     assert error["type"] == "not_found"
 
 
-@pytest.mark.parametrize("action", ["approve", "schedule", "cancel", "retry"])
+@pytest.mark.parametrize("action", ["submit", "approve", "schedule", "cancel", "retry"])
 def test_actions_on_unknown_posts_are_404(seeded: Api, action: str) -> None:
-    _error(seeded.client.post(f"/api/posts/999/{action}", headers=seeded.editor), 404)
+    _error(seeded.client.post(f"/api/posts/999/{action}", headers=seeded.approver), 404)
 
 
 def test_revoking_an_unknown_token_is_404(seeded: Api) -> None:
@@ -309,7 +309,7 @@ def test_dates_that_are_not_dates_are_422(seeded: Api) -> None:
 )
 def test_bad_csv_files_are_422(seeded: Api, data: bytes) -> None:
     response = seeded.client.post(
-        "/api/imports", content=data, headers={**seeded.editor, "Content-Type": "text/csv"}
+        "/api/imports", content=data, headers={**seeded.approver, "Content-Type": "text/csv"}
     )
     error = _error(response, 422)
     assert error.get("field") in ("file", "at", "line 1", "line 2")

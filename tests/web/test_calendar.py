@@ -72,7 +72,7 @@ def plan(api: Api) -> dict[str, int]:
                 role=role,
                 password=PASSWORD,
                 now=now,
-                timezone="Europe/Berlin" if role is Role.EDITOR else None,
+                timezone="Europe/Berlin" if role is Role.APPROVER else None,
             )
         return {"main": main.id, "york": york.id, "first": first.id, "dst": dst.id, "gone": gone.id}
 
@@ -156,23 +156,23 @@ def test_a_viewer_reads_the_week_in_chinese_and_may_not_move(
     assert _publish_at(api, plan["first"])[0] == datetime(2026, 4, 22, 1, 30, tzinfo=UTC)
 
 
-def test_an_editor_moves_a_post_with_the_form(api: Api, plan: dict[str, int]) -> None:
-    editor = _signed_in(api, Role.EDITOR)
+def test_an_approver_moves_a_post_with_the_form(api: Api, plan: dict[str, int]) -> None:
+    approver = _signed_in(api, Role.APPROVER)
     response = _move(
-        editor, plan["first"], date="2026-04-24", time="18:00", campaign=str(plan["main"])
+        approver, plan["first"], date="2026-04-24", time="18:00", campaign=str(plan["main"])
     )
     assert response.status_code == 303, response.text
     moved = datetime(2026, 4, 24, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai
     assert _publish_at(api, plan["first"]) == (moved, [moved, moved])
-    page = editor.get(response.headers["location"])
+    page = approver.get(response.headers["location"])
     assert (
         f"Post {plan['first']} moved to 2026-04-24 18:00+08:00 (CST, Asia/Shanghai)." in page.text
     )
 
 
 def test_a_form_without_the_csrf_token_is_refused(api: Api, plan: dict[str, int]) -> None:
-    editor = _signed_in(api, Role.EDITOR)
-    response = editor.post(
+    approver = _signed_in(api, Role.APPROVER)
+    response = approver.post(
         "/calendar/reschedule",
         data={"post_id": str(plan["first"]), "date": "2026-04-24", "time": "18:00"},
     )
@@ -187,9 +187,9 @@ def test_a_form_without_the_csrf_token_is_refused(api: Api, plan: dict[str, int]
 def test_a_time_the_clocks_skip_is_refused_with_its_neighbours(
     api: Api, plan: dict[str, int], language: str, words: str
 ) -> None:
-    editor = _signed_in(api, Role.EDITOR, language)
+    approver = _signed_in(api, Role.APPROVER, language)
     response = _move(
-        editor, plan["dst"], date="2027-03-14", time="02:30", campaign=str(plan["york"])
+        approver, plan["dst"], date="2027-03-14", time="02:30", campaign=str(plan["york"])
     )
     assert response.status_code == 422
     assert words in response.text
@@ -197,7 +197,7 @@ def test_a_time_the_clocks_skip_is_refused_with_its_neighbours(
     assert "2027-03-14 03:00-04:00 (EDT)" in response.text
     assert _publish_at(api, plan["dst"])[0] == datetime(2027, 3, 10, 14, 0, tzinfo=UTC)
     # One of the offered times, sent back as offered, is taken.
-    chosen = editor.post(
+    chosen = approver.post(
         "/calendar/reschedule",
         data={
             "csrf_token": _csrf(response.text),
@@ -212,9 +212,9 @@ def test_a_time_the_clocks_skip_is_refused_with_its_neighbours(
 
 
 def test_a_time_the_clocks_pass_twice_asks_which_one(api: Api, plan: dict[str, int]) -> None:
-    editor = _signed_in(api, Role.EDITOR)
+    approver = _signed_in(api, Role.APPROVER)
     response = _move(
-        editor, plan["dst"], date="2026-11-01", time="01:30", campaign=str(plan["york"])
+        approver, plan["dst"], date="2026-11-01", time="01:30", campaign=str(plan["york"])
     )
     assert response.status_code == 422
     assert "happens twice in America/New_York" in response.text
@@ -224,27 +224,27 @@ def test_a_time_the_clocks_pass_twice_asks_which_one(api: Api, plan: dict[str, i
 
 @pytest.mark.parametrize(("language", "words"), [("en", "is in the past"), ("zh_CN", "已经过去")])
 def test_a_past_time_is_refused(api: Api, plan: dict[str, int], language: str, words: str) -> None:
-    editor = _signed_in(api, Role.EDITOR, language)
-    response = _move(editor, plan["first"], date="2026-04-19", time="09:00")
+    approver = _signed_in(api, Role.APPROVER, language)
+    response = _move(approver, plan["first"], date="2026-04-19", time="09:00")
     assert response.status_code == 422
     assert words in response.text
     assert _publish_at(api, plan["first"])[0] == datetime(2026, 4, 22, 1, 30, tzinfo=UTC)
 
 
 def test_a_cancelled_post_is_a_conflict(api: Api, plan: dict[str, int]) -> None:
-    editor = _signed_in(api, Role.EDITOR, "zh_CN")
-    response = _move(editor, plan["gone"], date="2026-04-25", time="09:00")
+    approver = _signed_in(api, Role.APPROVER, "zh_CN")
+    response = _move(approver, plan["gone"], date="2026-04-25", time="09:00")
     assert response.status_code == 409
     assert "冲突" in response.text
     assert "已取消" in response.text
 
 
-def test_the_editor_reads_and_moves_in_their_own_zone(api: Api, plan: dict[str, int]) -> None:
-    editor = _signed_in(api, Role.EDITOR)
-    page = editor.get(f"/calendar?zone=Europe/Berlin&post={plan['first']}")
+def test_the_approver_reads_and_moves_in_their_own_zone(api: Api, plan: dict[str, int]) -> None:
+    approver = _signed_in(api, Role.APPROVER)
+    page = approver.get(f"/calendar?zone=Europe/Berlin&post={plan['first']}")
     assert "My zone (Europe/Berlin)" in page.text
     assert '<span class="time">03:30</span>' in page.text  # 09:30 in Shanghai
-    response = _move(editor, plan["first"], date="2026-04-24", time="12:00", zone="Europe/Berlin")
+    response = _move(approver, plan["first"], date="2026-04-24", time="12:00", zone="Europe/Berlin")
     assert response.status_code == 303, response.text
     assert _publish_at(api, plan["first"])[0] == datetime(2026, 4, 24, 10, 0, tzinfo=UTC)
 
@@ -351,3 +351,10 @@ def test_a_feed_secret_never_reaches_the_access_log() -> None:
     line = f'127.0.0.1:5555 - "GET /calendar/feeds/{secret}.ics HTTP/1.1" 200'
     assert secret not in redact(line)
     assert "/calendar/feeds/[redacted].ics" in redact(line)
+
+
+def test_an_editor_may_not_move_a_post(api: Api, plan: dict[str, int]) -> None:
+    editor = _signed_in(api, Role.EDITOR)
+    response = _move(editor, plan["first"], date="2026-04-24", time="18:00")
+    assert response.status_code == 403
+    assert "Only approvers and admins may move posts." in response.text

@@ -1,4 +1,4 @@
-"""The calendar in a real browser: an editor reads it in Chinese and in English, moves a post
+"""The calendar in a real browser: an approver reads it in Chinese and in English, moves a post
 with the panel's form (keyboard only) and another by drag and drop, and the page never
 scrolls sideways at 360 px.
 
@@ -101,7 +101,7 @@ def plan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plan]:
                 session,
                 name="张敏 Zhang Min",
                 email=EDITOR,
-                role=Role.EDITOR,
+                role=Role.APPROVER,
                 password=PASSWORD,
                 now=now,
             )
@@ -194,7 +194,7 @@ def _no_sideways_scroll(page: Page, width: int) -> None:
     assert sizes[0] <= sizes[1], f"{page.url} scrolls sideways at {width} px: {sizes}"
 
 
-def test_an_editor_moves_posts_by_keyboard_and_by_drag_and_drop_in_chinese(
+def test_an_approver_moves_posts_by_keyboard_and_by_drag_and_drop_in_chinese(
     plan: Plan, browser: Browser
 ) -> None:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})

@@ -35,7 +35,7 @@ def test_a_streamed_body_over_the_limit_is_a_json_413(api: Api) -> None:
             yield b"x" * (1024 * 1024)
 
     response = api.client.post(
-        "/api/imports", content=chunks(), headers={**api.editor, "Content-Type": "text/csv"}
+        "/api/imports", content=chunks(), headers={**api.approver, "Content-Type": "text/csv"}
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/json"
@@ -45,7 +45,7 @@ def test_a_streamed_body_over_the_limit_is_a_json_413(api: Api) -> None:
 def test_a_body_at_the_limit_is_read(api: Api) -> None:
     body = b"campaign,at,accounts,text\n" + b"#" * (MAX_BODY_BYTES - 100)
     response = api.client.post(
-        "/api/imports", content=body, headers={**api.editor, "Content-Type": "text/csv"}
+        "/api/imports", content=body, headers={**api.approver, "Content-Type": "text/csv"}
     )
     assert response.status_code == 422  # read, then refused for what it says
     assert response.json()["error"]["field"] == "file"
@@ -85,7 +85,7 @@ def test_a_nul_in_an_imported_file_names_its_line_and_writes_nothing(
     good = b"IP Week,2099-04-21 10:00,mock:@IPRinCN,fine,t,x"
     data = b"campaign,at,accounts,text,title,text@mock\n" + good + b"\n" + row + b"\n"
     response = seeded.client.post(
-        "/api/imports", content=data, headers={**seeded.editor, "Content-Type": "text/csv"}
+        "/api/imports", content=data, headers={**seeded.approver, "Content-Type": "text/csv"}
     )
     assert response.status_code == 422, response.text
     error = response.json()["error"]

@@ -21,7 +21,7 @@ def world(api: Api) -> Api:
 
 def _import(api: Api, body: bytes) -> tuple[int, dict[str, object]]:
     response = api.client.post(
-        "/api/imports", content=body, headers={**api.editor, "Content-Type": "text/csv"}
+        "/api/imports", content=body, headers={**api.approver, "Content-Type": "text/csv"}
     )
     return response.status_code, response.json()
 

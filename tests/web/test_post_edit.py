@@ -16,7 +16,7 @@ def _setup(api: Api) -> None:
         body = {"platform": "mock", "handle": handle, "access_token": "secret-access-abc"}
         assert api.client.post("/api/accounts", json=body, headers=api.admin).status_code == 201
     body = {"name": "IP Creates a Better Life", "timezone": "Asia/Shanghai"}
-    assert api.client.post("/api/campaigns", json=body, headers=api.editor).status_code == 201
+    assert api.client.post("/api/campaigns", json=body, headers=api.approver).status_code == 201
 
 
 def _post(api: Api, **fields: Any) -> dict[str, Any]:
@@ -29,13 +29,13 @@ def _post(api: Api, **fields: Any) -> dict[str, Any]:
         "variants": {"mock": {"title": "Patents at home"}},
         **fields,
     }
-    response = api.client.post("/api/posts", json=body, headers=api.editor)
+    response = api.client.post("/api/posts", json=body, headers=api.approver)
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
 def _patch(api: Api, post_id: int, body: Any) -> Any:
-    return api.client.patch(f"/api/posts/{post_id}", json=body, headers=api.editor)
+    return api.client.patch(f"/api/posts/{post_id}", json=body, headers=api.approver)
 
 
 def test_a_scheduled_post_is_edited_back_to_a_draft_and_approved_again(api: Api) -> None:
@@ -57,7 +57,8 @@ def test_a_scheduled_post_is_edited_back_to_a_draft_and_approved_again(api: Api)
     assert body["variants"]["mock"]["text"] == "专利走进千家万户"
     assert body["variants"]["mock"]["title"] == "Patents at home"  # not named: kept
     assert body["publish_at_local"] == "2026-04-21T09:30:00+08:00"
-    again = api.client.post(f"/api/posts/{post['id']}/approve", headers=api.editor)
+    api.client.post(f"/api/posts/{post['id']}/submit", headers=api.approver)
+    again = api.client.post(f"/api/posts/{post['id']}/approve", headers=api.approver)
     assert again.status_code == 200, again.text
     assert [d["state"] for d in again.json()["deliveries"]] == ["scheduled", "scheduled"]
 
@@ -83,7 +84,7 @@ def test_a_post_being_published_cannot_be_edited(api: Api) -> None:
     assert refused.status_code == 409, refused.text
     assert refused.json()["error"]["type"] == "conflict"
     assert "already published; it cannot be edited" in refused.json()["error"]["message"]
-    shown = api.client.get(f"/api/posts/{post['id']}", headers=api.editor).json()
+    shown = api.client.get(f"/api/posts/{post['id']}", headers=api.approver).json()
     assert (shown["state"], shown["text"]) == ("scheduled", "How a patent reaches your home")
 
 
@@ -100,7 +101,7 @@ def test_a_bad_edit_names_the_field_and_writes_nothing(api: Api) -> None:
         refused = _patch(api, post["id"], body)
         assert refused.status_code == 422, refused.text
         assert refused.json()["error"]["field"] == field
-    shown = api.client.get(f"/api/posts/{post['id']}", headers=api.editor).json()
+    shown = api.client.get(f"/api/posts/{post['id']}", headers=api.approver).json()
     assert shown["state"] == "scheduled"
     assert len(shown["deliveries"]) == 2
 
@@ -112,10 +113,11 @@ def test_editing_an_unknown_post_is_404(api: Api) -> None:
 def test_a_second_cancel_and_a_cancelled_post_s_edit_are_409(api: Api) -> None:
     _setup(api)
     post = _post(api, approve=True)
-    assert api.client.post(f"/api/posts/{post['id']}/cancel", headers=api.editor).status_code == 200
+    cancelled = api.client.post(f"/api/posts/{post['id']}/cancel", headers=api.approver)
+    assert cancelled.status_code == 200
     for response in (
-        api.client.post(f"/api/posts/{post['id']}/cancel", headers=api.editor),
-        api.client.post(f"/api/posts/{post['id']}/retry", headers=api.editor),
+        api.client.post(f"/api/posts/{post['id']}/cancel", headers=api.approver),
+        api.client.post(f"/api/posts/{post['id']}/retry", headers=api.approver),
         _patch(api, post["id"], {"text": "Changed"}),
     ):
         assert response.status_code == 409, response.text

@@ -113,7 +113,7 @@ def test_a_disabled_person_is_signed_out_at_once(api: Api) -> None:
     _sign_in(api.client, "li.na@example.org")
     assert api.client.get("/dashboard").status_code == 200
     with api.sessions() as session, session.begin():
-        disable_person(session, email="li.na@example.org")
+        disable_person(session, email="li.na@example.org", now=api.clock.now())
     assert api.client.get("/dashboard").status_code == 401
     assert _sign_in(api.client, "li.na@example.org").status_code == 401
 

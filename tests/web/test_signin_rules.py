@@ -92,7 +92,7 @@ def test_a_session_lives_while_used_and_ends_on_sign_out_or_disable(
     assert find_session(session, secret=secret, now=clock.now()) is None
 
     secret, _ = start_session(session, person=person, now=clock.now())
-    disable_person(session, email="a@example.org")
+    disable_person(session, email="a@example.org", now=clock.now())
     assert find_session(session, secret=secret, now=clock.now()) is None
 
 

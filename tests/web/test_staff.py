@@ -34,7 +34,7 @@ def _account(api: Api, handle: str = "@IPRinCN", **extra: Any) -> dict[str, Any]
 
 def _campaign(api: Api, name: str = "IP Creates a Better Life", **extra: Any) -> dict[str, Any]:
     body = {"name": name, "timezone": "Asia/Shanghai", **extra}
-    response = api.client.post("/api/campaigns", json=body, headers=api.editor)
+    response = api.client.post("/api/campaigns", json=body, headers=api.approver)
     assert response.status_code == 201, response.text
     return dict(response.json())
 
@@ -46,7 +46,7 @@ def _post(api: Api, **fields: Any) -> Any:
         "accounts": ["mock:@IPRinCN"],
         **fields,
     }
-    return api.client.post("/api/posts", json=body, headers=api.editor)
+    return api.client.post("/api/posts", json=body, headers=api.approver)
 
 
 def _no_secret_in(text: str) -> None:
@@ -64,8 +64,8 @@ def test_accounts_never_show_a_secret(api: Api) -> None:
             json={"platform": "mock", "handle": "@other", **SECRETS},
             headers=api.admin,
         ),
-        api.client.get("/api/accounts", headers=api.editor),
-        api.client.get(f"/api/accounts/{created['id']}", headers=api.editor),
+        api.client.get("/api/accounts", headers=api.approver),
+        api.client.get(f"/api/accounts/{created['id']}", headers=api.approver),
         api.client.get("/api/reports/accounts", headers=api.viewer),
         api.client.get(f"/api/reports/accounts/{created['id']}", headers=api.viewer),
     ]
@@ -104,22 +104,22 @@ def test_campaigns_are_created_listed_and_shown(api: Api) -> None:
     )
     assert created["hashtags"] == ["#IP"]
     assert created["late_policy"] == "publish"
-    listed = api.client.get("/api/campaigns", headers=api.editor).json()
+    listed = api.client.get("/api/campaigns", headers=api.approver).json()
     assert [c["name"] for c in listed] == ["IP Creates a Better Life"]
-    shown = api.client.get(f"/api/campaigns/{created['id']}", headers=api.editor).json()
+    shown = api.client.get(f"/api/campaigns/{created['id']}", headers=api.approver).json()
     assert shown["starts_on"] == "2026-04-26"
     assert shown["posts"] == 0
 
 
 def test_a_campaign_without_zone_takes_the_default(api: Api) -> None:
-    response = api.client.post("/api/campaigns", json={"name": "IP Week"}, headers=api.editor)
+    response = api.client.post("/api/campaigns", json={"name": "IP Week"}, headers=api.approver)
     assert response.json()["timezone"] == "Asia/Shanghai"
 
 
 def test_a_duplicate_campaign_is_a_conflict(api: Api) -> None:
     _campaign(api)
     response = api.client.post(
-        "/api/campaigns", json={"name": "IP Creates a Better Life"}, headers=api.editor
+        "/api/campaigns", json={"name": "IP Creates a Better Life"}, headers=api.approver
     )
     assert response.status_code == 409
     assert "already exists" in response.json()["error"]["message"]
@@ -149,18 +149,20 @@ def test_a_post_with_variants_is_drafted_approved_and_scheduled(api: Api) -> Non
     assert post["publish_at"] == "2026-04-21T01:30:00Z"
     assert post["publish_at_local"] == "2026-04-21T09:30:00+08:00"
 
-    approved = api.client.post(f"/api/posts/{post['id']}/approve", headers=api.editor)
+    api.client.post(f"/api/posts/{post['id']}/submit", headers=api.approver)
+
+    approved = api.client.post(f"/api/posts/{post['id']}/approve", headers=api.approver)
     assert approved.status_code == 200
     assert approved.json()["state"] == "scheduled"
     assert {d["account"] for d in approved.json()["deliveries"]} == {"mock:@IPRinCN", "mock:cnipa"}
     assert {d["state"] for d in approved.json()["deliveries"]} == {"scheduled"}
 
-    listed = api.client.get(f"/api/campaigns/{campaign['id']}/posts", headers=api.editor).json()
+    listed = api.client.get(f"/api/campaigns/{campaign['id']}/posts", headers=api.approver).json()
     assert [p["id"] for p in listed] == [post["id"]]
-    by_state = api.client.get("/api/posts?state=scheduled", headers=api.editor).json()
+    by_state = api.client.get("/api/posts?state=scheduled", headers=api.approver).json()
     assert [p["id"] for p in by_state] == [post["id"]]
     by_campaign = api.client.get(
-        "/api/posts", params={"campaign": "IP Creates a Better Life"}, headers=api.editor
+        "/api/posts", params={"campaign": "IP Creates a Better Life"}, headers=api.approver
     ).json()
     assert [p["id"] for p in by_campaign] == [post["id"]]
 
@@ -169,14 +171,15 @@ def test_an_approved_post_without_time_is_scheduled_with_one(api: Api) -> None:
     _account(api)
     _campaign(api)
     post = _post(api).json()
-    api.client.post(f"/api/posts/{post['id']}/approve", headers=api.editor)
-    without_time = api.client.post(f"/api/posts/{post['id']}/schedule", headers=api.editor)
+    api.client.post(f"/api/posts/{post['id']}/submit", headers=api.approver)
+    api.client.post(f"/api/posts/{post['id']}/approve", headers=api.approver)
+    without_time = api.client.post(f"/api/posts/{post['id']}/schedule", headers=api.approver)
     assert without_time.status_code == 422, without_time.text
     assert without_time.json()["error"]["field"] == "at"
     scheduled = api.client.post(
         f"/api/posts/{post['id']}/schedule",
         json={"at": "2026-04-22T08:00:00+08:00"},
-        headers=api.editor,
+        headers=api.approver,
     )
     assert scheduled.status_code == 200, scheduled.text
     assert scheduled.json()["state"] == "scheduled"
@@ -188,10 +191,10 @@ def test_a_draft_cannot_be_scheduled_and_nothing_is_written(api: Api) -> None:
     _campaign(api)
     post = _post(api).json()
     response = api.client.post(
-        f"/api/posts/{post['id']}/schedule", json={"at": "2026-04-22 08:00"}, headers=api.editor
+        f"/api/posts/{post['id']}/schedule", json={"at": "2026-04-22 08:00"}, headers=api.approver
     )
     assert response.status_code == 409
-    shown = api.client.get(f"/api/posts/{post['id']}", headers=api.editor).json()
+    shown = api.client.get(f"/api/posts/{post['id']}", headers=api.approver).json()
     assert shown["publish_at"] is None  # the time set before the refusal was rolled back
 
 
@@ -201,16 +204,16 @@ def test_a_post_is_rescheduled_then_cancelled(api: Api) -> None:
     post = _post(api, at="2026-04-21 09:30", approve=True).json()
     assert post["state"] == "scheduled"
     moved = api.client.post(
-        f"/api/posts/{post['id']}/reschedule", json={"at": "2026-04-23 10:00"}, headers=api.editor
+        f"/api/posts/{post['id']}/reschedule", json={"at": "2026-04-23 10:00"}, headers=api.approver
     )
     assert moved.status_code == 200
     assert moved.json()["publish_at_local"] == "2026-04-23T10:00:00+08:00"
     assert moved.json()["deliveries"][0]["due_at"] == "2026-04-23T02:00:00Z"
-    cancelled = api.client.post(f"/api/posts/{post['id']}/cancel", headers=api.editor)
+    cancelled = api.client.post(f"/api/posts/{post['id']}/cancel", headers=api.approver)
     assert cancelled.status_code == 200
     assert cancelled.json()["state"] == "cancelled"
     assert cancelled.json()["deliveries"][0]["state"] == "cancelled"
-    again = api.client.post(f"/api/posts/{post['id']}/cancel", headers=api.editor)
+    again = api.client.post(f"/api/posts/{post['id']}/cancel", headers=api.approver)
     assert again.status_code == 409
 
 
@@ -218,7 +221,7 @@ def test_failed_deliveries_are_retried(api: Api) -> None:
     _account(api)
     _campaign(api)
     post = _post(api, at="2026-04-21 09:30", approve=True).json()
-    nothing = api.client.post(f"/api/posts/{post['id']}/retry", headers=api.editor)
+    nothing = api.client.post(f"/api/posts/{post['id']}/retry", headers=api.approver)
     assert nothing.status_code == 409
     assert "no failed, missed or unknown deliveries" in nothing.json()["error"]["message"]
     with api.sessions() as session, session.begin():
@@ -230,7 +233,7 @@ def test_failed_deliveries_are_retried(api: Api) -> None:
         (delivery.id, "content violates policy")
     ]
     api.clock.advance(timedelta(hours=1))
-    retried = api.client.post(f"/api/posts/{post['id']}/retry", headers=api.editor)
+    retried = api.client.post(f"/api/posts/{post['id']}/retry", headers=api.approver)
     assert retried.status_code == 200, retried.text
     assert retried.json()["retried"] == [delivery.id]
     assert retried.json()["post"]["deliveries"][0]["state"] == "scheduled"
@@ -250,7 +253,7 @@ def _import(api: Api, data: bytes, *, draft: bool = False) -> Any:
         "/api/imports",
         params={"draft": draft},
         content=data,
-        headers={**api.editor, "Content-Type": "text/csv"},
+        headers={**api.approver, "Content-Type": "text/csv"},
     )
 
 
@@ -261,7 +264,7 @@ def test_a_csv_schedule_is_imported(api: Api) -> None:
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["imported"], body["deliveries"], body["drafts"]) == (2, 2, False)
-    first = api.client.get(f"/api/posts/{body['post_ids'][0]}", headers=api.editor).json()
+    first = api.client.get(f"/api/posts/{body['post_ids'][0]}", headers=api.approver).json()
     assert first["variants"]["mock"]["text"] == "专利如何走进千家万户"
 
 

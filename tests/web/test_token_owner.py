@@ -42,7 +42,7 @@ def test_a_disabled_persons_tokens_stop_working(api: Api) -> None:
     headers = {"Authorization": f"Bearer {secret}"}
     assert api.client.get("/api/reports/campaigns", headers=headers).status_code == 200
     with api.sessions() as session, session.begin():
-        disable_person(session, email="zhang@example.org")
+        disable_person(session, email="zhang@example.org", now=api.clock.now())
     assert api.client.get("/api/reports/campaigns", headers=headers).status_code == 401
 
 
@@ -79,5 +79,5 @@ def test_a_token_made_through_the_api_belongs_to_the_callers_owner(api: Api) -> 
     child = {"Authorization": f"Bearer {made.json()['token']}"}
     assert api.client.get("/api/reports/campaigns", headers=child).status_code == 200
     with api.sessions() as session, session.begin():
-        disable_person(session, email="zhang@example.org")
+        disable_person(session, email="zhang@example.org", now=api.clock.now())
     assert api.client.get("/api/reports/campaigns", headers=child).status_code == 401

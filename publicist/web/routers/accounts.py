@@ -12,6 +12,7 @@ from publicist.web.auth import Admin, Editor
 from publicist.web.deps import AppSettings, DbSession, Now, PathId
 from publicist.web.present import account_out
 from publicist.web.schemas import AccountCreate, AccountOut
+from publicist.web.tokens import token_actor
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"])
 
@@ -30,7 +31,7 @@ def show_account(account_id: PathId, session: DbSession, _: Editor) -> AccountOu
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def add_account(
-    body: AccountCreate, session: DbSession, now: Now, settings: AppSettings, _: Admin
+    body: AccountCreate, session: DbSession, now: Now, settings: AppSettings, caller: Admin
 ) -> AccountOut:
     """Connect an account (admin): its credentials are stored encrypted and never shown."""
     credentials = Credentials(
@@ -51,5 +52,6 @@ def add_account(
         api_base_url=body.api_base_url,
         rate_limit_requests=body.rate_limit_requests,
         rate_limit_per_seconds=body.rate_limit_per_seconds,
+        actor=token_actor(caller),
     )
     return account_out(account)

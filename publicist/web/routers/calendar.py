@@ -18,6 +18,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from campaigns.actors import person_actor
 from campaigns.calendar.feeds import create_feed, feed_path, find_feed, live_feeds, revoke_feed
 from campaigns.calendar.ical import campaign_calendar
 from campaigns.calendar.queries import Filters, entries, filter_choices, post_detail
@@ -53,7 +54,13 @@ router = APIRouter(include_in_schema=False)
 
 
 def _may_edit(visitor: Visitor) -> bool:
+    """Editors and above manage the campaign's calendar feeds."""
     return visitor.person is not None and Role(visitor.person.role).allows(Role.EDITOR)
+
+
+def _may_move(visitor: Visitor) -> bool:
+    """Moving a post changes when it goes out: approvers and admins, as in the API."""
+    return visitor.person is not None and Role(visitor.person.role).allows(Role.APPROVER)
 
 
 def _to_signin(path: str) -> Response:
@@ -167,6 +174,7 @@ def _page(
         "detail_time": moved,
         "notice": notice,
         "may_edit": _may_edit(visitor),
+        "may_move": _may_move(visitor),
         "feeds": feeds,
         "new_feed": new_feed,
         "base_url": base_url,
@@ -224,8 +232,8 @@ def reschedule(
     if not visitor.csrf_ok(request, form):
         return refused(visitor)
     gettext = translations(visitor.language).gettext
-    if not _may_edit(visitor):
-        return _problem(visitor, 403, gettext("Only editors, approvers and admins may move posts."))
+    if not _may_move(visitor) or visitor.person is None:
+        return _problem(visitor, 403, gettext("Only approvers and admins may move posts."))
     try:
         post_id = parse_id(form.get("post_id", ""), field="post_id")
         query = parse_query({**form, "post": str(post_id)})
@@ -241,7 +249,8 @@ def reschedule(
         if not exact and zone_name != detail.timezone:
             # Typed in the zone the person reads the calendar in: the same DST rule, there.
             at = parse_publish_time(typed, zone=ZoneInfo(zone_name))
-        reschedule_post(session, post_id=post_id, at=at, now=now)
+        actor = person_actor(visitor.person.id, visitor.person.role)
+        reschedule_post(session, post_id=post_id, at=at, now=now, actor=actor)
     except (InvalidInput, Conflict) as error:
         session.rollback()
         notice = refusal(error, gettext=gettext, value=typed, now=shown_now)

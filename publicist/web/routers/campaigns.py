@@ -13,6 +13,7 @@ from publicist.web.deps import AppSettings, DbSession, Now, PathId
 from publicist.web.present import campaign_out, post_out
 from publicist.web.queries import get_campaign
 from publicist.web.schemas import CampaignCreate, CampaignOut, PostOut
+from publicist.web.tokens import token_actor
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
 
@@ -38,14 +39,14 @@ def show_campaign(campaign_id: PathId, session: DbSession, _: Editor) -> Campaig
 
 
 @router.get("/{campaign_id}/posts")
-def campaign_posts(campaign_id: PathId, session: DbSession, _: Editor) -> list[PostOut]:
+def campaign_posts(campaign_id: PathId, session: DbSession, now: Now, _: Editor) -> list[PostOut]:
     campaign = get_campaign(session, campaign_id)
-    return [post_out(p) for p in sorted(campaign.posts, key=lambda p: p.id)]
+    return [post_out(p, now=now) for p in sorted(campaign.posts, key=lambda p: p.id)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def add_campaign(
-    body: CampaignCreate, session: DbSession, now: Now, settings: AppSettings, _: Editor
+    body: CampaignCreate, session: DbSession, now: Now, settings: AppSettings, caller: Editor
 ) -> CampaignOut:
     data = CampaignInput(
         name=body.name,
@@ -57,8 +58,13 @@ def add_campaign(
         hashtags=list(body.hashtags),
         owner=body.owner,
         late_policy=body.late_policy,
+        self_approval=body.self_approval,
     )
     campaign = create_campaign(
-        session, data=data, default_timezone=settings.default_timezone, now=now
+        session,
+        data=data,
+        default_timezone=settings.default_timezone,
+        now=now,
+        actor=token_actor(caller),
     )
     return campaign_out(campaign, posts=0)

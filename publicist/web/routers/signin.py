@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from campaigns.actors import person_actor
 from campaigns.people.queries import normalise_email
 from campaigns.people.services import check_password, set_language
 from publicist.web.deps import DbSession, Now
@@ -137,7 +138,7 @@ def signout(
 
 @router.post("/account/language")
 def choose_language(
-    request: Request, session: DbSession, visitor: CurrentVisitor, body: FormBody = b""
+    request: Request, session: DbSession, visitor: CurrentVisitor, now: Now, body: FormBody = b""
 ) -> Response:
     """The header's language switch: saved on the person, so every page and device follows."""
     form = read_form(body)
@@ -145,5 +146,12 @@ def choose_language(
         return RedirectResponse("/signin", status_code=303)
     if not visitor.csrf_ok(request, form):
         return refused(visitor)
-    set_language(session, person=visitor.person, language=form.get("language") or None)
+    person = visitor.person
+    set_language(
+        session,
+        person=person,
+        language=form.get("language") or None,
+        now=now,
+        actor=person_actor(person.id, person.role),
+    )
     return RedirectResponse(safe_next(form.get("next")), status_code=303)

@@ -8,7 +8,7 @@ from publicist.web.auth import Admin
 from publicist.web.deps import DbSession, Now, PathId
 from publicist.web.present import token_out
 from publicist.web.schemas import TokenCreate, TokenCreated, TokenOut
-from publicist.web.tokens import create_token, list_tokens, revoke_token
+from publicist.web.tokens import create_token, list_tokens, revoke_token, token_actor
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"])
 
@@ -26,11 +26,18 @@ def issue(body: TokenCreate, session: DbSession, now: Now, caller: Admin) -> Tok
     It belongs to the person who owns the calling token (if any), so it can never do more
     than they can and stops working when they are disabled.
     """
-    issued = create_token(session, role=body.role, name=body.name, now=now, owner=caller.owner)
+    issued = create_token(
+        session,
+        role=body.role,
+        name=body.name,
+        now=now,
+        owner=caller.owner,
+        actor=token_actor(caller),
+    )
     return TokenCreated(**token_out(issued.token).model_dump(), token=issued.secret)
 
 
 @router.delete("/{token_id}")
-def revoke(token_id: PathId, session: DbSession, now: Now, _: Admin) -> TokenOut:
+def revoke(token_id: PathId, session: DbSession, now: Now, caller: Admin) -> TokenOut:
     """Revoke a token at once; requests carrying it get 401 from now on."""
-    return token_out(revoke_token(session, token_id=token_id, now=now))
+    return token_out(revoke_token(session, token_id=token_id, now=now, actor=token_actor(caller)))

@@ -22,6 +22,7 @@ from campaigns.services import (
     edit_post,
     reschedule_post,
     retry_post,
+    submit_post,
 )
 from campaigns.states import DeliveryState, PostState
 from publicist.core.errors import Conflict, InvalidInput
@@ -49,6 +50,12 @@ def _post(session: Session, *, approve: bool = False, at: str | None = AT, **ext
         **extra,  # type: ignore[arg-type]
     )
     return add_post(session, data=data, now=NOW, approve=approve)
+
+
+def _review(session: Session, post_id: int) -> None:
+    """Submit a draft, then approve it: the review every post goes through."""
+    submit_post(session, post_id=post_id, now=NOW)
+    approve_post(session, post_id=post_id, now=NOW)
 
 
 def _deliveries(session: Session, post_id: int) -> list[Delivery]:
@@ -84,7 +91,7 @@ def test_approving_a_timed_draft_schedules_it_and_a_second_approval_conflicts(
     seeded: Session,
 ) -> None:
     post = _post(seeded)
-    approve_post(seeded, post_id=post.id, now=NOW)
+    _review(seeded, post.id)
     assert post.state is PostState.SCHEDULED
     assert [d.state for d in _deliveries(seeded, post.id)] == [DeliveryState.SCHEDULED] * 2
     with pytest.raises(Conflict, match="is scheduled; it cannot become approved"):
@@ -246,7 +253,7 @@ def test_an_edit_clears_a_title_and_removes_a_variant(seeded: Session) -> None:
 
 def test_editing_an_approved_post_makes_it_a_draft_again(seeded: Session) -> None:
     post = _post(seeded, at=None)
-    approve_post(seeded, post_id=post.id, now=NOW)
+    _review(seeded, post.id)
     assert post.state is PostState.APPROVED
     edit_post(seeded, post_id=post.id, changes=PostChanges(text="Changed"), now=NOW)
     assert (post.state, post.approved_at) == (PostState.DRAFT, None)
@@ -265,7 +272,7 @@ def test_editing_a_scheduled_post_removes_its_deliveries_until_approved_again(
             begin_attempt(seeded, delivery_id=delivery_id, ticket=ticket, now=NOW, lease=LEASE)
             is None
         )
-    approve_post(seeded, post_id=post.id, now=NOW)
+    _review(seeded, post.id)
     again = _deliveries(seeded, post.id)
     assert post.state is PostState.SCHEDULED
     assert [(d.state, d.ticket) for d in again] == [(DeliveryState.SCHEDULED, 0)] * 2

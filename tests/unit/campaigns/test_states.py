@@ -19,8 +19,14 @@ from publicist.core.errors import Conflict
 
 # Written out from DESIGN.md ("Core model") rather than read from the tables under test.
 ALLOWED_POST = {
-    ("draft", "approved"),
+    ("draft", "in_review"),  # submitted by its editor (README, "Review and roles")
     ("draft", "cancelled"),
+    ("in_review", "approved"),
+    ("in_review", "rejected"),
+    ("in_review", "draft"),  # edited while in review
+    ("in_review", "cancelled"),
+    ("rejected", "draft"),  # edited, as the approver's comment asks
+    ("rejected", "cancelled"),
     ("approved", "scheduled"),
     ("approved", "draft"),
     ("approved", "cancelled"),

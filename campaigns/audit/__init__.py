@@ -1,0 +1,1 @@
+"""The audit log: who changed what and when, append-only (the database refuses the rest)."""
