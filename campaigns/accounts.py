@@ -108,6 +108,12 @@ def _check_base_url(url: str) -> None:
         )
     if not host:
         raise InvalidInput("api_base_url", f"{scheme}:", "must name a host (http(s)://HOST/...)")
+    if parts is not None and (parts.username is not None or parts.password is not None):
+        # Credentials belong in the account's encrypted credentials, never in a URL that is
+        # shown in lists and written to the audit log.
+        raise InvalidInput(
+            "api_base_url", f"{scheme}://(not shown)", "must not carry a user name or password"
+        )
 
 
 def refuse_nul(reference: str, *, field: str) -> None:

@@ -96,3 +96,20 @@ def resolve_content(
         media=tuple(media_entry(item, library) for item in items),
         marker=marker,
     )
+
+
+LOCAL_PATH_HIDDEN = "(a local path, not shown; use the media library)"
+
+
+def shown_media(items: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Media entries as staff and the audit log may see them: a ``source`` stored before the
+    media library (a path on the server) is never shown, an http(s) one is."""
+    if items is None:
+        return None
+    shown = []
+    for item in items:
+        source = item.get("source")
+        if isinstance(source, str) and not source.lower().startswith(("http://", "https://")):
+            item = {**item, "source": LOCAL_PATH_HIDDEN}
+        shown.append(item)
+    return shown

@@ -32,7 +32,8 @@ with literal values (a bound parameter would hide them from the planner)."""
 
 
 def _enum(cls: type[PostState] | type[DeliveryState], name: str) -> Enum:
-    # Stored as plain strings with a CHECK, identical on SQLite and PostgreSQL.
+    # Stored as plain strings (no native enum), identical on SQLite and PostgreSQL; the values
+    # are checked by the state machine in campaigns/states.py.
     return Enum(
         cls, name=name, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
     )

@@ -102,8 +102,13 @@ def refusal(address: IPAddress, allow: Sequence[IPNetwork] = ()) -> str | None:
     """Why ``address`` may not be fetched from; ``None`` for a public (or allowed) one."""
     if any(address in network for network in allow):
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return refusal(address.ipv4_mapped, allow)
+    if isinstance(address, ipaddress.IPv6Address):
+        # IPv4-mapped, 6to4 and Teredo addresses reach the IPv4 address they embed.
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address.teredo is not None:
+            embedded = address.teredo[1]
+        if embedded is not None:
+            return refusal(embedded, allow)
     checks = (
         (address.is_loopback, "loopback"),
         (address.is_unspecified, "unspecified"),

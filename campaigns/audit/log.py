@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.actors import Actor
 from campaigns.audit.models import AuditEntry
+from campaigns.content import shown_media
 from campaigns.models import Account, Delivery, Post
 from campaigns.people.models import Person
 
@@ -85,7 +86,7 @@ def post_fields(post: Post) -> Fields:
         "state": post.state.value,
         "text": post.text,
         "title": post.title,
-        "media": list(post.media or []),
+        "media": shown_media(post.media) or [],
         "publish_at": _time(post.publish_at),
         "accounts": sorted(t.account.label for t in post.targets),
         "variants": {
@@ -95,7 +96,7 @@ def post_fields(post: Post) -> Fields:
                     ("text", v.text),
                     ("title", v.title),
                     ("digest", v.digest),
-                    ("media", v.media),
+                    ("media", shown_media(v.media)),
                 )
                 if val is not None
             }

@@ -1,4 +1,4 @@
-"""The audit_entries table; migration 0011 adds triggers that refuse UPDATE and DELETE."""
+"""The audit_entries table; migration 0013 adds triggers that refuse UPDATE and DELETE."""
 
 from __future__ import annotations
 

@@ -25,8 +25,8 @@ class Role(StrEnum):
         return self.rank >= needed.rank
 
 
-# The ranks only order the roles; adding approver between editor and admin kept every stored
-# 'viewer', 'editor' and 'admin' meaning what it meant.
+# The ranks only order the roles. Since the review states, approving, scheduling, cancelling
+# and retrying need 'approver': a stored 'editor' lost them (README: upgrading).
 _RANKS = {Role.VIEWER: 0, Role.EDITOR: 1, Role.APPROVER: 2, Role.ADMIN: 3}
 
 ROLE_RULE = "must be one of " + ", ".join(role.value for role in Role)

@@ -41,9 +41,10 @@ Staff endpoints (accounts, campaigns, posts, CSV import) and read-only dashboard
 
 Authenticate with `Authorization: Bearer <token>`; create tokens with
 `publicist token create --role viewer|editor|approver|admin [--owner EMAIL]`. A **viewer**
-reads reports only, an **editor** also writes campaigns and posts, an **approver** may do what an
-editor does (approval proper comes with the review states), an **admin** also connects accounts
-and manages tokens. A token owned by a person never has more rights than they have now.
+reads reports, posts and media, an **editor** also writes and submits drafts, an **approver**
+also approves, rejects, schedules, reschedules, cancels and retries, an **admin** also connects
+accounts, manages people and tokens and reads the whole audit log. A token owned by a
+person never has more rights than they have now.
 Errors are JSON: `{"error": {"type", "message", "field", "value", "rule"}}`.
 """
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from campaigns.audit.models import AuditEntry
+from campaigns.content import shown_media
 from campaigns.models import Account, Campaign, Delivery, MediaItem, Post
 from campaigns.states import shown_state
 from publicist.web.models import ApiToken
@@ -91,12 +92,14 @@ def post_out(post: Post, *, now: datetime) -> PostOut:
         state=shown_state(post.state, post.publish_at, now=now),
         text=post.text,
         title=post.title,
-        media=list(post.media or []),
+        media=shown_media(post.media) or [],
         publish_at=post.publish_at,
         publish_at_local=post.publish_at.astimezone(zone) if post.publish_at else None,
         accounts=[target.account.label for target in post.targets],
         variants={
-            v.platform: VariantOut(text=v.text, title=v.title, digest=v.digest, media=v.media)
+            v.platform: VariantOut(
+                text=v.text, title=v.title, digest=v.digest, media=shown_media(v.media)
+            )
             for v in post.variants
         },
         deliveries=[delivery_out(d) for d in sorted(post.deliveries, key=lambda d: d.id)],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,12 +16,12 @@ HTMX_VERSION = "2.0.8"
 HTMX_PATH = f"vendor/htmx.org-{HTMX_VERSION}/htmx.min.js"
 
 
-def number(value: int | None) -> str:
-    return "n/a" if value is None else f"{value:,}"
+def number(value: int | None, missing: str = "n/a") -> str:
+    return missing if value is None else f"{value:,}"
 
 
-def rate(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2%}"
+def rate(value: float | None, missing: str = "n/a") -> str:
+    return missing if value is None else f"{value:.2%}"
 
 
 def local_time(moment: datetime | None, zone: str, never: str = "never") -> str:
@@ -39,8 +39,15 @@ def environment(language: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(number=number, rate=rate, local_time=local_time)
+    catalogue = translations(language)
+    env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
+    # A counter a platform does not give is "not available", in the page's language.
+    missing = catalogue.gettext("n/a")
+    env.filters.update(
+        number=partial(number, missing=missing),
+        rate=partial(rate, missing=missing),
+        local_time=local_time,
+    )
     env.globals.update(
         language=language,
         html_lang=HTML_LANG[language],

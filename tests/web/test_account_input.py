@@ -140,3 +140,15 @@ def test_the_cli_refuses_the_same_with_one_line(
     assert SECRET not in err
     code, err = _cli(monkeypatch, capsys, "account", "add", "mock", "@IPRinCN", "--token", "t")
     assert code == 0, err  # nothing half-written: the handle is still free
+
+
+def test_a_base_url_carrying_a_password_is_refused_and_never_echoed(api: Api) -> None:
+    url = "https://user:hunter2@api.example.com/"
+    response = api.client.post(
+        "/api/accounts", json={**ACCOUNT, "api_base_url": url}, headers=api.admin
+    )
+    error = _error(response)
+    assert error["field"] == "api_base_url"
+    assert "password" in error["rule"]
+    assert "hunter2" not in response.text
+    assert _accounts(api) == []

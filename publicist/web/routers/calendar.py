@@ -1,8 +1,9 @@
 """``/calendar``: deliveries by week, month or list; reschedule by drag and drop or a form;
 secret iCalendar feeds per campaign.
 
-Signed-in people read it; editors and above move posts (through ``reschedule_post``, the
-same service and checks as the CLI and API) and make or revoke feeds. A feed URL
+Signed-in people read it; approvers and admins move posts (through ``reschedule_post``, the
+same service, role rule and checks as the CLI and API); editors and above make or revoke
+feeds. A feed URL
 (``/calendar/feeds/{secret}.ics``) needs no sign-in: its secret is the credential, stored
 hashed, shown once, and kept out of the access log (``publicist.web.redact``).
 """

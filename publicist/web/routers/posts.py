@@ -33,7 +33,7 @@ from campaigns.services import (
 )
 from campaigns.states import PostState, ShownState
 from publicist.core.errors import InvalidInput
-from publicist.web.auth import Approver, Editor, Viewer
+from publicist.web.auth import Admin, Approver, Editor, Viewer
 from publicist.web.deps import DbSession, Now, PathId
 from publicist.web.present import audit_out, post_out
 from publicist.web.schemas import (
@@ -244,7 +244,7 @@ def edit(post_id: PathId, body: PostEdit, session: DbSession, now: Now, caller: 
 @router.get("/api/audit", tags=["audit"])
 def audit_log(
     session: DbSession,
-    _: Viewer,
+    _: Admin,
     start: Annotated[date, Query(alias="from", description="First day (UTC), e.g. 2026-04-01.")],
     end: Annotated[date, Query(alias="to", description="Last day (UTC), included.")],
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,

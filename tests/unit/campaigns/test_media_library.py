@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.content import content_for
+from campaigns.audit.log import post_fields
+from campaigns.content import LOCAL_PATH_HIDDEN, content_for, shown_media
 from campaigns.importing import ImportFailed, import_schedule, parse_media
 from campaigns.media import Upload, add_media, add_media_file, display_name, get_media, media_file
 from campaigns.models import MediaItem, Post
@@ -189,9 +190,12 @@ def test_a_stored_legacy_path_breaks_the_rules_and_is_never_read(
     (violation,) = MockConnector.validate(content)
     assert (violation.field, violation.rule) == ("media[0]", LEGACY_MEDIA_RULE)
     assert str(key) not in str(violation)
+    assert shown_media(stored.media) == [{"kind": "image", "source": LOCAL_PATH_HIDDEN}]
+    assert str(key) not in str(post_fields(stored))  # the audit log never copies it
     legacy_url = [{"kind": "image", "source": "https://cdn.example.com/a.png"}]
     post.media = legacy_url
     assert content_for(post, "mock", marker="m").media[0].url == legacy_url[0]["source"]
+    assert shown_media(post.media) == legacy_url
 
 
 # -- the CSV media column and the CLI's --media -------------------------------------------
