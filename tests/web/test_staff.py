@@ -55,9 +55,22 @@ def _no_secret_in(text: str) -> None:
 
 
 def test_accounts_never_show_a_secret(api: Api) -> None:
-    created = _account(api, api_base_url="https://user:pa55word@sim.example/api")
+    created = _account(api, api_base_url="https://sim.example/api")
     assert created["label"] == "mock:@IPRinCN"
     assert created["api_base_url"] == "https://sim.example/api"
+    # A password in the endpoint would be shown in lists and the audit log: refused.
+    refused = api.client.post(
+        "/api/accounts",
+        json={
+            "platform": "mock",
+            "handle": "@third",
+            "api_base_url": "https://user:pa55word@sim.example/api",
+            **SECRETS,
+        },
+        headers=api.admin,
+    )
+    assert refused.status_code == 422
+    assert "pa55word" not in refused.text
     responses = [
         api.client.post(
             "/api/accounts",
