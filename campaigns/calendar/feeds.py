@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.calendar.models import CalendarFeed
 from campaigns.models import Campaign
+from publicist.core.crypto import secret_digest
 from publicist.core.errors import Conflict, NotFound
 
 SECRET_BYTES = 32
@@ -32,10 +32,6 @@ class IssuedFeed:
         return f"IssuedFeed(feed_id={self.feed_id}, campaign_id={self.campaign_id})"
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def feed_path(secret: str) -> str:
     return f"/calendar/feeds/{secret}.ics"
 
@@ -45,7 +41,10 @@ def create_feed(
 ) -> IssuedFeed:
     secret = secrets.token_urlsafe(SECRET_BYTES)
     feed = CalendarFeed(
-        campaign_id=campaign.id, secret_hash=_hash(secret), created_by=person_id, created_at=now
+        campaign_id=campaign.id,
+        secret_hash=secret_digest(secret),
+        created_by=person_id,
+        created_at=now,
     )
     session.add(feed)
     session.flush()
@@ -56,7 +55,9 @@ def find_feed(session: Session, *, secret: str) -> CalendarFeed | None:
     """The live feed of ``secret``, or None (malformed, unknown or revoked)."""
     if not _SECRET_SHAPE.fullmatch(secret):
         return None
-    feed = session.scalar(select(CalendarFeed).where(CalendarFeed.secret_hash == _hash(secret)))
+    feed = session.scalar(
+        select(CalendarFeed).where(CalendarFeed.secret_hash == secret_digest(secret))
+    )
     return feed if feed is not None and feed.revoked_at is None else None
 
 

@@ -35,3 +35,12 @@ def decrypt_json(secret: str, token: bytes) -> dict[str, Any]:
         ) from None
     loaded: dict[str, Any] = json.loads(data)
     return loaded
+
+
+def secret_digest(secret: str) -> str:
+    """How a bearer secret (API token, session id, calendar feed) is stored: its sha256 in hex.
+
+    These secrets are long and random, so a fast hash is enough; only the digest is kept,
+    so a database dump shows no usable secret.
+    """
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from campaigns.people.models import Person
 from campaigns.people.roles import Role as Role
 from campaigns.people.roles import lower
 from campaigns.people.roles import parse_role as parse_role
+from publicist.core.crypto import secret_digest
 from publicist.core.errors import Conflict, InvalidInput, NotFound
 from publicist.web.models import ApiToken
 
@@ -35,10 +35,6 @@ class IssuedToken:
 
     def __repr__(self) -> str:
         return f"IssuedToken({self.token!r})"
-
-
-def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def create_token(
@@ -65,7 +61,7 @@ def create_token(
     token = ApiToken(
         name=name,
         role=role.value,
-        token_hash=hash_token(secret),
+        token_hash=secret_digest(secret),
         owner_id=owner.id if owner is not None else None,
         created_at=now,
     )
@@ -111,7 +107,7 @@ def authenticate(session: Session, *, secret: str, now: datetime) -> ApiToken | 
     disabled person)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_digest(secret)))
     if token is None or token.revoked_at is not None:
         return None
     if token.owner is not None and token.owner.disabled:

@@ -6,7 +6,6 @@ Each carries its own CSRF token, which every form and htmx request of the sessio
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
@@ -15,16 +14,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from campaigns.people.models import Person
+from publicist.core.crypto import secret_digest
 from publicist.web.models import WebSession
 
 COOKIE = "publicist_session"
 LIFETIME = timedelta(hours=12)
 """Idle time after which a person signs in again; each use extends it (at most once a minute)."""
 RENEW_AFTER = timedelta(minutes=1)
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def new_token() -> str:
@@ -42,7 +38,7 @@ def start_session(session: Session, *, person: Person, now: datetime) -> tuple[s
     """A new session for ``person``; the secret goes into the cookie and nowhere else."""
     secret = new_token()
     row = WebSession(
-        secret_hash=_hash(secret),
+        secret_hash=secret_digest(secret),
         person_id=person.id,
         csrf_token=new_token(),
         created_at=now,
@@ -61,7 +57,7 @@ def find_session(session: Session, *, secret: str | None, now: datetime) -> WebS
     """The live session of this cookie secret, or None (unknown, expired, person disabled)."""
     if not secret or len(secret) > 200:
         return None
-    row = session.scalar(select(WebSession).where(WebSession.secret_hash == _hash(secret)))
+    row = session.scalar(select(WebSession).where(WebSession.secret_hash == secret_digest(secret)))
     if row is None or row.expires_at <= now or row.person.disabled:
         return None
     if row.expires_at - LIFETIME + RENEW_AFTER <= now:

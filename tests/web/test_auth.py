@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from publicist.core.crypto import secret_digest
 from publicist.web.models import ApiToken
-from publicist.web.tokens import Role, hash_token
+from publicist.web.tokens import Role
 from tests.web.conftest import Api
 
 ACCOUNT = {"platform": "mock", "handle": "@IPRinCN", "access_token": "secret-access-abc"}
@@ -136,7 +137,7 @@ def test_tokens_are_stored_only_as_hashes(api: Api) -> None:
     stored = {row.token_hash for row in rows}
     for secret in api.tokens.values():
         assert secret not in stored
-        assert hash_token(secret) in stored
+        assert secret_digest(secret) in stored
         assert all(secret not in repr(row) for row in rows)
 
 
@@ -155,6 +156,6 @@ def test_last_use_is_recorded(api: Api) -> None:
     api.client.get("/api/reports/campaigns", headers=api.viewer)
     with api.sessions() as session:
         token = session.scalars(
-            select(ApiToken).where(ApiToken.token_hash == hash_token(api.tokens[Role.VIEWER]))
+            select(ApiToken).where(ApiToken.token_hash == secret_digest(api.tokens[Role.VIEWER]))
         ).one()
     assert token.last_used_at == api.clock.now()
