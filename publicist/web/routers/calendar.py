@@ -64,6 +64,18 @@ def _may_move(visitor: Visitor) -> bool:
     return visitor.person is not None and Role(visitor.person.role).allows(Role.APPROVER)
 
 
+def _feed_guard(request: Request, visitor: Visitor, form: dict[str, str]) -> Response | None:
+    """The answer that stops a feed change before it starts (sign in, CSRF, role), or None."""
+    if visitor.person is None:
+        return _to_signin("/calendar")
+    if not visitor.csrf_ok(request, form):
+        return refused(visitor)
+    if not _may_edit(visitor):
+        gettext = translations(visitor.language).gettext
+        return _problem(visitor, 403, gettext("Only editors, approvers and admins may do this."))
+    return None
+
+
 def _to_signin(path: str) -> Response:
     return RedirectResponse("/signin?" + urlencode({"next": path}), status_code=303)
 
@@ -279,13 +291,9 @@ def new_feed(
 ) -> Response:
     """A new feed URL for the campaign shown; its secret is on this page once, then never."""
     form = read_form(body)
-    if visitor.person is None:
-        return _to_signin("/calendar")
-    if not visitor.csrf_ok(request, form):
-        return refused(visitor)
-    if not _may_edit(visitor):
-        gettext = translations(visitor.language).gettext
-        return _problem(visitor, 403, gettext("Only editors, approvers and admins may do this."))
+    stop = _feed_guard(request, visitor, form)
+    if stop is not None or visitor.person is None:
+        return stop or _to_signin("/calendar")
     try:
         query = parse_query(form)
         if query.campaign_id is None:
@@ -317,13 +325,8 @@ def revoke(
     body: FormBody = b"",
 ) -> Response:
     form = read_form(body)
-    if visitor.person is None:
-        return _to_signin("/calendar")
-    if not visitor.csrf_ok(request, form):
-        return refused(visitor)
-    if not _may_edit(visitor):
-        gettext = translations(visitor.language).gettext
-        return _problem(visitor, 403, gettext("Only editors, approvers and admins may do this."))
+    if (stop := _feed_guard(request, visitor, form)) is not None:
+        return stop
     try:
         query = parse_query(form)
         revoke_feed(session, feed_id=parse_id(feed_id, field="feed"), now=now)
