@@ -39,6 +39,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated addresses of the reverse proxies whose X-Forwarded-Proto/For"
+            " headers are trusted (so session cookies are marked Secure behind https).",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) and the dashboard page (/dashboard).
 
@@ -54,6 +61,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
         log_config=_log_config(),
         server_header=False,
     )
