@@ -70,9 +70,7 @@ def counters(platform: str, content: Content) -> list[Counter]:
     caps = platform_capabilities(platform)
     shown: list[Counter] = []
     if platform not in _UNCOUNTED_TEXT:
-        shown.append(
-            Counter("text", measure_text(platform, content.text), caps.max_text_length)
-        )
+        shown.append(Counter("text", measure_text(platform, content.text), caps.max_text_length))
     if caps.max_title_length is not None:
         shown.append(Counter("title", len(content.title or ""), caps.max_title_length))
     if platform == "wechat":

@@ -62,7 +62,9 @@ def linkify(text: str) -> Markup:
     for match in _URL.finditer(text):
         parts.append(str(escape(text[position : match.start()])))
         url = match.group(0)
-        parts.append(f'<a href="{escape(url)}" rel="noopener noreferrer nofollow">{escape(url)}</a>')
+        parts.append(
+            f'<a href="{escape(url)}" rel="noopener noreferrer nofollow">{escape(url)}</a>'
+        )
         position = match.end()
     parts.append(str(escape(text[position:])))
     return Markup("".join(parts).replace("\n", "<br>\n"))  # noqa: S704 - every part escaped
@@ -127,7 +129,9 @@ class ComposerForm:
             return self.at
         return f"{self.date} {self.time}".strip() if self.date else ""
 
-    def media_entries(self, kinds: dict[int, str], media_id: str, where: str) -> list[dict[str, object]]:
+    def media_entries(
+        self, kinds: dict[int, str], media_id: str, where: str
+    ) -> list[dict[str, object]]:
         """One library item as a media entry (its kind from the library), or none."""
         if not media_id.strip():
             return []
@@ -137,9 +141,7 @@ class ComposerForm:
             raise InvalidInput(where, media_id, "is not in the media library")
         return [{"kind": kind, "media_id": item}]
 
-    def variant_inputs(
-        self, kinds: dict[int, str], platforms: set[str]
-    ) -> dict[str, VariantInput]:
+    def variant_inputs(self, kinds: dict[int, str], platforms: set[str]) -> dict[str, VariantInput]:
         """A variant for each chosen platform whose tab says anything of its own."""
         variants = {}
         for platform, typed in self.variants.items():
@@ -193,7 +195,9 @@ class Shown:
     messages: list[str]
 
 
-def describe_violation(platform: str, violation: Violation, check: VariantCheck, gettext: Gettext) -> str:
+def describe_violation(
+    platform: str, violation: Violation, check: VariantCheck, gettext: Gettext
+) -> str:
     """One broken rule in the person's language; a rule this table does not know keeps the
     connector's English wording after a translated lead."""
     name = platform_name(platform)
@@ -204,19 +208,29 @@ def describe_violation(platform: str, violation: Violation, check: VariantCheck,
     if counter is not None and counter.over and "exceeds" in rule:
         values.update(used=str(counter.used), limit=str(counter.limit))
         if platform == "twitter":
-            return gettext(
-                "Too long for X: %(used)s of %(limit)s (Chinese, Japanese and Korean "
-                "characters and emoji count 2, each link 23)."
-            ) % values
+            return (
+                gettext(
+                    "Too long for X: %(used)s of %(limit)s (Chinese, Japanese and Korean "
+                    "characters and emoji count 2, each link 23)."
+                )
+                % values
+            )
         if platform == "weibo":
-            return gettext(
-                "Too long for Weibo: %(used)s of %(limit)s (汉字 count 1, Latin letters ½, "
-                "each link 10)."
-            ) % values
+            return (
+                gettext(
+                    "Too long for Weibo: %(used)s of %(limit)s (汉字 count 1, Latin letters ½, "
+                    "each link 10)."
+                )
+                % values
+            )
         if violation.field == "title":
-            return gettext("The title is too long for %(platform)s: %(used)s of %(limit)s.") % values
+            return (
+                gettext("The title is too long for %(platform)s: %(used)s of %(limit)s.") % values
+            )
         if violation.field == "digest":
-            return gettext("The digest is too long for %(platform)s: %(used)s of %(limit)s.") % values
+            return (
+                gettext("The digest is too long for %(platform)s: %(used)s of %(limit)s.") % values
+            )
         return gettext("Too long for %(platform)s: %(used)s of %(limit)s.") % values
     if "must contain a link" in rule:
         return gettext("Weibo needs a link in the text (on the app's safe domain).")
@@ -237,7 +251,9 @@ def shown_checks(checks: list[VariantCheck], gettext: Gettext) -> dict[str, Show
     return {
         check.platform: Shown(
             check=check,
-            messages=[describe_violation(check.platform, v, check, gettext) for v in check.violations],
+            messages=[
+                describe_violation(check.platform, v, check, gettext) for v in check.violations
+            ],
         )
         for check in checks
     }
@@ -252,7 +268,12 @@ _CAMPAIGN_EXISTS = re.compile(r"campaign '(.*)' already exists")
 
 
 def problem_notice(
-    error: PublicistError, *, gettext: Gettext, value: str = "", now: str = "", states: dict[str, str] | None = None
+    error: PublicistError,
+    *,
+    gettext: Gettext,
+    value: str = "",
+    now: str = "",
+    states: dict[str, str] | None = None,
 ) -> Notice:
     """A service's refusal as a message on the page, in the person's language; a time the
     clocks skip or pass twice comes with the times to choose from."""

@@ -71,9 +71,7 @@ def _csrf(page: str) -> str:
     return found.group(1)
 
 
-def _signed_in(
-    api: Api, clients: list[TestClient], role: Role, language: str = "en"
-) -> TestClient:
+def _signed_in(api: Api, clients: list[TestClient], role: Role, language: str = "en") -> TestClient:
     client = TestClient(api.client.app, raise_server_exceptions=True)
     clients.append(client)
     client.headers["Accept-Language"] = "zh-CN" if language == "zh_CN" else "en"
@@ -141,16 +139,24 @@ def test_the_live_check_counts_cjk_double_on_x_in_the_persons_language(
     csrf = _csrf(page.text)
     checked = editor.post(
         "/posts/check",
-        data={"csrf_token": csrf, "text": "base", "text_twitter": CJK_281,
-              "accounts": [str(plan["twitter"])]},
+        data={
+            "csrf_token": csrf,
+            "text": "base",
+            "text_twitter": CJK_281,
+            "accounts": [str(plan["twitter"])],
+        },
     )
     assert checked.status_code == 200, checked.text
     assert ">281/280<" in checked.text.replace("Text ", ">").replace("正文 ", ">")
     assert over in checked.text
     fixed = editor.post(
         "/posts/check",
-        data={"csrf_token": csrf, "text": "base", "text_twitter": CJK_281[:-1],
-              "accounts": [str(plan["twitter"])]},
+        data={
+            "csrf_token": csrf,
+            "text": "base",
+            "text_twitter": CJK_281[:-1],
+            "accounts": [str(plan["twitter"])],
+        },
     )
     assert "280/280" in fixed.text
     assert fits in fixed.text
@@ -203,7 +209,9 @@ def test_an_editor_writes_a_post_with_an_image_and_an_approver_schedules_it(
     approver = _signed_in(api, clients, Role.APPROVER)
     post_page = approver.get(f"/posts/{post_id}")
     csrf = _csrf(post_page.text)
-    no_comment = approver.post(f"/posts/{post_id}/reject", data={"csrf_token": csrf, "comment": " "})
+    no_comment = approver.post(
+        f"/posts/{post_id}/reject", data={"csrf_token": csrf, "comment": " "}
+    )
     assert no_comment.status_code == 422
     assert "comment" in no_comment.text
     approved = approver.post(
@@ -270,7 +278,9 @@ def test_of_two_concurrent_edits_one_wins_and_the_other_sees_a_conflict(
     post_id = _post_id(saved.headers["location"])
     pages = [client.get(f"/posts/{post_id}/edit").text for client in (first, second)]
     answers = []
-    for client, page, text in zip((first, second), pages, ("First wins", "Second loses"), strict=True):
+    for client, page, text in zip(
+        (first, second), pages, ("First wins", "Second loses"), strict=True
+    ):
         answers.append(
             client.post(
                 f"/posts/{post_id}/edit",
@@ -325,8 +335,13 @@ def test_self_approval_is_refused_in_the_persons_language(
     _, saved = _compose(
         approver,
         plan["main"],
-        {"text": "Mine", "accounts": [str(plan["twitter"])], "date": "2026-04-22",
-         "time": "09:00", "action": "submit"},
+        {
+            "text": "Mine",
+            "accounts": [str(plan["twitter"])],
+            "date": "2026-04-22",
+            "time": "09:00",
+            "action": "submit",
+        },
     )
     post_id = _post_id(saved.headers["location"])
     page = approver.get(f"/posts/{post_id}")

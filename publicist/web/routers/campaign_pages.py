@@ -19,7 +19,12 @@ from campaigns.services import create_campaign
 from campaigns.states import shown_state
 from publicist.core.errors import Conflict, Forbidden, PublicistError
 from publicist.core.zones import canonical_zone_names
-from publicist.web.composer_view import CampaignForm, post_state_names, problem_notice, read_multi_form
+from publicist.web.composer_view import (
+    CampaignForm,
+    post_state_names,
+    problem_notice,
+    read_multi_form,
+)
 from publicist.web.deps import AppSettings, DbSession, Now
 from publicist.web.i18n import translations
 from publicist.web.pages import FormBody, guard, may, problem
@@ -109,7 +114,9 @@ def create(
         session.rollback()
         gettext = translations(visitor.language).gettext
         notice = problem_notice(error, gettext=gettext)
-        status = 409 if isinstance(error, Conflict) else 403 if isinstance(error, Forbidden) else 422
+        status = (
+            409 if isinstance(error, Conflict) else 403 if isinstance(error, Forbidden) else 422
+        )
         return _form_page(
             visitor, form, default_zone=settings.default_timezone, notice=notice, status=status
         )
@@ -130,7 +137,9 @@ def campaign_page(
     gettext = translations(visitor.language).gettext
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        return problem(visitor, 404, gettext("Not found: %(what)s") % {"what": f"campaign {campaign_id}"})
+        return problem(
+            visitor, 404, gettext("Not found: %(what)s") % {"what": f"campaign {campaign_id}"}
+        )
     context = {
         "visitor": visitor,
         "active": "campaigns",

@@ -86,7 +86,10 @@ def _form_of(post: Post) -> ComposerForm:
 
     variants = {
         v.platform: VariantForm(
-            text=v.text or "", title=v.title or "", digest=v.digest or "", media_id=media_of(v.media)
+            text=v.text or "",
+            title=v.title or "",
+            digest=v.digest or "",
+            media_id=media_of(v.media),
         )
         for v in post.variants
     }
@@ -158,7 +161,7 @@ def _checks_context(
             variants={p: VariantForm(v.text, v.title, v.digest) for p, v in form.variants.items()},
         ).post_input(campaign="", kinds=kinds, platforms=set(platforms), timed=False)
     checks = check_variants(session, data=data, platforms=platforms)
-    handles = {}
+    handles: dict[str, str] = {}
     for account in chosen:
         handles.setdefault(account.platform, account.handle)
     return {
@@ -190,7 +193,9 @@ def _refusal(
         now=now.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
         states=post_state_names(gettext),
     )
-    style = "radio" if isinstance(error, InvalidInput) and "happens twice" in error.rule else "buttons"
+    style = (
+        "radio" if isinstance(error, InvalidInput) and "happens twice" in error.rule else "buttons"
+    )
     status = 409 if isinstance(error, Conflict) else 403 if isinstance(error, Forbidden) else 422
     if post is not None:
         post = session.get(Post, post.id)
@@ -344,7 +349,9 @@ def _revision(text: str) -> int:
 
 
 @router.post("/posts/check")
-def check(request: Request, session: DbSession, visitor: CurrentVisitor, body: FormBody = b"") -> Response:
+def check(
+    request: Request, session: DbSession, visitor: CurrentVisitor, body: FormBody = b""
+) -> Response:
     """The live checks of the form as typed (htmx, as one types): nothing is written."""
     raw = read_multi_form(body)
     if (stop := guard(request, visitor, Role.EDITOR, _single(raw))) is not None:
@@ -366,7 +373,9 @@ async def upload(
         return JSONResponse({"error": "refused"}, status_code=403)
     gettext = translations(visitor.language).gettext
     if not Role(visitor.person.role).allows(Role.EDITOR):
-        return JSONResponse({"error": gettext("Only editors, approvers and admins may upload.")}, status_code=403)
+        return JSONResponse(
+            {"error": gettext("Only editors, approvers and admins may upload.")}, status_code=403
+        )
     name = request.query_params.get("name", "")[:200]
     staged = await run_in_threadpool(Upload, settings.media_dir)
     try:

@@ -226,10 +226,18 @@ def act(
             states=post_state_names(gettext),
         )
         style = "radio" if "happens twice" in str(error) else "buttons"
-        status = 409 if isinstance(error, Conflict) else 403 if isinstance(error, Forbidden) else 422
+        status = (
+            409 if isinstance(error, Conflict) else 403 if isinstance(error, Forbidden) else 422
+        )
         post = get_post(session, post_id)
         return _page(
-            session, visitor, post, now=now, notice=notice, status=status, choice_style=style,
+            session,
+            visitor,
+            post,
+            now=now,
+            notice=notice,
+            status=status,
+            choice_style=style,
             typed=form,
         )
     return RedirectResponse(f"/posts/{post.id}?done={action}", status_code=303)
