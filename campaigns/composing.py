@@ -105,9 +105,15 @@ def check_variants(
     return checks
 
 
+def in_tab_order(platforms: set[str]) -> list[str]:
+    """The composer's platforms in its tab order, then any others by name."""
+    known = [p for p in COMPOSER_PLATFORMS if p in platforms]
+    return known + sorted(platforms - set(COMPOSER_PLATFORMS))
+
+
 def check_stored(session: Session, *, post: Post) -> list[VariantCheck]:
     """The same checks of a stored post, for each platform it is meant for."""
-    platforms = sorted({target.account.platform for target in post.targets})
+    platforms = in_tab_order({target.account.platform for target in post.targets})
     checks = []
     for platform in platforms:
         content = content_for(post, platform, marker="", session=session)

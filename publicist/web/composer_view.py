@@ -23,18 +23,19 @@ Gettext = Callable[[str], str]
 
 MAX_COMPOSER_FIELDS = 200
 """A composer form has one field per text, media choice and account; more is not ours."""
-PLATFORM_NAMES = {
-    "twitter": "X",
-    "weibo": "Weibo",
-    "wechat": "WeChat",
-    "tiktok": "TikTok",
-    "douyin": "Douyin",
-}
 _URL = re.compile(r"https?://[^\s<>\"'，。、）」]+")
 
 
-def platform_name(platform: str) -> str:
-    return PLATFORM_NAMES.get(platform, platform)
+def platform_namer(gettext: Gettext) -> Callable[[str], str]:
+    """Each platform as people call it in their language (微博, not "weibo")."""
+    names = {
+        "twitter": gettext("X"),
+        "weibo": gettext("Weibo"),
+        "wechat": gettext("WeChat"),
+        "tiktok": gettext("TikTok"),
+        "douyin": gettext("Douyin"),
+    }
+    return lambda platform: names.get(platform, platform)
 
 
 def read_multi_form(body: bytes) -> dict[str, list[str]]:
@@ -200,7 +201,7 @@ def describe_violation(
 ) -> str:
     """One broken rule in the person's language; a rule this table does not know keeps the
     connector's English wording after a translated lead."""
-    name = platform_name(platform)
+    name = platform_namer(gettext)(platform)
     counted = {c.field: c for c in check.counters}
     rule = violation.rule
     values = {"platform": name, "value": violation.value, "rule": rule, "field": violation.field}

@@ -31,7 +31,7 @@ from publicist.web.composer_view import (
     ComposerForm,
     VariantForm,
     linkify,
-    platform_name,
+    platform_namer,
     post_state_names,
     problem_notice,
     read_multi_form,
@@ -130,7 +130,7 @@ def _page(
         "form": form,
         "accounts": accounts,
         "tabs": _tabs(accounts),
-        "platform_name": platform_name,
+        "platform_name": platform_namer(gettext),
         "library": library,
         "notice": notice,
         "choice_style": choice_style,
@@ -168,7 +168,7 @@ def _checks_context(
         "checks": shown_checks(checks, gettext),
         "handles": handles,
         "linkify": linkify,
-        "platform_name": platform_name,
+        "platform_name": platform_namer(gettext),
     }
 
 

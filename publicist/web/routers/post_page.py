@@ -37,7 +37,7 @@ from publicist.web.calendar_view import Notice, state_names
 from publicist.web.composer_view import (
     action_names,
     linkify,
-    platform_name,
+    platform_namer,
     post_state_names,
     problem_notice,
     shown_checks,
@@ -120,7 +120,7 @@ def _page(
         "checks": shown_checks(check_stored(session, post=post), gettext),
         "handles": {t.account.platform: t.account.handle for t in post.targets},
         "linkify": linkify,
-        "platform_name": platform_name,
+        "platform_name": platform_namer(gettext),
         "history": history,
         "people": people,
         "zone": zone,
