@@ -20,6 +20,8 @@ from publicist.core.ids import parse_id
 from publicist.web.calendar_view import Notice, refusal
 
 Gettext = Callable[[str], str]
+KindOf = Callable[[int], str | None]
+"""The kind of the media library item with an id, or None when the library has no such item."""
 
 MAX_COMPOSER_FIELDS = 200
 """A composer form has one field per text, media choice and account; more is not ours."""
@@ -130,25 +132,23 @@ class ComposerForm:
             return self.at
         return f"{self.date} {self.time}".strip() if self.date else ""
 
-    def media_entries(
-        self, kinds: dict[int, str], media_id: str, where: str
-    ) -> list[dict[str, object]]:
+    def media_entries(self, kind_of: KindOf, media_id: str, where: str) -> list[dict[str, object]]:
         """One library item as a media entry (its kind from the library), or none."""
         if not media_id.strip():
             return []
         item = parse_id(media_id, field=where)
-        kind = kinds.get(item)
+        kind = kind_of(item)
         if kind is None:
             raise InvalidInput(where, media_id, "is not in the media library")
         return [{"kind": kind, "media_id": item}]
 
-    def variant_inputs(self, kinds: dict[int, str], platforms: set[str]) -> dict[str, VariantInput]:
+    def variant_inputs(self, kind_of: KindOf, platforms: set[str]) -> dict[str, VariantInput]:
         """A variant for each chosen platform whose tab says anything of its own."""
         variants = {}
         for platform, typed in self.variants.items():
             if platform not in platforms:
                 continue
-            media = self.media_entries(kinds, typed.media_id, f"media_{platform}")
+            media = self.media_entries(kind_of, typed.media_id, f"media_{platform}")
             variant = VariantInput(
                 text=typed.text if typed.text.strip() else None,
                 title=typed.title if typed.title.strip() else None,
@@ -160,26 +160,26 @@ class ComposerForm:
         return variants
 
     def post_input(
-        self, *, campaign: str, kinds: dict[int, str], platforms: set[str], timed: bool
+        self, *, campaign: str, kind_of: KindOf, platforms: set[str], timed: bool
     ) -> PostInput:
         return PostInput(
             campaign=campaign,
             text=self.text,
             accounts=list(self.accounts),
             at=(self.typed_time or None) if timed else None,
-            media=self.media_entries(kinds, self.media_id, "media"),
-            variants=self.variant_inputs(kinds, platforms),
+            media=self.media_entries(kind_of, self.media_id, "media"),
+            variants=self.variant_inputs(kind_of, platforms),
         )
 
-    def changes(self, *, kinds: dict[int, str], platforms: set[str]) -> PostChanges:
+    def changes(self, *, kind_of: KindOf, platforms: set[str]) -> PostChanges:
         """The whole post as typed, as an edit: platforms without a variant lose theirs."""
-        given = self.variant_inputs(kinds, platforms)
+        given = self.variant_inputs(kind_of, platforms)
         variants: dict[str, VariantInput | None] = {p: None for p in COMPOSER_PLATFORMS}
         variants.update(given)
         return PostChanges(
             text=self.text,
             accounts=list(self.accounts),
-            media=self.media_entries(kinds, self.media_id, "media"),
+            media=self.media_entries(kind_of, self.media_id, "media"),
             variants=variants,
         )
 
@@ -260,6 +260,8 @@ def shown_checks(checks: list[VariantCheck], gettext: Gettext) -> dict[str, Show
     }
 
 
+_PLATFORM_RULE = re.compile(r"(\w+(?:\[\d+\])?)\[([a-z0-9_-]+)\]")
+"""A field ``check_content`` names: the connector's field, then the platform in brackets."""
 _SELF_APPROVAL = re.compile(r"does not allow self-approval")
 _ROLE = re.compile(r"needs the (\w+) role; .* is (\w+)$")
 _TRANSITION = re.compile(r"post (\d+) is (\w+); it cannot become (\w+)")
@@ -281,8 +283,21 @@ def problem_notice(
     names = states or {}
     message = str(error)
     if isinstance(error, InvalidInput):
-        if error.field.endswith("at"):
+        if error.field == "at" or error.field.endswith(".at"):
             return refusal(error, gettext=gettext, value=value or str(error.value), now=now)
+        if error.field == "accounts" and error.rule.startswith("must name at least one"):
+            return Notice("error", gettext("Choose at least one account to publish to."))
+        if error.field == "text" and error.rule.startswith("must not be empty"):
+            return Notice("error", gettext("The base text is empty: write what the post says."))
+        if match := _PLATFORM_RULE.fullmatch(error.field):
+            return Notice(
+                "error",
+                gettext(
+                    "Not saved: %(platform)s does not accept this post (%(rule)s). Its tab "
+                    "shows why."
+                )
+                % {"platform": platform_namer(gettext)(match[2]), "rule": error.rule},
+            )
         return Notice(
             "error",
             gettext("%(field)s: %(value)s %(rule)s")

@@ -391,3 +391,23 @@ def test_the_campaign_form_creates_a_campaign_and_only_an_admin_allows_self_appr
         assert session.query(MediaItem).count() == 0
     listed = editor.get("/campaigns").text
     assert fields["name"] in listed
+
+
+def test_saving_refuses_what_the_live_check_showed_and_keeps_what_was_typed(
+    api: Api, plan: dict[str, int], clients: list[TestClient]
+) -> None:
+    editor = _signed_in(api, clients, Role.EDITOR)
+    _, no_account = _compose(editor, plan["main"], {"text": "Nobody to publish to"})
+    assert no_account.status_code == 422
+    assert "Choose at least one account to publish to." in no_account.text
+    _, too_long = _compose(
+        editor,
+        plan["main"],
+        {"text": "base", "text_twitter": CJK_281, "accounts": [str(plan["twitter"])]},
+    )
+    assert too_long.status_code == 422
+    assert "Not saved: X does not accept this post" in too_long.text
+    assert CJK_281 in too_long.text
+    assert "Too long for X: 281 of 280" in too_long.text
+    with api.sessions() as session:
+        assert session.query(Post).count() == 0

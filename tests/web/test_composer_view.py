@@ -28,7 +28,7 @@ def test_a_platform_without_a_chosen_account_loses_its_variant_and_blank_tabs_sa
             "title_wechat": ["  "],
         }
     )
-    changes = form.changes(kinds={}, platforms={"twitter"})
+    changes = form.changes(kind_of=lambda _: None, platforms={"twitter"})
     assert changes.variants is not None
     assert changes.variants["twitter"] is not None
     assert changes.variants["twitter"].text == "on X"

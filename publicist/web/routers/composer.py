@@ -15,12 +15,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from campaigns.actors import person_actor
 from campaigns.audit.queries import post_revision
 from campaigns.composing import COMPOSER_PLATFORMS, check_variants
-from campaigns.media import MAX_UPLOAD_BYTES, Upload, add_media, get_media, list_media, media_file
+from campaigns.media import get_media, list_media, media_file
 from campaigns.models import Account, Campaign, MediaItem, Post
 from campaigns.people.roles import Role
 from campaigns.services import add_post, edit_post, get_post, submit_post
@@ -29,6 +28,7 @@ from publicist.core.errors import Conflict, Forbidden, InvalidInput, NotFound, P
 from publicist.core.ids import parse_id
 from publicist.web.composer_view import (
     ComposerForm,
+    KindOf,
     VariantForm,
     linkify,
     platform_namer,
@@ -41,12 +41,10 @@ from publicist.web.deps import AppSettings, DbSession, Now
 from publicist.web.i18n import translations
 from publicist.web.pages import FormBody, guard, problem
 from publicist.web.templating import render
+from publicist.web.uploads import UPLOAD_BODY_BYTES, receive_upload
 from publicist.web.visitor import CurrentVisitor, Visitor
 
 router = APIRouter(include_in_schema=False)
-
-UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
-"""As ``/api/media``: the largest video; :class:`campaigns.media.Upload` caps each kind."""
 
 
 def _single(form: dict[str, list[str]]) -> dict[str, str]:
@@ -61,6 +59,16 @@ def _tabs(accounts: list[Account]) -> list[str]:
     """The composer's platforms, then any other platform an account is on."""
     others = sorted({a.platform for a in accounts} - set(COMPOSER_PLATFORMS))
     return [*COMPOSER_PLATFORMS, *others]
+
+
+def _kind_of(session: Session) -> KindOf:
+    """Media kinds looked up one chosen item at a time (the check runs on every keystroke)."""
+
+    def kind(media_id: int) -> str | None:
+        item = session.get(MediaItem, media_id)
+        return item.kind if item is not None else None
+
+    return kind
 
 
 def _campaign(session: Session, reference: str) -> Campaign:
@@ -151,15 +159,15 @@ def _checks_context(
     gettext = translations(visitor.language).gettext
     chosen = _chosen(accounts, form)
     platforms = sorted({a.platform for a in chosen})
-    kinds = {m.id: m.kind for m in session.scalars(select(MediaItem))}
+    kinds = _kind_of(session)
     try:
-        data = form.post_input(campaign="", kinds=kinds, platforms=set(platforms), timed=False)
+        data = form.post_input(campaign="", kind_of=kinds, platforms=set(platforms), timed=False)
     except InvalidInput:
         # A media choice that is not a library item: checked without it (saving refuses it).
         data = ComposerForm(
             text=form.text,
             variants={p: VariantForm(v.text, v.title, v.digest) for p, v in form.variants.items()},
-        ).post_input(campaign="", kinds=kinds, platforms=set(platforms), timed=False)
+        ).post_input(campaign="", kind_of=kinds, platforms=set(platforms), timed=False)
     checks = check_variants(session, data=data, platforms=platforms)
     handles: dict[str, str] = {}
     for account in chosen:
@@ -245,10 +253,12 @@ def create(
         gettext = translations(visitor.language).gettext
         return problem(visitor, 404, gettext("Not found: %(what)s") % {"what": str(error)})
     actor = person_actor(visitor.person.id, visitor.person.role)
-    kinds = {m.id: m.kind for m in session.scalars(select(MediaItem))}
+    kinds = _kind_of(session)
     platforms = {a.platform for a in _chosen(_accounts(session), form)}
     try:
-        data = form.post_input(campaign=campaign.name, kinds=kinds, platforms=platforms, timed=True)
+        data = form.post_input(
+            campaign=campaign.name, kind_of=kinds, platforms=platforms, timed=True
+        )
         post = add_post(session, data=data, now=now, actor=actor)
         if _action(raw) == "submit":
             submit_post(session, post_id=post.id, now=now, actor=actor)
@@ -307,14 +317,14 @@ def save_edit(
     campaign = post.campaign
     was = post.state
     actor = person_actor(visitor.person.id, visitor.person.role)
-    kinds = {m.id: m.kind for m in session.scalars(select(MediaItem))}
+    kinds = _kind_of(session)
     platforms = {a.platform for a in _chosen(_accounts(session), form)}
     try:
         revision = _revision(form.revision)
         edit_post(
             session,
             post_id=post.id,
-            changes=form.changes(kinds=kinds, platforms=platforms),
+            changes=form.changes(kind_of=kinds, platforms=platforms),
             now=now,
             actor=actor,
             expected_revision=revision,
@@ -377,22 +387,16 @@ async def upload(
             {"error": gettext("Only editors, approvers and admins may upload.")}, status_code=403
         )
     name = request.query_params.get("name", "")[:200]
-    staged = await run_in_threadpool(Upload, settings.media_dir)
     try:
-        async for chunk in request.stream():
-            if chunk:
-                await run_in_threadpool(staged.write, chunk)
-        if staged.size == 0:
-            raise InvalidInput("file", "", "is empty")
-        item = await run_in_threadpool(add_media, session, upload=staged, name=name, now=now)
+        item = await receive_upload(
+            request, session, media_dir=settings.media_dir, name=name, now=now
+        )
     except InvalidInput as error:
         message = gettext("The file was not added: %(value)s %(rule)s") % {
             "value": str(error.value),
             "rule": error.rule,
         }
         return JSONResponse({"error": message}, status_code=422)
-    finally:
-        await run_in_threadpool(staged.discard)
     return JSONResponse(
         {"id": item.id, "kind": item.kind, "name": item.name, "url": f"/media/{item.id}/view"},
         status_code=201,
