@@ -14,6 +14,8 @@ from campaigns.accounts import create_account
 from campaigns.models import Campaign, MediaItem, Post
 from campaigns.people.roles import Role
 from campaigns.people.services import add_person
+from campaigns.schemas import PostInput
+from campaigns.services import add_post
 from campaigns.states import PostState
 from connectors.base import Credentials
 from tests import factories
@@ -411,3 +413,34 @@ def test_saving_refuses_what_the_live_check_showed_and_keeps_what_was_typed(
     assert "Too long for X: 281 of 280" in too_long.text
     with api.sessions() as session:
         assert session.query(Post).count() == 0
+
+
+def test_a_post_whose_media_the_composer_cannot_show_is_not_edited_there(
+    api: Api, plan: dict[str, int], clients: list[TestClient]
+) -> None:
+    with api.sessions() as session, session.begin():
+        post = add_post(
+            session,
+            data=PostInput(
+                campaign="Main",
+                text="With a picture on the web",
+                accounts=["twitter:@IPRinCN"],
+                media=[{"kind": "image", "url": "https://example.org/poster.png"}],
+            ),
+            now=api.clock.now(),
+        )
+        post_id = post.id
+    editor = _signed_in(api, clients, Role.EDITOR)
+    page = editor.get(f"/posts/{post_id}/edit")
+    assert page.status_code == 409
+    assert "edit it with the API or the command line" in page.text
+    csrf = _csrf(editor.get(f"/posts/{post_id}").text)
+    saved = editor.post(
+        f"/posts/{post_id}/edit",
+        data={"csrf_token": csrf, "revision": "1", "text": "x", "accounts": [str(plan["twitter"])]},
+    )
+    assert saved.status_code == 409
+    with api.sessions() as session:
+        stored = session.get(Post, post_id)
+        assert stored is not None
+        assert stored.media == [{"kind": "image", "url": "https://example.org/poster.png"}]

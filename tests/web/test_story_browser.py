@@ -219,9 +219,11 @@ def _shoot(stack: Stack, page: Page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def _create_campaign(page: Page, url: str, name: str) -> int:
-    page.goto(f"{url}/campaigns")
+def _create_campaign(stack: Stack, page: Page, name: str, shot: str = "") -> int:
+    page.goto(f"{stack.url}/campaigns")
     page.locator("[data-k=new-campaign]").click()
+    if shot:
+        _shoot(stack, page, shot)
     page.locator("#name").fill(name)
     page.locator("#theme").fill("IP Creates a Better Life")
     page.locator("#timezone").select_option("Asia/Shanghai")
@@ -253,7 +255,9 @@ def test_an_editor_and_an_approver_take_a_post_from_draft_to_published(
     try:
         page = editor_context.new_page()
         _sign_in(page, stack.url, PEOPLE[Role.EDITOR][1])
-        campaign_id = _create_campaign(page, stack.url, "2026 National IP Publicity Week")
+        campaign_id = _create_campaign(
+            stack, page, "2026 National IP Publicity Week", "workspace-campaign-form"
+        )
 
         page.locator("[data-k=write-post]").click()
         page.wait_for_url(re.compile(r".*/posts/new\?campaign=\d+"))
@@ -315,6 +319,7 @@ def test_an_editor_and_an_approver_take_a_post_from_draft_to_published(
         review.locator("#move-time").fill(soon.strftime("%H:%M:%S"))
         review.locator("[data-k=move]").click()
         review.wait_for_url(re.compile(r".*done=reschedule"))
+        _every_control_labelled(review)
         _shoot(stack, review, "workspace-post")
 
         # On the calendar, and the calendar's entry opens the post.
@@ -382,7 +387,7 @@ def test_the_key_screens_in_chinese(stack: Stack, browser: Browser) -> None:
         page.goto(f"{stack.url}/campaigns/new")
         expect(page.get_by_role("heading", name="新建宣传活动")).to_be_visible()
         _shoot(stack, page, "workspace-campaign-form-zh")
-        campaign_id = _create_campaign(page, stack.url, "地理标志故事")
+        campaign_id = _create_campaign(stack, page, "地理标志故事")
         page.goto(f"{stack.url}/posts/new?campaign={campaign_id}")
         page.locator('[data-k="account-twitter-@IPRinCN"]').check()
         page.locator("#text").fill("地理标志产品走上餐桌")

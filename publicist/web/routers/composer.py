@@ -111,6 +111,33 @@ def _form_of(post: Post) -> ComposerForm:
     )
 
 
+def _editable_here(post: Post) -> bool:
+    """Whether the composer shows all of the post's media: at most one library item per
+    list. A URL or several items (possible through the API and CLI) would be lost on saving,
+    so such a post is not edited here."""
+    lists = [post.media, *(v.media for v in post.variants)]
+    for items in lists:
+        entries = items or []
+        if len(entries) > 1 or any(not isinstance(e.get("media_id"), int) for e in entries):
+            return False
+    return True
+
+
+def _not_here(visitor: Visitor, post: Post) -> Response:
+    gettext = translations(visitor.language).gettext
+    return problem(
+        visitor,
+        409,
+        gettext(
+            "Post %(post)s has media the composer cannot show (a web address or several "
+            "items in one place); edit it with the API or the command line so that nothing "
+            "is lost."
+        )
+        % {"post": post.id},
+        back=f"/posts/{post.id}",
+    )
+
+
 def _page(
     session: Session,
     visitor: Visitor,
@@ -287,6 +314,8 @@ def edit_page(
     except NotFound as error:
         gettext = translations(visitor.language).gettext
         return problem(visitor, 404, gettext("Not found: %(what)s") % {"what": str(error)})
+    if not _editable_here(post):
+        return _not_here(visitor, post)
     form = _form_of(post)
     revision = post_revision(session, post_id=post.id)
     return _page(
@@ -313,6 +342,8 @@ def save_edit(
         post = get_post(session, post_id)
     except NotFound as error:
         return problem(visitor, 404, gettext("Not found: %(what)s") % {"what": str(error)})
+    if not _editable_here(post):
+        return _not_here(visitor, post)
     form = ComposerForm.parse(raw)
     campaign = post.campaign
     was = post.state
