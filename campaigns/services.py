@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from campaigns.accounts import find_account, refuse_nul
 from campaigns.actors import OPERATOR, Actor
 from campaigns.audit.log import delivery_fields, post_fields, record
+from campaigns.audit.queries import post_revision
 from campaigns.content import MediaLookup, library_of, resolve_content
 from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
 from campaigns.people.roles import Role
@@ -626,10 +627,20 @@ def retry_post(
 
 
 def edit_post(
-    session: Session, *, post_id: int, changes: PostChanges, now: datetime, actor: Actor = OPERATOR
+    session: Session,
+    *,
+    post_id: int,
+    changes: PostChanges,
+    now: datetime,
+    actor: Actor = OPERATOR,
+    expected_revision: int | None = None,
 ) -> Post:
     """Change a post's content; what was in review, rejected, approved or scheduled goes
     back to draft.
+
+    ``expected_revision`` (:func:`campaigns.audit.queries.post_revision` when the editor
+    opened the post) makes the edit a compare-and-set: of two people editing the same
+    version, the first wins and the second gets a conflict instead of overwriting it.
 
     A scheduled post may be edited only while none of its deliveries has started: they are
     removed (a queued one's publish task then finds nothing) and the post is a draft again,
@@ -641,6 +652,13 @@ def edit_post(
         )
     actor.require(Role.EDITOR, "editing a post")
     post = _lock_post(session, post_id)
+    if expected_revision is not None:
+        current = post_revision(session, post_id=post.id)
+        if current != expected_revision:
+            raise Conflict(
+                f"post {post.id} was changed by someone else since it was opened "
+                f"(revision {expected_revision}, now {current}); reload it and edit again"
+            )
     before = post_fields(post)
     if post.state is PostState.CANCELLED:
         raise Conflict(f"post {post.id} is cancelled; it cannot be edited")

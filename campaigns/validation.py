@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from connectors import registry
-from connectors.base import Connector, Content
+from connectors.base import Capabilities, Connector, Content
+from connectors.errors import Violation
 from publicist.core.errors import InvalidInput
 from publicist.core.zones import is_canonical_zone
 
@@ -212,10 +213,20 @@ def _connector(platform: str) -> type[Connector]:
     return registry.load(platform)
 
 
+def platform_capabilities(platform: str) -> Capabilities:
+    """What ``platform`` accepts (its limits, for the composer's counters)."""
+    return _connector(platform).capabilities
+
+
+def platform_violations(platform: str, content: Content) -> list[Violation]:
+    """Every rule of ``platform`` that ``content`` breaks (the composer shows them as one
+    types; :func:`check_content` refuses them when a post is written)."""
+    return _connector(platform).validate(content)
+
+
 def check_content(platform: str, content: Content, *, field_prefix: str = "") -> None:
     """Raise on the first platform whose rules ``content`` breaks, listing every violation."""
-    connector = _connector(platform)
-    violations = connector.validate(content)
+    violations = platform_violations(platform, content)
     if violations:
         details = "; ".join(f"{field_prefix}{v.field}: {v.value} {v.rule}" for v in violations)
         first = violations[0]

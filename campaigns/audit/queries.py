@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.audit.models import AuditEntry
@@ -22,6 +22,13 @@ def post_history(session: Session, *, post_id: int) -> list[AuditEntry]:
             select(AuditEntry).where(AuditEntry.post_id == post_id).order_by(AuditEntry.id)
         )
     )
+
+
+def post_revision(session: Session, *, post_id: int) -> int:
+    """The id of the post's latest audit entry (0 before any): every change of a post writes
+    one, so a form that carries it can tell whether the post changed since it was read."""
+    latest = session.scalar(select(func.max(AuditEntry.id)).where(AuditEntry.post_id == post_id))
+    return int(latest or 0)
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:

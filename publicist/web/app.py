@@ -18,11 +18,14 @@ from publicist.web.body_limit import PublicistAPI
 from publicist.web.routers import (
     accounts,
     calendar,
+    campaign_pages,
     campaigns,
+    composer,
     dashboard,
     docs,
     health,
     media,
+    post_page,
     posts,
     reports,
     signin,
@@ -83,6 +86,9 @@ def create_app(
         tokens,
         dashboard,
         calendar,
+        campaign_pages,
+        composer,  # before post_page: /posts/new and /posts/{id}/edit are the composer's
+        post_page,
         signin,
         docs,
     ):

@@ -6,21 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import FileResponse
-from starlette.concurrency import run_in_threadpool
 
-from campaigns.media import MAX_UPLOAD_BYTES, Upload, add_media, get_media, list_media, media_file
+from campaigns.media import get_media, list_media, media_file
 from connectors.media import EXTENSIONS
 from publicist.core.errors import InvalidInput
 from publicist.web.auth import Editor, Viewer
 from publicist.web.deps import AppSettings, DbSession, Now, PathId
 from publicist.web.present import media_out
 from publicist.web.schemas import MediaOut
+from publicist.web.uploads import UPLOAD_BODY_BYTES, receive_upload
 
 router = APIRouter(prefix="/api/media", tags=["media"])
-
-UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
-"""Uploads have their own cap (the largest video), above the 6 MiB of every other body;
-:class:`campaigns.media.Upload` enforces each kind's own limit while the bytes arrive."""
 
 
 _BINARY = {"type": "string", "format": "binary"}
@@ -62,17 +58,8 @@ async def upload(
             declared.split(";")[0],
             "is not accepted: send the file itself as the body (curl --data-binary @FILE)",
         )
-    staged = await run_in_threadpool(Upload, settings.media_dir)
-    try:
-        async for chunk in request.stream():
-            if chunk:
-                await run_in_threadpool(staged.write, chunk)
-        if staged.size == 0:
-            raise InvalidInput("body", "", "is empty; send the file as the request body")
-        item = await run_in_threadpool(add_media, session, upload=staged, name=name, now=now)
-        return media_out(item)
-    finally:
-        await run_in_threadpool(staged.discard)
+    item = await receive_upload(request, session, media_dir=settings.media_dir, name=name, now=now)
+    return media_out(item)
 
 
 @router.get("")
