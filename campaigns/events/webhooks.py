@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from datetime import datetime
 
@@ -86,3 +88,15 @@ def remove_webhook(session: Session, *, target_id: str) -> WebhookTarget:
     target.disabled = True
     session.flush()
     return target
+
+
+SIGNATURE_HEADER = "Publicist-Signature"
+TIMESTAMP_HEADER = "Publicist-Timestamp"
+EVENT_HEADER = "Publicist-Event-Id"
+
+
+def sign(secret: str, *, timestamp: int, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 over ``"<timestamp>." + body`` (docs/webhooks.md), so a
+    receiver can reject a body that was changed and a request replayed long after."""
+    message = str(timestamp).encode("ascii") + b"." + body
+    return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
