@@ -23,6 +23,7 @@ from publicist.web.routers import (
     docs,
     health,
     media,
+    notifications,
     posts,
     reports,
     signin,
@@ -83,6 +84,7 @@ def create_app(
         tokens,
         dashboard,
         calendar,
+        notifications,
         signin,
         docs,
     ):
