@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -471,3 +472,37 @@ def test_private_webhook_checked_again_when_posting(notify_db: Settings) -> None
     assert status is None
     assert error is not None
     assert "loopback" in error
+
+
+def test_two_notify_runs_at_once_send_each_event_once(
+    notify_db: Settings, smtp: SmtpServer
+) -> None:
+    """Concurrent runs (two metrics workers) split the outbox (FOR UPDATE SKIP LOCKED on
+    PostgreSQL, one writer at a time on SQLite): twenty events, twenty e-mails."""
+    ann = _person("ann@example.org")
+    _subscribe(ann, _channel("office mail", smtp.url()), EventKind.REPORT_READY)
+    with session_scope() as session:
+        for n in range(20):
+            record_event(session, kind=EventKind.REPORT_READY, reason=f"report {n}", now=NOW)
+    clock = FrozenClock(NOW)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            for _ in range(3):
+                _notify(notify_db, clock)
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    reasons = sorted(
+        _text(m).split("Reason: ")[1].split("\n")[0].strip() for m in smtp.mailbox.messages
+    )
+    assert reasons == sorted(f"report {n}" for n in range(20))
