@@ -506,3 +506,25 @@ def test_two_notify_runs_at_once_send_each_event_once(
         _text(m).split("Reason: ")[1].split("\n")[0].strip() for m in smtp.mailbox.messages
     )
     assert reasons == sorted(f"report {n}" for n in range(20))
+
+
+def test_the_notify_task_runs_on_the_metrics_queue_every_few_seconds(
+    notify_db: Settings, smtp: SmtpServer
+) -> None:
+    """The Celery wrapper, called as a function, drains the outbox with the real settings;
+    beat runs it on the metrics queue, never the publish queue."""
+    from scheduler.app import METRICS_QUEUE, celery_config
+    from scheduler.tasks import notify
+
+    config = celery_config(notify_db)
+    assert config["task_routes"]["scheduler.notify"] == {"queue": METRICS_QUEUE}
+    entry = config["beat_schedule"]["notify"]
+    assert entry["task"] == "scheduler.notify"
+    assert entry["schedule"] <= 30  # a failure reaches a person within a minute
+    ann = _person("ann@example.org")
+    _subscribe(ann, _channel("office mail", smtp.url()), EventKind.ACCOUNT_RECONNECT)
+    with session_scope() as session:
+        record_event(session, kind=EventKind.ACCOUNT_RECONNECT, reason="revoked", now=NOW)
+    assert notify() == 1
+    assert notify() == 0
+    assert len(smtp.mailbox.messages) == 1
