@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, joinedload
 
 from campaigns.content import content_for
+from campaigns.events.services import record_delivery_event, record_rate_limit
 from campaigns.models import Account, Campaign, Delivery, DeliveryAttempt, Post
 from campaigns.retry import Decision
 from campaigns.services import set_delivery_state
@@ -543,8 +544,12 @@ def record_error(
     if decision.retry_at is not None:
         set_delivery_state(delivery, DeliveryState.SCHEDULED, now=now)
         delivery.next_attempt_at = decision.retry_at
+        record_rate_limit(
+            session, delivery=delivery, error=error, retry_at=decision.retry_at, now=now
+        )
     else:
         set_delivery_state(delivery, DeliveryState.FAILED, now=now)
+    record_delivery_event(session, delivery=delivery, reason=delivery.last_error, now=now)
     session.flush()
     return delivery
 
@@ -559,6 +564,7 @@ def record_unknown(
         set_delivery_state(delivery, DeliveryState.UNKNOWN, now=now)
         delivery.last_error = reason
         delivery.lease_until = None
+        record_delivery_event(session, delivery=delivery, reason=reason, now=now)
     session.flush()
     return delivery
 
@@ -619,6 +625,7 @@ def record_poll_failure(
     delivery.last_error_code = error.code
     if delivery.state is DeliveryState.SUBMITTED and not error.retryable:
         set_delivery_state(delivery, DeliveryState.FAILED, now=now)
+        record_delivery_event(session, delivery=delivery, reason=str(error), now=now)
     else:
         delivery.updated_at = now
     session.flush()

@@ -41,6 +41,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "scheduler.reconcile": {"queue": PUBLISH_QUEUE},
             "scheduler.collect_metrics": {"queue": METRICS_QUEUE},
             "scheduler.keep_tokens_alive": {"queue": METRICS_QUEUE},
+            "scheduler.notify": {"queue": METRICS_QUEUE},
         },
         "beat_schedule": {
             "dispatch-due": {
@@ -62,6 +63,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "scheduler.collect_metrics",
                 "schedule": settings.collect_tick_seconds,
                 "options": {"expires": settings.collect_tick_seconds * 2},
+            },
+            "notify": {
+                "task": "scheduler.notify",
+                "schedule": settings.notify_tick_seconds,
+                "options": {"expires": settings.notify_tick_seconds * 2},
             },
             "keep-tokens-alive": {
                 "task": "scheduler.keep_tokens_alive",

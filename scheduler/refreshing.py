@@ -9,6 +9,7 @@ from campaigns.accounts import read_credentials, store_credentials
 from campaigns.models import Account
 from connectors.base import Connector
 from publicist.core.database import session_scope
+from scheduler.reconnect import reconnect_alert
 
 _refresh_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
@@ -22,7 +23,7 @@ def refresh_once(account_id: int, connector: Connector, *, secret: str) -> None:
     the newer stored credentials are used instead. A failure propagates as a typed error.
     """
     expired = connector.credentials
-    with _refresh_locks[account_id], session_scope() as session:
+    with reconnect_alert(account_id), _refresh_locks[account_id], session_scope() as session:
         account = session.get_one(Account, account_id, with_for_update=True)
         stored = read_credentials(account, secret=secret)
         if stored.access_token != expired.access_token:

@@ -8,7 +8,9 @@ from campaigns.publishing import Claim
 from publicist.core.clock import system_clock
 from publicist.core.settings import get_settings
 from scheduler.app import app
+from scheduler.channels import apprise_notify
 from scheduler.collecting import run_collect
+from scheduler.notifying import run_notify
 from scheduler.publishing import run_check_submissions, run_dispatch, run_publish, run_reconcile
 from scheduler.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from scheduler.tokens import run_keep_tokens_alive
@@ -66,3 +68,8 @@ def collect_metrics() -> int:
 @app.task(name="scheduler.keep_tokens_alive")
 def keep_tokens_alive() -> int:
     return run_keep_tokens_alive(settings=get_settings(), clock=system_clock)
+
+
+@app.task(name="scheduler.notify")
+def notify() -> int:
+    return run_notify(settings=get_settings(), clock=system_clock, notifier=apprise_notify)

@@ -13,6 +13,7 @@ from publicist.cli import (
     calendar,
     campaigns,
     media,
+    notify,
     people,
     posts,
     reports,
@@ -39,6 +40,8 @@ app.add_typer(api.token_app, name="token")
 app.add_typer(people.app, name="user")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(audit.app, name="audit")
+app.add_typer(notify.app, name="notify")
+app.add_typer(notify.webhook_app, name="webhook")
 app.command("report")(reports.report)
 app.command("connectors")(runtime.connectors)
 app.command("health")(runtime.health)

@@ -7,6 +7,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -121,6 +122,29 @@ class Settings(BaseSettings):
         description="Networks (comma-separated CIDR, e.g. 127.0.0.1/32) that media URLs may be "
         "fetched from although not public; empty: public addresses only. For tests and demos.",
     )
+
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The workspace's address as people reach it: the start of every link in "
+        "notifications, webhooks and report e-mails.",
+    )
+    notify_tick_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=30,
+        description="How often the notify task drains the events outbox (at most 30 s, so a "
+        "failure reaches a person within a minute).",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        parsed = urlsplit(value)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError("must be an http(s) URL such as https://publicist.example.org")
+        if parsed.username or parsed.password:
+            raise ValueError("must not carry a user name or password")
+        return value.rstrip("/")
 
     @field_validator("media_fetch_allow")
     @classmethod

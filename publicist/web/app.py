@@ -25,6 +25,7 @@ from publicist.web.routers import (
     docs,
     health,
     media,
+    notifications,
     post_page,
     posts,
     reports,
@@ -89,6 +90,7 @@ def create_app(
         campaign_pages,
         composer,  # before post_page: /posts/new and /posts/{id}/edit are the composer's
         post_page,
+        notifications,
         signin,
         docs,
     ):

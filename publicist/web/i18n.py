@@ -1,49 +1,26 @@
 """The workspace's languages: catalogues compiled from the .po files, and choosing one.
 
 The ``.po`` files in ``publicist/web/locale`` are the only source: they are compiled in memory
-when first used (Babel), so a fresh clone, an editable install and a wheel all work without a
+when first used (Babel, in ``publicist.core.catalogues``, which the workers' notification
+messages read too), so a fresh clone, an editable install and a wheel all work without a
 build step or committed binaries.
 """
 
 from __future__ import annotations
 
-import io
-from functools import cache
-from gettext import GNUTranslations, NullTranslations
-from pathlib import Path
-
 from babel import Locale, UnknownLocaleError
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from campaigns.people.services import LANGUAGES
+from publicist.core.catalogues import DOMAIN, LOCALE_DIR, catalogue_path, translations
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-DOMAIN = "messages"
+__all__ = ["DOMAIN", "LOCALE_DIR", "catalogue_path", "choose", "translations"]
+
 DEFAULT = "en"
 """What a page speaks when neither the person nor the browser names a language we have."""
 
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 NAMES = {"zh_CN": "中文", "en": "English"}
 """Each language named in itself, for the switch."""
-
-
-def catalogue_path(language: str) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-@cache
-def translations(language: str) -> NullTranslations:
-    """The compiled catalogue of ``language``; without one, the msgids (English) themselves."""
-    path = catalogue_path(language)
-    if not path.exists():
-        return NullTranslations()
-    with path.open("rb") as source:
-        catalog = read_po(source, locale=language, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog, use_fuzzy=False)
-    compiled.seek(0)
-    return GNUTranslations(compiled)
 
 
 def from_accept_language(header: str | None) -> str | None:
