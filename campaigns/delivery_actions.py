@@ -89,6 +89,9 @@ def _schedule_again(delivery: Delivery, *, at: datetime, now: datetime) -> None:
     delivery.next_attempt_at = at
     delivery.attempts = 0
     delivery.reserved_slot_at = None
+    # Asked for by a person: no longer waiting on what the last error said (the message
+    # itself stays, as history).
+    delivery.last_error_kind = None
     delivery.updated_at = now
 
 
