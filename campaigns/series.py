@@ -39,6 +39,8 @@ HORIZON = timedelta(days=731)
 RULE_LIMIT = 500
 """The size of ``post_series.rule``."""
 Overlap = Literal["earlier", "later"]
+OVERLAPS: dict[str, Overlap] = {"earlier": "earlier", "later": "later"}
+"""The choices for a time the clocks pass twice, by name (for inputs read as text)."""
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,13 @@ from publicist.cli import (
     audit,
     calendar,
     campaigns,
+    deliveries,
     media,
     people,
     posts,
     reports,
     runtime,
+    series,
     simulate,
 )
 from publicist.cli.common import fail
@@ -39,6 +41,9 @@ app.add_typer(api.token_app, name="token")
 app.add_typer(people.app, name="user")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(audit.app, name="audit")
+app.add_typer(deliveries.app, name="delivery")
+app.add_typer(series.app, name="series")
+app.command("inbox")(deliveries.show_inbox)
 app.command("report")(reports.report)
 app.command("connectors")(runtime.connectors)
 app.command("health")(runtime.health)
