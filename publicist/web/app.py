@@ -27,6 +27,7 @@ from publicist.web.routers import (
     media,
     posts,
     reports,
+    series_page,
     signin,
     tokens,
 )
@@ -87,6 +88,7 @@ def create_app(
         calendar,
         inbox,
         deliveries,
+        series_page,
         signin,
         docs,
     ):
