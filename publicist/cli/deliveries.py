@@ -17,7 +17,7 @@ from campaigns.delivery_actions import (
 from campaigns.models import Delivery
 from campaigns.queries import Windows, inbox
 from campaigns.reasons import PLAIN
-from publicist.cli.common import Table, cell, console, database, id_parser, local, now, safe
+from publicist.cli.common import cell, console, database, id_parser, local, now, safe
 from publicist.core.settings import get_settings
 
 app = typer.Typer(help="Act on one delivery that needs a person.", no_args_is_help=True)
@@ -29,11 +29,24 @@ def _said(delivery: Delivery, what: str) -> None:
     console.print(f"delivery {delivery.id} to {safe(delivery.account.label)}: {what}")
 
 
+COMMANDS = {
+    "retry": "publicist delivery retry {id}",
+    "reschedule": 'publicist delivery reschedule {id} --at "YYYY-MM-DD HH:MM"',
+    "cancel": "publicist delivery cancel {id}",
+    "confirm": "publicist delivery confirm {id} --url URL",
+    "republish": "publicist delivery republish {id}",
+}
+POST_COMMANDS = {
+    "reschedule": 'publicist post reschedule {id} --at "YYYY-MM-DD HH:MM"',
+    "cancel": "publicist post cancel {id}",
+}
+
+
 def show_inbox(
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 200,
 ) -> None:
     """What needs a person: failed, unknown, missed, stuck and rate-limited deliveries and
-    expired posts, newest first, with the reason in plain words and what may be done.
+    expired posts, newest first, with the reason in plain words and the commands that act.
 
     Example: [bold]publicist inbox[/]
     """
@@ -41,19 +54,25 @@ def show_inbox(
         items = inbox(
             session, now=now(), windows=Windows.from_settings(get_settings()), limit=limit
         )
-        table = Table("delivery", "post", "account", "state", "due", "why", "platform said", "do")
         for item in items:
-            table.add_row(
-                str(item.delivery_id or "-"),
-                str(item.post_id),
-                item.account or "-",
-                item.state,
-                local(item.due_at, item.timezone),
-                cell(PLAIN[item.reason], "red"),
-                item.detail or "",
-                ", ".join(item.actions),
+            head = (
+                f"delivery {item.delivery_id} (post {item.post_id})"
+                if item.delivery_id is not None
+                else f"post {item.post_id}"
             )
-        console.print(table)
+            where = f" · {safe(item.account)}" if item.account else ""
+            console.print(
+                f"[bold]{head}[/]{where} · {item.state} · {local(item.due_at, item.timezone)}"
+                f" · {safe(item.campaign)}",
+                highlight=False,
+            )
+            console.print(cell(f"  why: {PLAIN[item.reason]}", "red"))
+            if item.detail:
+                console.print(cell(f"  platform said: {item.detail}"))
+            commands = POST_COMMANDS if item.delivery_id is None else COMMANDS
+            key = item.delivery_id if item.delivery_id is not None else item.post_id
+            for action in item.actions:
+                console.print(cell(f"  {commands[action].format(id=key)}", "dim"))
         console.print(f"{len(items)} items need a person")
 
 

@@ -80,12 +80,14 @@ def test_rows_say_why_in_plain_words_and_keep_the_platforms_message(
 ) -> None:
     page = sign_in(Role.APPROVER).get("/inbox").text
     assert "The platform refused the post because it repeats a recent post." in page
-    assert DUPLICATE in page and "(code 187)" in page  # the raw message stays visible
+    assert DUPLICATE in page
+    assert "(code 187)" in page
     assert "The answer was lost: the post may or may not be live." in page
     assert "The platform limits how often this account may post" in page
     assert "It was still waiting for approval at its time" in page
     assert "专利如何走进千家万户" in page
-    assert "Main" in page and "mock:@IPRinCN" in page
+    assert "Main" in page
+    assert "mock:@IPRinCN" in page
     # Times in the campaign's zone (Asia/Shanghai: 09:30 CST for 01:30Z).
     assert "2026-04-20 09:30 CST" in page
     keys = re.findall(r'id="item-([a-z]+-\d+)"', page)
@@ -173,7 +175,8 @@ def test_unknown_confirmed_live_with_an_http_url_only(api: Api, plan: InboxPlan,
                 AuditEntry.object_id == plan.unknown, AuditEntry.action == "delivery.confirm"
             )
         ).one()
-    assert entry.after is not None and entry.after["url"] == "https://x.com/IPRinCN/status/1"
+    assert entry.after is not None
+    assert entry.after["url"] == "https://x.com/IPRinCN/status/1"
     assert entry.person_id is not None
 
 
@@ -255,7 +258,8 @@ def test_the_banner_shows_while_nothing_dispatches_and_hides_after_a_tick(
     page = client.get("/calendar").text
     assert 'data-k="workers-banner"' in page
     assert "The scheduler has never run" in page
-    assert "publicist worker" in page and "publicist run" in page
+    assert "publicist worker" in page
+    assert "publicist run" in page
     with api.sessions() as session, session.begin():
         record_tick(session, now=api.clock.now())
     assert 'data-k="workers-banner"' not in client.get("/calendar").text
@@ -263,7 +267,8 @@ def test_the_banner_shows_while_nothing_dispatches_and_hides_after_a_tick(
     stale = client.get("/inbox").text
     assert "The scheduler last ran at" in stale
     zh = sign_in(Role.APPROVER, "zh_CN").get("/dashboard").text
-    assert 'data-k="workers-banner"' in zh and "没有任何内容在发布" in zh
+    assert 'data-k="workers-banner"' in zh
+    assert "没有任何内容在发布" in zh
 
 
 def test_the_banner_names_due_deliveries_nobody_took(api: Api, plan: InboxPlan, sign_in) -> None:
