@@ -92,6 +92,11 @@ def problem(
         return Notice("error", gettext("Only approvers and admins may do this."))
     if isinstance(error, NotFound):
         return Notice("error", gettext("It no longer exists."))
+    if isinstance(error, InvalidInput) and error.field == "duplicate_ok":
+        return Notice(
+            "error",
+            gettext("Tick the box first: publishing again may put the post there twice."),
+        )
     if isinstance(error, InvalidInput) and error.field == "url":
         return Notice(
             "error",

@@ -190,7 +190,7 @@ def test_publish_again_needs_the_duplicate_warning_ticked(
     unticked = client.post(
         f"/inbox/deliveries/{plan.unknown}/republish", data={"csrf_token": csrf}, headers=HTMX
     )
-    assert "duplicate_ok" in unticked.text
+    assert "Tick the box first" in unticked.text
     assert _state(api, plan.unknown).state is DeliveryState.UNKNOWN
     ticked = client.post(
         f"/inbox/deliveries/{plan.unknown}/republish",
@@ -287,3 +287,14 @@ def test_no_banner_when_nothing_waits(api: Api, sign_in) -> None:
         for delivery in session.scalars(select(Delivery)):
             delivery.state = DeliveryState.PUBLISHED
     assert 'data-k="workers-banner"' not in sign_in(Role.EDITOR).get("/calendar").text
+
+
+def test_a_plain_form_is_redirected_back_after_acting(api: Api, plan: InboxPlan, sign_in) -> None:
+    client = sign_in(Role.APPROVER)
+    csrf = _csrf(client.get("/inbox").text)
+    answer = client.post(
+        f"/inbox/deliveries/{plan.failed}/retry", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/inbox"
+    assert _state(api, plan.failed).state is DeliveryState.SCHEDULED

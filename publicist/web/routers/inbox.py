@@ -167,6 +167,9 @@ def act(
                 NotFound: 404,
             }.get(type(error), 409 if isinstance(error, Conflict) else 422)
     if not htmx:
+        if notice is not None and notice.kind == "ok":
+            # A plain form: post, redirect, get (a reload does not act twice).
+            return RedirectResponse("/inbox", status_code=303)
         return _notice_page(
             session, visitor, now=now, windows=windows, notice=notice, status=status
         )
