@@ -109,6 +109,8 @@ class Post(Base):
     key); None when the CLI or a token without an owner did."""
     review_comment: Mapped[str | None] = mapped_column(Text)
     """The approver's reason for the last rejection, kept until it is submitted again."""
+    series_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """The recurring series this post is one occurrence of (campaigns.series), if any."""
 
     campaign: Mapped[Campaign] = relationship(back_populates="posts")
     variants: Mapped[list[PostVariant]] = relationship(
@@ -198,6 +200,8 @@ class Delivery(Base):
     url: Mapped[str | None] = mapped_column(String(1000))
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_code: Mapped[str | None] = mapped_column(String(64))
+    last_error_kind: Mapped[str | None] = mapped_column(String(32))
+    """The class of the last error (campaigns.reasons.ErrorKind): what the inbox explains."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     post: Mapped[Post] = relationship(back_populates="deliveries")
@@ -228,6 +232,35 @@ class DeliveryAttempt(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
 
     delivery: Mapped[Delivery] = relationship(back_populates="attempt_log")
+
+
+class PostSeries(Base):
+    """A recurring series: an RFC 5545 rule over a local wall time; each occurrence is a post."""
+
+    __tablename__ = "post_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(500))
+    """The RRULE value, e.g. ``FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR``."""
+    starts_local: Mapped[str] = mapped_column(String(16))
+    """The first occurrence's wall time in ``timezone`` (``YYYY-MM-DD HH:MM``)."""
+    until_on: Mapped[date | None] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64))
+    overlap: Mapped[str | None] = mapped_column(String(8))
+    """``earlier`` or ``later``: which of a fall-back hour's two times the series takes."""
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DispatchHeartbeat(Base):
+    """One row: when the dispatcher last ran, so pages can tell that the beat has stopped."""
+
+    __tablename__ = "dispatch_heartbeat"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    ticked_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class MediaItem(Base):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 from campaigns.content import content_for
 from campaigns.events.services import record_delivery_event, record_rate_limit
 from campaigns.models import Account, Campaign, Delivery, DeliveryAttempt, Post
+from campaigns.reasons import ErrorKind, error_kind
 from campaigns.retry import Decision
 from campaigns.services import set_delivery_state
 from campaigns.states import DeliveryState, LatePolicy, PostState, check_delivery_transition
@@ -393,6 +394,7 @@ _SUCCEED = (
         lease_until=None,
         last_error=None,
         last_error_code=None,
+        last_error_kind=None,
         updated_at=_now,
     )
     .returning(_deliveries.c.state)
@@ -491,6 +493,7 @@ def _result_values(result: PublishResult, *, now: datetime) -> dict[str, Any]:
         "lease_until": None,
         "last_error": None,
         "last_error_code": None,
+        "last_error_kind": None,
     }
     if result.state is PublishState.SUBMITTED:
         values |= {"state": DeliveryState.SUBMITTED, "submission_id": result.submission_id}
@@ -540,6 +543,7 @@ def record_error(
         return delivery
     delivery.last_error = decision.reason or str(error)
     delivery.last_error_code = error.code
+    delivery.last_error_kind = error_kind(error).value
     delivery.lease_until = None
     if decision.retry_at is not None:
         set_delivery_state(delivery, DeliveryState.SCHEDULED, now=now)
@@ -563,6 +567,7 @@ def record_unknown(
     if _owns(delivery, start):
         set_delivery_state(delivery, DeliveryState.UNKNOWN, now=now)
         delivery.last_error = reason
+        delivery.last_error_kind = ErrorKind.OUTCOME_UNKNOWN.value
         delivery.lease_until = None
         record_delivery_event(session, delivery=delivery, reason=reason, now=now)
     session.flush()
@@ -623,6 +628,7 @@ def record_poll_failure(
     delivery = session.get_one(Delivery, delivery_id, with_for_update=True)
     delivery.last_error = str(error)
     delivery.last_error_code = error.code
+    delivery.last_error_kind = error_kind(error).value
     if delivery.state is DeliveryState.SUBMITTED and not error.retryable:
         set_delivery_state(delivery, DeliveryState.FAILED, now=now)
         record_delivery_event(session, delivery=delivery, reason=str(error), now=now)

@@ -10,7 +10,8 @@ from sqlalchemy import ColumnElement, ScalarSelect, and_, case, func, literal, o
 from sqlalchemy.orm import Session
 
 from campaigns.accounts import connector_class
-from campaigns.models import Account, Delivery, DeliveryAttempt, Post
+from campaigns.models import Account, Campaign, Delivery, DeliveryAttempt, Post
+from campaigns.reasons import ErrorKind
 from campaigns.states import ENDED_BADLY, EXPIRED, DeliveryState, PostState
 from connectors.registry import UnknownPlatform
 from publicist.core.database import UTCDateTime
@@ -74,6 +75,8 @@ class Attention:
     reason: str | None
     error_code: str | None
     text: str
+    error_kind: str | None = None
+    """The class of the last error (campaigns.reasons.ErrorKind), when one was stored."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,7 @@ def deliveries_needing_attention(
     windows: Windows,
     campaign_id: int | None = None,
     limit: int = 100,
+    post_id: int | None = None,
 ) -> list[Attention]:
     """Failed, missed and unknown deliveries, and those stuck in a waiting state, most
     recently due first.
@@ -165,6 +169,8 @@ def deliveries_needing_attention(
     )
     if campaign_id is not None:
         query = query.where(Post.campaign_id == campaign_id)
+    if post_id is not None:
+        query = query.where(Post.id == post_id)
     found: list[Attention] = []
     for delivery, post, account, began, ended in session.execute(query):
         reason = delivery.last_error
@@ -191,6 +197,7 @@ def deliveries_needing_attention(
                 reason=reason,
                 error_code=delivery.last_error_code,
                 text=post.text,
+                error_kind=delivery.last_error_kind,
             )
         )
     return found
@@ -250,3 +257,198 @@ def list_posts_in(
     elif state is not None:
         query = query.where(Post.state == PostState(state))
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One thing in the inbox: a delivery that needs a person, or an expired post."""
+
+    kind: Literal["delivery", "post"]
+    post_id: int
+    delivery_id: int | None
+    campaign_id: int
+    campaign: str
+    timezone: str
+    account: str | None
+    platform: str | None
+    state: str
+    """The delivery's state, ``rate_limited`` for one waiting on the platform, or ``expired``."""
+    reason: ErrorKind
+    """Why, as a kind the interfaces put into plain words (campaigns.reasons.PLAIN)."""
+    detail: str | None
+    """The platform's own message (or the stored reason), shown as it is."""
+    code: str | None
+    due_at: datetime
+    attempts: int
+    text: str
+    actions: tuple[str, ...]
+    """What may be done about it: retry, reschedule, cancel, confirm, republish."""
+
+
+_DELIVERY_ACTIONS = {
+    "failed": ("retry", "reschedule", "cancel"),
+    "missed": ("retry", "reschedule", "cancel"),
+    "unknown": ("confirm", "republish", "cancel"),
+    "rate_limited": ("retry", "reschedule", "cancel"),
+    "scheduled": ("retry", "reschedule", "cancel"),
+    "queued": ("retry", "reschedule", "cancel"),
+}
+"""Publishing or submitted deliveries wait for the reconciler and the poller: no action."""
+
+
+def _reason(state: str, stuck: bool, kind: str | None, detail: str | None) -> ErrorKind:
+    if state == "unknown":
+        return ErrorKind.OUTCOME_UNKNOWN
+    if state == "missed":
+        return ErrorKind.MISSED
+    if stuck:
+        return ErrorKind.STUCK
+    if detail is not None and detail.startswith("gave up after"):
+        return ErrorKind.GAVE_UP
+    try:
+        return ErrorKind(kind) if kind else ErrorKind.OTHER
+    except ValueError:  # a kind of a later version, read by an older one
+        return ErrorKind.OTHER
+
+
+def _rate_limited(now: datetime, windows: Windows) -> ColumnElement[bool]:
+    """Waiting for the platform's quota to reset (not yet late: those are "stuck")."""
+    return and_(
+        Delivery.state == DeliveryState.SCHEDULED,
+        Delivery.last_error_kind == ErrorKind.RATE_LIMITED.value,
+        Delivery.next_attempt_at >= now - windows.late_start,
+    )
+
+
+def _expired() -> ColumnElement[bool]:
+    return and_(Post.state == PostState.IN_REVIEW, Post.publish_at.is_not(None))
+
+
+def inbox(
+    session: Session,
+    *,
+    now: datetime,
+    windows: Windows,
+    limit: int = 200,
+    post_id: int | None = None,
+) -> list[InboxItem]:
+    """Everything that needs a person, most recently due first: the deliveries
+    :func:`deliveries_needing_attention` finds, those waiting on a platform's rate limit,
+    and posts that expired in review (``post_id``: only those of one post)."""
+    zones = {
+        id_: (name, zone)
+        for id_, name, zone in session.execute(
+            select(Campaign.id, Campaign.name, Campaign.timezone)
+        )
+    }
+    items: list[InboxItem] = []
+    one_post = [] if post_id is None else [Post.id == post_id]
+    attention = deliveries_needing_attention(
+        session, now=now, windows=windows, limit=limit, post_id=post_id
+    )
+    for found in attention:
+        name, zone = zones[found.campaign_id]
+        items.append(
+            InboxItem(
+                kind="delivery",
+                post_id=found.post_id,
+                delivery_id=found.delivery_id,
+                campaign_id=found.campaign_id,
+                campaign=name,
+                timezone=zone,
+                account=found.account,
+                platform=found.platform,
+                state=found.state,
+                reason=_reason(found.state, found.stuck, found.error_kind, found.reason),
+                detail=found.reason,
+                code=found.error_code,
+                due_at=found.due_at,
+                attempts=found.attempts,
+                text=found.text,
+                actions=_DELIVERY_ACTIONS.get(found.state, ()),
+            )
+        )
+    limited = session.execute(
+        select(Delivery, Post, Account)
+        .join(Post, Post.id == Delivery.post_id)
+        .join(Account, Account.id == Delivery.account_id)
+        .where(_rate_limited(now, windows), *one_post)
+        .order_by(Delivery.due_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    for delivery, post, account in limited:
+        name, zone = zones[post.campaign_id]
+        items.append(
+            InboxItem(
+                kind="delivery",
+                post_id=post.id,
+                delivery_id=delivery.id,
+                campaign_id=post.campaign_id,
+                campaign=name,
+                timezone=zone,
+                account=account.label,
+                platform=account.platform,
+                state="rate_limited",
+                reason=ErrorKind.RATE_LIMITED,
+                detail=delivery.last_error,
+                code=delivery.last_error_code,
+                due_at=delivery.due_at,
+                attempts=delivery.attempts,
+                text=post.text,
+                actions=_DELIVERY_ACTIONS["rate_limited"],
+            )
+        )
+    expired = session.scalars(
+        select(Post)
+        .where(_expired(), Post.publish_at <= now, *one_post)
+        .order_by(Post.publish_at.desc(), Post.id.desc())
+        .limit(limit)
+    )
+    for post in expired:
+        name, zone = zones[post.campaign_id]
+        if post.publish_at is None:  # excluded by the query; keeps the type exact
+            continue
+        items.append(
+            InboxItem(
+                kind="post",
+                post_id=post.id,
+                delivery_id=None,
+                campaign_id=post.campaign_id,
+                campaign=name,
+                timezone=zone,
+                account=None,
+                platform=None,
+                state=EXPIRED,
+                reason=ErrorKind.EXPIRED,
+                detail=None,
+                code=None,
+                due_at=post.publish_at,
+                attempts=0,
+                text=post.text,
+                actions=("reschedule", "cancel"),
+            )
+        )
+    items.sort(key=lambda item: (item.due_at, item.delivery_id or 0), reverse=True)
+    return items[:limit]
+
+
+def inbox_count(session: Session, *, now: datetime, windows: Windows) -> int:
+    """How many items :func:`inbox` holds (the badge on the workspace's Inbox link)."""
+    attention = sum(attention_counts(session, now=now, windows=windows, by="campaign").values())
+    limited = session.scalar(
+        select(func.count()).select_from(Delivery).where(_rate_limited(now, windows))
+    )
+    expired = session.scalar(
+        select(func.count()).select_from(Post).where(_expired(), Post.publish_at <= now)
+    )
+    return attention + int(limited or 0) + int(expired or 0)
+
+
+def inbox_item(
+    session: Session, *, now: datetime, windows: Windows, delivery_id: int | None, post_id: int
+) -> InboxItem | None:
+    """One row of the inbox after an action on it, or None when it no longer needs a person."""
+    for item in inbox(session, now=now, windows=windows, post_id=post_id):
+        if item.post_id == post_id and item.delivery_id == delivery_id:
+            return item
+    return None

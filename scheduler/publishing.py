@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from campaigns.accounts import connector_class, get_account, open_connector
+from campaigns.heartbeat import record_tick
 from campaigns.media import media_loader
 from campaigns.models import Account, Delivery
 from campaigns.publishing import (
@@ -76,6 +77,7 @@ def run_dispatch(*, settings: Settings, clock: Clock, enqueue: Enqueue) -> int:
     """Claim what is due within the look-ahead, commit, then hand it to the broker."""
     now = clock.now()
     with session_scope() as session:
+        record_tick(session, now=now)  # the workspace's banner: the beat is alive
         missed = mark_missed(
             session, now=now, grace=timedelta(seconds=settings.missed_grace_seconds)
         )

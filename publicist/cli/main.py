@@ -12,12 +12,14 @@ from publicist.cli import (
     audit,
     calendar,
     campaigns,
+    deliveries,
     media,
     notify,
     people,
     posts,
     reports,
     runtime,
+    series,
     simulate,
 )
 from publicist.cli.common import fail
@@ -42,6 +44,9 @@ app.add_typer(calendar.app, name="calendar")
 app.add_typer(audit.app, name="audit")
 app.add_typer(notify.app, name="notify")
 app.add_typer(notify.webhook_app, name="webhook")
+app.add_typer(deliveries.app, name="delivery")
+app.add_typer(series.app, name="series")
+app.command("inbox")(deliveries.show_inbox)
 app.command("report")(reports.report)
 app.command("connectors")(runtime.connectors)
 app.command("health")(runtime.health)

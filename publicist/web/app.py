@@ -22,13 +22,16 @@ from publicist.web.routers import (
     campaigns,
     composer,
     dashboard,
+    deliveries,
     docs,
     health,
+    inbox,
     media,
     notifications,
     post_page,
     posts,
     reports,
+    series_page,
     signin,
     tokens,
 )
@@ -91,6 +94,9 @@ def create_app(
         composer,  # before post_page: /posts/new and /posts/{id}/edit are the composer's
         post_page,
         notifications,
+        inbox,
+        deliveries,
+        series_page,
         signin,
         docs,
     ):

@@ -9,6 +9,7 @@ page on another site cannot post them either.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -17,11 +18,13 @@ from fastapi.responses import Response
 
 from campaigns.people.models import Person
 from campaigns.people.services import LANGUAGES
+from campaigns.queries import Windows
 from publicist.web.deps import DbSession, Now
 from publicist.web.i18n import choose
 from publicist.web.models import WebSession
 from publicist.web.templating import render
 from publicist.web.websessions import COOKIE, find_session, new_token, tokens_match
+from publicist.web.workspace_status import WorkspaceStatus
 
 CSRF_COOKIE = "publicist_csrf"
 CSRF_FIELD = "csrf_token"
@@ -39,6 +42,8 @@ class Visitor:
     anonymous_csrf_is_new: bool
     secure: bool
     """The request came over https (directly or through a proxy that says so)."""
+    status: WorkspaceStatus | None = None
+    """The inbox count and the workers' health for a signed-in person's pages."""
 
     def csrf_ok(self, request: Request, form: dict[str, str]) -> bool:
         """True when the form field or the htmx header carries this visitor's token."""
@@ -90,6 +95,21 @@ def _visitor(request: Request, session: DbSession, now: Now) -> Visitor:
         csrf=csrf,
         anonymous_csrf_is_new=new,
         secure=is_https(request),
+        status=_status(request, session, now, person),
+    )
+
+
+def _status(
+    request: Request, session: DbSession, now: datetime, person: Person | None
+) -> WorkspaceStatus | None:
+    if person is None:
+        return None
+    settings = request.app.state.settings
+    return WorkspaceStatus(
+        session,
+        now=now,
+        windows=Windows.from_settings(settings),
+        zone=person.timezone or settings.default_timezone,
     )
 
 

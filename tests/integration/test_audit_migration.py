@@ -17,6 +17,8 @@ from publicist.core.migrate import alembic_config, upgrade
 from tests.conftest import drop_postgres_database, postgres_database
 
 NEW_COLUMNS = ("self_approval", "created_by", "review_comment", "audit_entries")
+LATER_TABLES = ("post_series",)
+"""Tables of later revisions that also have such columns (checked by their own tests)."""
 ENTRY = (
     "INSERT INTO audit_entries (at, actor, action, object_kind, object_id, post_id) "
     "VALUES ('2026-04-20 00:00:00+00:00', 'cli', 'post.create', 'post', 1, 1)"
@@ -75,6 +77,7 @@ def test_the_revision_matches_the_models_and_reverses(url: str) -> None:
                 d
                 for d in compare_metadata(context, Base.metadata)
                 if any(name in repr(d) for name in NEW_COLUMNS)
+                and not any(name in repr(d) for name in LATER_TABLES)
             ]
             assert differences == []
         if engine.dialect.name == "postgresql":
