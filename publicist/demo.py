@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 
 from campaigns.accounts import create_account
 from campaigns.media import add_media_file
-from campaigns.models import Campaign, Delivery
+from campaigns.models import Account, Campaign, Delivery
 from campaigns.people.roles import Role
 from campaigns.people.services import add_person
 from campaigns.schemas import CampaignInput, PostInput, VariantInput
@@ -42,6 +42,7 @@ from campaigns.states import DeliveryState
 from connectors.base import Credentials
 from metrics.collection import CLAIM_LEASE
 from metrics.models import DeliveryMetrics
+from metrics.period import PeriodReport, period_report
 from metrics.reports import CampaignReport, campaign_report
 from publicist.cli.common import Table, console, err_console
 from publicist.cli.reports import render_table
@@ -53,6 +54,7 @@ from publicist.core.settings import get_settings, reset_settings
 from publicist.scenario import (
     ACCOUNTS,
     DOUYIN,
+    SHANGHAI,
     SPAN_END,
     SPAN_START,
     TIKTOK,
@@ -69,7 +71,7 @@ TIMEOUT_SECONDS = 300.0
 STEP_TIMEOUT_SECONDS = 60.0
 PLATFORMS = ("twitter", "weibo", "wechat", "tiktok", "douyin")
 X_INTERACTION_SCALE = 0.936
-"""94,000 interactions at the simulator's rates for these 80 posts, scaled to the report's 88,000."""
+"""94,000 interactions at the simulator's rates for these 80 posts, scaled to the seed's 88,000."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Media:
     video: Path
 
 
-TOKEN_LIFETIMES: dict[str, dict[str, float]] = {
+TOKEN_LIFETIMES: dict[str, dict[str, Any]] = {
     # Tokens issued for the whole replayed year, so the demo is about publishing and
     # reports; refresh, rotation and lapse have their own tests against the simulators.
     "twitter": {"access_lifetime": 400 * 86_400, "refresh_lifetime": 400 * 86_400},
@@ -467,6 +469,73 @@ def _print_reports(controls: dict[str, SimulatorControl]) -> None:
         err_console.print("[bold red]the reports do not match the platforms[/]")
         raise SystemExit(1)
     console.print("[green]reports match the platforms exactly[/]")
+    _print_period(controls)
+
+
+def platform_truth(controls: dict[str, SimulatorControl]) -> dict[tuple[str, str], list[int]]:
+    """The platforms' own counters per (platform, month a post went out, Shanghai time):
+    posts, views and interactions (every counter but views), summed from the simulators."""
+    truth: dict[tuple[str, str], list[int]] = {}
+    for platform, control in controls.items():
+        counters = control.truth()["per_post"]
+        for post in control.posts():
+            month = datetime.fromisoformat(post["created_at"]).astimezone(SHANGHAI)
+            values = dict(counters[post["remote_id"]])
+            views = values.pop("views", 0)
+            row = truth.setdefault((platform, f"{month:%Y-%m}"), [0, 0, 0])
+            row[0] += 1
+            row[1] += views
+            row[2] += sum(values.values())
+    return truth
+
+
+def report_by_month(report: PeriodReport) -> dict[tuple[str, str], list[int | None]]:
+    """The period report's posts, views (``None``: not given) and interactions, keyed as
+    :func:`platform_truth`'s."""
+    ours: dict[tuple[str, str], list[int | None]] = {}
+    for month in report.months:
+        for row in month.totals.platforms:
+            ours[(row.platform, month.key)] = [row.published, row.views, row.interactions]
+    return ours
+
+
+def _print_period(controls: dict[str, SimulatorControl]) -> None:
+    """The April–December period report per month, against the platforms' counters."""
+    start, end = SPAN_START.date(), SPAN_END.date()
+    with session_scope() as session:
+        english = period_report(session, start=start, end=end, language="en")
+        chinese = period_report(session, start=start, end=end, language="zh_CN")
+        x_account = session.scalars(select(Account).where(Account.handle == "@IPRinCN")).one()
+        sentences = [
+            period_report(session, start=start, end=end, account=x_account, language=language)
+            for language in ("en", "zh_CN")
+        ]
+    truth = platform_truth(controls)
+    ours = report_by_month(english)
+    table = Table(
+        "month", "platform", "posts", "views", "interactions", "platform's own",
+        title=f"period report {start} to {end}, per month",
+    )  # fmt: skip
+    matched = set(truth) == {key for key, (posts, _, _) in ours.items() if posts}
+    for key in sorted(truth, key=lambda k: (k[1], PLATFORMS.index(k[0]))):
+        posts, views, interactions = ours.get(key, [0, 0, 0])
+        real = truth[key]
+        same = [posts, interactions] == [real[0], real[2]] and views in (None, real[1])
+        matched &= same
+        table.add_row(
+            key[1],
+            key[0],
+            str(posts),
+            "n/a" if views is None else f"{views:,}",
+            f"{interactions:,}",
+            "same" if same else f"differs: {real[0]} posts, {real[1]:,}, {real[2]:,}",
+        )
+    console.print(table)
+    for report in (*sentences, english, chinese):
+        console.print(report.summary)
+    if not matched:
+        err_console.print("[bold red]the period report does not match the platforms[/]")
+        raise SystemExit(1)
 
 
 def _stop(worker: subprocess.Popen[bytes]) -> None:
