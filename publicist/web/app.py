@@ -25,6 +25,7 @@ from publicist.web.routers import (
     media,
     posts,
     reports,
+    reports_page,
     signin,
     tokens,
 )
@@ -83,6 +84,7 @@ def create_app(
         tokens,
         dashboard,
         calendar,
+        reports_page,
         signin,
         docs,
     ):
