@@ -22,7 +22,8 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -70,7 +71,7 @@ from simulators.server import SimulatorServer
 TIMEOUT_SECONDS = 300.0
 STEP_TIMEOUT_SECONDS = 60.0
 PLATFORMS = ("twitter", "weibo", "wechat", "tiktok", "douyin")
-X_INTERACTION_SCALE = 0.936
+X_INTERACTION_SCALE = 0.937
 """94,000 interactions at the simulator's rates for these 80 posts, scaled to the seed's 88,000."""
 
 
@@ -340,11 +341,23 @@ def _start_worker(env: dict[str, str], workdir: Path) -> Worker:
     return Worker(process, log, send, time.monotonic() + TIMEOUT_SECONDS)
 
 
-def run_demo(*, keep: bool, serve_port: int | None = None) -> None:
-    """Replay the scenario; with ``serve_port``, then serve the workspace on its data until
-    Ctrl-C, so a newcomer's first look is the dashboard full of the reference scenario."""
+@dataclass(frozen=True)
+class Replay:
+    """A finished replay: its folder, settings and the simulators (still serving, frozen at
+    31 December), for the reports, the workspace and the ground-truth tests."""
+
+    workdir: Path
+    env: dict[str, str]
+    controls: dict[str, SimulatorControl]
+
+
+@contextmanager
+def replayed(*, keep: bool = False) -> Iterator[Replay]:
+    """Replay the scenario from April to December and hand over the result; afterwards stop
+    the simulators, restore the process's settings and remove the folder unless ``keep``."""
     workdir = Path(tempfile.mkdtemp(prefix="publicist-demo-"))
     env = _environment(workdir)
+    saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     reset_settings()
     dispose_engines()
@@ -383,9 +396,7 @@ def run_demo(*, keep: bool, serve_port: int | None = None) -> None:
             progress.update(task, description="replayed April to December")
         _stop(worker.process)
         worker = None
-        _print_reports(controls)
-        if serve_port is not None:
-            _serve_workspace(env, workdir, serve_port)
+        yield Replay(workdir=workdir, env=env, controls=controls)
     finally:
         if worker is not None:
             _stop(worker.process)
@@ -393,10 +404,26 @@ def run_demo(*, keep: bool, serve_port: int | None = None) -> None:
             control.close()
         server.stop()
         dispose_engines()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_settings()
         if keep:
             console.print(f"demo files kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_demo(*, keep: bool, serve_port: int | None = None) -> None:
+    """Replay the scenario and print its reports against the platforms' counters; with
+    ``serve_port``, then serve the workspace on its data until Ctrl-C, so a newcomer's first
+    look is the dashboard full of the reference scenario."""
+    with replayed(keep=keep) as replay:
+        _print_reports(replay.controls)
+        if serve_port is not None:
+            _serve_workspace(replay.env, replay.workdir, serve_port)
 
 
 def _calibrate(control: SimulatorControl) -> None:
