@@ -68,8 +68,9 @@ from publicist.scenario import (
 from simulators.control import SimulatorControl
 from simulators.server import SimulatorServer
 
-TIMEOUT_SECONDS = 300.0
-STEP_TIMEOUT_SECONDS = 60.0
+TIMEOUT_SECONDS = 900.0
+STEP_TIMEOUT_SECONDS = 180.0
+"""Generous: on a loaded machine the worker alone may take a minute to start."""
 PLATFORMS = ("twitter", "weibo", "wechat", "tiktok", "douyin")
 X_INTERACTION_SCALE = 0.937
 """94,000 interactions at the simulator's rates for these 80 posts, scaled to the seed's 88,000."""
@@ -366,6 +367,7 @@ def replayed(*, keep: bool = False) -> Iterator[Replay]:
     FileClock.write(clock_file, SPAN_START)
     server = SimulatorServer(PLATFORMS, seed=2021).start()
     controls = {p: SimulatorControl(server.base_url(p)) for p in PLATFORMS}
+    failed = True
     try:
         for control in controls.values():
             control.clock(speed=0)  # the platforms' time moves only when the demo moves it
@@ -397,6 +399,7 @@ def replayed(*, keep: bool = False) -> Iterator[Replay]:
         _stop(worker.process)
         worker = None
         yield Replay(workdir=workdir, env=env, controls=controls)
+        failed = False
     finally:
         if worker is not None:
             _stop(worker.process)
@@ -410,7 +413,7 @@ def replayed(*, keep: bool = False) -> Iterator[Replay]:
             else:
                 os.environ[name] = value
         reset_settings()
-        if keep:
+        if keep or failed:  # a failed replay keeps its worker log for reading
             console.print(f"demo files kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
