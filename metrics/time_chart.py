@@ -163,7 +163,7 @@ def render_series_svg(
             figure.legend(
                 [by_label[text] for text in handles],
                 handles,
-                loc="outside upper left",
+                loc="outside lower center",  # under the dates: never over the title
                 ncols=2 if narrow else min(5, len(platforms)),
                 frameon=False,
             )
