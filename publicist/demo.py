@@ -107,9 +107,6 @@ def _environment(workdir: Path) -> dict[str, str]:
         "PUBLICIST_COLLECTION_CADENCE": "400d:1d",
         "PUBLICIST_COLLECT_TICK_SECONDS": "5",
         "PUBLICIST_DISPATCH_TICK_SECONDS": "1",
-        # One thread: posts due at the same moment go out in the dispatcher's order, so each
-        # gets the same place on its platform (and the same seeded audience) in every run.
-        "PUBLICIST_WORKER_CONCURRENCY": "1",
     }
 
 
