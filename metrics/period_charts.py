@@ -12,6 +12,7 @@ import re
 
 from metrics.period import PeriodReport
 from metrics.period_labels import labels
+from metrics.plotting import font_families
 
 # One colour per platform, the same in every chart.
 COLOURS = {
@@ -24,7 +25,6 @@ COLOURS = {
     "mock": "#7a5af8",
 }
 _FALLBACK = ("#f79009", "#667085", "#2e90fa", "#ee46bc")
-_FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP"]
 _ID = re.compile(r'\b(id)="([^"]+)"')
 
 
@@ -65,8 +65,9 @@ def monthly_chart_svg(report: PeriodReport, counter: str) -> str:
         {
             "svg.fonttype": "path",
             "svg.hashsalt": "publicist",  # stable element ids: the same report, the same SVG
-            # A list of families: matplotlib falls back glyph by glyph (Latin, then CJK).
-            "font.family": _FONTS,
+            # A list of families: matplotlib falls back glyph by glyph (Latin, then CJK);
+            # font_families finds the CJK font even when matplotlib's cache predates it.
+            "font.family": list(font_families()),
             "font.size": 9,
         }
     ):

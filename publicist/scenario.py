@@ -9,6 +9,8 @@ TikTok's API does not reach) publishes the same videos with a Chinese text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 TWITTER = "twitter:@IPRinCN"
 WEIBO = "weibo:cnipa"
@@ -16,6 +18,24 @@ WECHAT = "wechat:cnipa-wechat"
 TIKTOK = "tiktok:cnipa-tiktok"
 DOUYIN = "douyin:cnipa-douyin"
 ACCOUNTS = (TWITTER, WEIBO, WECHAT, TIKTOK, DOUYIN)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SPAN_START = datetime(2021, 4, 1, 9, 0, tzinfo=SHANGHAI)
+"""The @IPRinCN account opened in April 2021: the replay starts on its first morning."""
+SPAN_END = datetime(2021, 12, 31, 20, 0, tzinfo=SHANGHAI)
+"""The annual report counts up to 31 December: the replay's last reading."""
+PUBLISHING_TIME = time(10, 0)
+FIRST_TUESDAY = date(2021, 4, 6)
+WEEKS = 39
+"""Tuesdays from 6 April to 28 December, the launch account's weekly publishing day."""
+PUBLICITY_WEEK = date(2021, 4, 20)
+"""2021 National IP Publicity Week ran 20 to 26 April; one event a day from its opening."""
+BETTER_LIFE_WEEKS = (10, 19, 28)
+GI_WEEKS = (22, 24, 26, 28, 30)
+
+LAUNCH = "@IPRinCN account launch"
+PUBLICITY_WEEK_NAME = "2021 National IP Publicity Week"
+BETTER_LIFE = "IP Creates a Better Life"
 
 _LAUNCH_TOPICS = [
     "patent examination",
@@ -59,7 +79,7 @@ def _weibo(text: str, slug: str, domain: str) -> str:
 def reference_campaigns(*, weibo_domain: str = "example.com") -> list[ScenarioCampaign]:
     """80 articles on the Twitter account in all, plus the multi-platform campaigns."""
     launch = ScenarioCampaign(
-        name="@IPRinCN account launch",
+        name=LAUNCH,
         theme="The office's first overseas account",
         accounts=[TWITTER],
         hashtags=["#IPRinCN"],
@@ -84,7 +104,7 @@ def reference_campaigns(*, weibo_domain: str = "example.com") -> list[ScenarioCa
         ("Online salon: IP and the new development paradigm", "线上沙龙：知识产权与新发展格局"),
     ]
     week = ScenarioCampaign(
-        name="2021 National IP Publicity Week",
+        name=PUBLICITY_WEEK_NAME,
         theme="Enhancing IP protection comprehensively, building the new development paradigm",
         accounts=[TWITTER, WEIBO, WECHAT, TIKTOK],
         posts=[
@@ -103,7 +123,7 @@ def reference_campaigns(*, weibo_domain: str = "example.com") -> list[ScenarioCa
         ("What a geographical indication protects", "地理标志保护的是什么"),
     ]
     better_life = ScenarioCampaign(
-        name="IP Creates a Better Life",
+        name=BETTER_LIFE,
         theme="Topic discussions on hot IP issues",
         accounts=[TIKTOK, DOUYIN, WEIBO],
         hashtags=["#IPCreatesABetterLife"],
@@ -129,3 +149,26 @@ def reference_campaigns(*, weibo_domain: str = "example.com") -> list[ScenarioCa
         ],
     )
     return [launch, week, better_life, gi]
+
+
+def _tuesday(week: int) -> datetime:
+    return datetime.combine(FIRST_TUESDAY + timedelta(weeks=week), PUBLISHING_TIME, SHANGHAI)
+
+
+def publishing_times(campaign: ScenarioCampaign) -> list[datetime]:
+    """When each of ``campaign``'s posts is due, over the scenario's real span (Shanghai time).
+
+    The launch account publishes one or two articles every Tuesday from April to December
+    (70 over 39 weeks, so the year's 80 on X are spread like the office's); the Publicity
+    Week posts one event a day; the topic videos and the GI episodes fall on Tuesdays.
+    """
+    count = len(campaign.posts)
+    if campaign.name == LAUNCH:
+        return [_tuesday(n * WEEKS // count) for n in range(count)]
+    if campaign.name == PUBLICITY_WEEK_NAME:
+        start = datetime.combine(PUBLICITY_WEEK, PUBLISHING_TIME, SHANGHAI)
+        return [start + timedelta(days=n) for n in range(count)]
+    weeks = BETTER_LIFE_WEEKS if campaign.name == BETTER_LIFE else GI_WEEKS
+    if count > len(weeks):
+        raise ValueError(f"{campaign.name}: {count} posts but {len(weeks)} publishing weeks")
+    return [_tuesday(week) for week in weeks[:count]]

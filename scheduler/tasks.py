@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from campaigns.publishing import Claim
-from publicist.core.clock import system_clock
+from publicist.core.clock import Clock, configured_clock
 from publicist.core.settings import get_settings
 from scheduler.app import app
 from scheduler.channels import apprise_notify
@@ -23,8 +23,13 @@ def rate_limiter() -> RateLimiter:
     return RedisRateLimiter.from_url(url) if url else LocalRateLimiter()
 
 
+def _clock() -> Clock:
+    """The system clock, unless the settings name a virtual one (the demo's)."""
+    return configured_clock(get_settings().clock_file)
+
+
 def _enqueue(claims: list[Claim]) -> None:
-    now = system_clock.now()
+    now = _clock().now()
     with app.producer_or_acquire() as producer:
         for claim in claims:
             args = (claim.delivery_id, claim.ticket)
@@ -36,7 +41,7 @@ def _enqueue(claims: list[Claim]) -> None:
 
 @app.task(name="scheduler.dispatch_due")
 def dispatch_due() -> int:
-    return run_dispatch(settings=get_settings(), clock=system_clock, enqueue=_enqueue)
+    return run_dispatch(settings=get_settings(), clock=_clock(), enqueue=_enqueue)
 
 
 @app.task(name="scheduler.publish_delivery")
@@ -45,31 +50,31 @@ def publish_delivery(delivery_id: int, ticket: int) -> str:
         delivery_id=delivery_id,
         ticket=ticket,
         settings=get_settings(),
-        clock=system_clock,
+        clock=_clock(),
         limiter=rate_limiter(),
     )
 
 
 @app.task(name="scheduler.check_submissions")
 def check_submissions() -> int:
-    return run_check_submissions(settings=get_settings(), clock=system_clock)
+    return run_check_submissions(settings=get_settings(), clock=_clock())
 
 
 @app.task(name="scheduler.reconcile")
 def reconcile() -> int:
-    return run_reconcile(settings=get_settings(), clock=system_clock)
+    return run_reconcile(settings=get_settings(), clock=_clock())
 
 
 @app.task(name="scheduler.collect_metrics")
 def collect_metrics() -> int:
-    return run_collect(settings=get_settings(), clock=system_clock, limiter=rate_limiter())
+    return run_collect(settings=get_settings(), clock=_clock(), limiter=rate_limiter())
 
 
 @app.task(name="scheduler.keep_tokens_alive")
 def keep_tokens_alive() -> int:
-    return run_keep_tokens_alive(settings=get_settings(), clock=system_clock)
+    return run_keep_tokens_alive(settings=get_settings(), clock=_clock())
 
 
 @app.task(name="scheduler.notify")
 def notify() -> int:
-    return run_notify(settings=get_settings(), clock=system_clock, notifier=apprise_notify)
+    return run_notify(settings=get_settings(), clock=_clock(), notifier=apprise_notify)

@@ -14,7 +14,6 @@ import typer
 from campaigns.accounts import find_account
 from campaigns.queries import Windows
 from campaigns.services import find_campaign
-from metrics.chart import render_series_svg
 from metrics.period_export import ReportFormat
 from metrics.reports import (
     AccountReport,
@@ -25,6 +24,7 @@ from metrics.reports import (
     campaign_report,
     campaign_summaries,
 )
+from metrics.time_chart import render_series_svg
 from publicist.cli.common import Table, console, database, local, now, safe, shorten, terminal_json
 from publicist.cli.period import run_period
 from publicist.core.errors import InvalidInput

@@ -136,9 +136,6 @@ def run() -> None:
 
 
 def demo(
-    speed: Annotated[
-        float, typer.Option(help="Simulated seconds per real second for engagement growth.")
-    ] = 43_200.0,
     keep: Annotated[bool, typer.Option(help="Keep the demo's directory afterwards.")] = False,
     serve: Annotated[
         bool | None,
@@ -159,4 +156,4 @@ def demo(
 
     if serve is None:
         serve = os.environ.get("CI", "").lower() not in ("1", "true", "yes")
-    run_demo(speed=speed, keep=keep, serve_port=port if serve else None)
+    run_demo(keep=keep, serve_port=port if serve else None)

@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         description="AGE:INTERVAL tiers of metric collection (s, m, h, d): measure every "
         "INTERVAL until a post is AGE old, then the next tier; none after the last.",
     )
+    clock_file: Path | None = Field(
+        default=None,
+        description="Read the workers' current time from this file (ISO 8601 with offset) "
+        "instead of the system clock: the demo replays a year on a virtual clock. Unset: "
+        "the system clock.",
+    )
     media_dir: Path = Field(
         default=Path("media"),
         description="The media library's folder: uploaded files, stored under names "

@@ -31,6 +31,7 @@ from publicist.web.routers import (
     post_page,
     posts,
     reports,
+    reports_page,
     series_page,
     signin,
     tokens,
@@ -97,6 +98,7 @@ def create_app(
         inbox,
         deliveries,
         series_page,
+        reports_page,
         signin,
         docs,
     ):

@@ -1,49 +1,50 @@
-"""Per-platform bar charts as inline SVG: no script, no third-party code, readable as text."""
+"""Per-platform bar charts for the dashboard, drawn with matplotlib as inline SVG."""
 
 from __future__ import annotations
 
-from html import escape
-
-BAR_HEIGHT = 22
-GAP = 10
-LABEL_WIDTH = 90
-VALUE_WIDTH = 90
-WIDTH = 520
+from metrics.plotting import style, to_svg
 
 
-def _number(value: int | None) -> str:
-    return "n/a" if value is None else f"{value:,}"
+def _number(value: int | None, not_available: str) -> str:
+    return not_available if value is None else f"{value:,}"
 
 
-def platform_bars_svg(rows: list[tuple[str, int | None]], *, title: str, color: str) -> str:
-    """One horizontal bar per platform, scaled to the largest; ``None`` is drawn as n/a."""
-    top = 28
-    height = top + max(1, len(rows)) * (BAR_HEIGHT + GAP) + 4
-    track = WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    largest = max((v for _, v in rows if v), default=0)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" role="img" aria-label="{escape(title)}" class="bars">',
-        f'<text x="0" y="16" class="chart-title">{escape(title)}</text>',
-    ]
-    if not rows:
-        parts.append(f'<text x="0" y="{top + 16}" class="muted">no deliveries yet</text>')
-    for index, (platform, value) in enumerate(rows):
-        y = top + index * (BAR_HEIGHT + GAP)
-        length = round(track * value / largest) if value and largest else 0
-        parts.append(
-            f'<text x="0" y="{y + 16}" class="axis">{escape(platform)}</text>'
-            f'<rect x="{LABEL_WIDTH}" y="{y}" width="{track}" height="{BAR_HEIGHT}" '
-            f'rx="3" fill="#eef0f4"/>'
-        )
-        if length:
-            parts.append(
-                f'<rect x="{LABEL_WIDTH}" y="{y}" width="{max(length, 2)}" '
-                f'height="{BAR_HEIGHT}" rx="3" fill="{color}"/>'
-            )
-        parts.append(
-            f'<text x="{WIDTH}" y="{y + 16}" text-anchor="end" class="value">'
-            f"{_number(value)}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+def platform_bars_svg(
+    rows: list[tuple[str, int | None]],
+    *,
+    title: str,
+    color: str,
+    prefix: str,
+    not_available: str = "n/a",
+    empty: str = "no deliveries yet",
+) -> str:
+    """One horizontal bar per platform with its value written beside it; ``None`` (the
+    platform does not give the counter) is written as ``not_available``, with no bar.
+
+    Each bar is a group with the id ``<prefix>-bar-<platform>``; the description lists the
+    values, so the chart reads (and is checked) as text. Type is set large enough to stay
+    readable when the chart is shrunk to a phone's width.
+    """
+    from matplotlib.figure import Figure
+
+    description = "; ".join(
+        f"{platform}: {_number(value, not_available)}" for platform, value in rows
+    )
+    with style(13):
+        figure = Figure(figsize=(5.2, 0.9 + 0.55 * max(1, len(rows))), layout="constrained")
+        axes = figure.subplots()
+        axes.set_axis_off()
+        if not rows:
+            axes.text(0.5, 0.5, empty, ha="center", va="center", transform=axes.transAxes)
+        largest = max((value for _, value in rows if value), default=0)
+        positions = list(range(len(rows)))[::-1]  # the first platform on top
+        for y, (platform, value) in zip(positions, rows, strict=True):
+            axes.barh(y, 1.0, height=0.62, color="#eef0f4")
+            if value and largest:
+                (bar,) = axes.barh(y, value / largest, height=0.62, color=color)
+                bar.set_gid(f"bar-{platform}")
+            axes.text(0.0, y + 0.42, platform, ha="left", va="bottom")
+            axes.text(1.0, y + 0.42, _number(value, not_available), ha="right", va="bottom")
+        axes.set_xlim(0, 1.0)
+        axes.set_ylim(-0.5, max(1, len(rows)) - 0.2 + 0.3)
+        return to_svg(figure, prefix=prefix, title=title, description=description)

@@ -64,4 +64,4 @@ def test_ci_turns_the_serving_step_off(
     monkeypatch.setenv("CI", ci)
     result = CliRunner().invoke(app, ["demo", "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert calls == [{"speed": 43_200.0, "keep": False, "serve_port": 8123 if serves else None}]
+    assert calls == [{"keep": False, "serve_port": 8123 if serves else None}]

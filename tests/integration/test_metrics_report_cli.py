@@ -113,10 +113,10 @@ def test_the_chart_is_written_as_svg(seeded: Run, embedded_env: Path) -> None:
     code, out, err = seeded("report", WEEK, "--chart", str(target), "--format", "csv")
     assert code == 0, err
     root = ET.fromstring(target.read_text(encoding="utf-8"))  # noqa: S314 - our own file
-    lines = {
-        line.attrib["data-platform"] for line in root.iter("{http://www.w3.org/2000/svg}polyline")
-    }
+    ids = {group.attrib.get("id", "") for group in root.iter("{http://www.w3.org/2000/svg}g")}
+    lines = {i.removeprefix("series-series-interactions-") for i in ids if "-interactions-" in i}
     assert lines == {"x", "weibo", "wechat", "tiktok"}
+    assert "series-series-views-weibo" not in ids  # Weibo gives no views: no line, never 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["platform"] for r in rows] == ["tiktok", "wechat", "weibo", "x", "all"]
     assert rows[2]["views"] == ""  # Weibo: not available, never 0

@@ -231,9 +231,10 @@ def test_the_page_shows_the_apis_numbers(server: Server, tmp_path: Path) -> None
         for field in ("published", "views", "interactions"):
             assert number(shown.values[f"{key}-{field}"]) == account[field], (key, field)
 
-    # The chart of views and interactions over time is drawn inline, one line per platform.
-    assert "<polyline" in dom
-    assert 'data-platform="mock"' in dom
+    # The chart of views and interactions over time is drawn inline (matplotlib's SVG), one
+    # line per platform and counter, in a wide and a narrow (phone) variant.
+    assert 'id="series-series-views-mock"' in dom
+    assert 'id="series-narrow-series-interactions-mock"' in dom
 
     # The token was used once, for the redirect that set the cookie; the log never shows it.
     assert server.token not in server.log.read_text()

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from campaigns.accounts import find_account, get_account
 from campaigns.models import Account
 from campaigns.services import find_campaign
-from metrics.chart import render_series_svg
 from metrics.period import period_report
 from metrics.period_export import MEDIA_TYPES, ReportFormat, export
 from metrics.period_html import PdfUnavailable
@@ -35,6 +34,7 @@ from metrics.reports import (
     daily_series,
     top_posts,
 )
+from metrics.time_chart import render_series_svg
 from publicist.web.auth import Viewer
 from publicist.web.deps import DbSession, Now, PathId, Waits
 from publicist.web.errors import error_response
