@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from campaigns.accounts import find_account, refuse_nul
 from campaigns.actors import OPERATOR, Actor
 from campaigns.audit.log import delivery_fields, post_fields, record
+from campaigns.connections.health import require_usable
 from campaigns.content import MediaLookup, library_of, resolve_content
 from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
 from campaigns.people.roles import Role
@@ -482,6 +483,8 @@ def _schedule(session: Session, post: Post, *, now: datetime) -> list[Delivery]:
     if post.publish_at is None:
         raise InvalidInput("at", "", f"post {post.id} needs a publish time to be scheduled")
     require_future(post.publish_at, now=now)
+    for target in post.targets:
+        require_usable(target.account, at=post.publish_at, now=now)
     post.state = PostState.SCHEDULED
     deliveries = [
         Delivery(
