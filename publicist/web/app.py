@@ -19,6 +19,7 @@ from publicist.web.routers import (
     accounts,
     calendar,
     campaigns,
+    connect,
     dashboard,
     docs,
     health,
@@ -83,6 +84,7 @@ def create_app(
         tokens,
         dashboard,
         calendar,
+        connect,
         signin,
         docs,
     ):
