@@ -9,13 +9,13 @@ with, which belongs to the person who started it and serves once.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from campaigns.accounts import get_account
+from campaigns.accounts import connector_class, get_account
 from campaigns.actors import person_actor
 from campaigns.connections.apps import SETTING_PREFIX, configured, oauth_app
 from campaigns.connections.errors import ConnectionFailed
@@ -29,6 +29,7 @@ from campaigns.connections.queries import account_rows, future_deliveries, lapsi
 from campaigns.people.roles import Role
 from campaigns.states import AccountStatus
 from connectors.errors import ConnectorError
+from connectors.oauth import authorization_flow
 from publicist.core.errors import Conflict, InvalidInput, NotFound
 from publicist.core.ids import parse_id
 from publicist.core.settings import Settings
@@ -89,6 +90,21 @@ def _page_problem(visitor: Visitor, status: int, message: str) -> Response:
     return visitor.finish(response)
 
 
+def _consent_origins(settings: Settings) -> list[str]:
+    """The hosts the Connect buttons' redirect goes to: a browser applies the page's CSP
+    ``form-action`` to the redirect that follows a form, so each must be allowed there."""
+    origins = []
+    for slug in SETTING_PREFIX:
+        if not configured(settings, slug):
+            continue
+        app = oauth_app(settings, slug)
+        flow = authorization_flow(connector_class(slug))
+        address = urlsplit(app.auth_base or (flow.authorize_url if flow else ""))
+        if address.scheme and address.netloc:
+            origins.append(f"{address.scheme}://{address.netloc}")
+    return origins
+
+
 def _callback_address(request: Request, platform: str) -> str:
     return str(request.url_for("account_callback", platform=platform))
 
@@ -129,6 +145,12 @@ def accounts_page(
             "done": done if done in ACTIONS else None,
         },
     )
+    origins = " ".join(_consent_origins(settings))
+    if origins:
+        csp = response.headers["Content-Security-Policy"]
+        response.headers["Content-Security-Policy"] = csp.replace(
+            "form-action 'self'", f"form-action 'self' {origins}"
+        )
     return visitor.finish(response)
 
 
