@@ -48,6 +48,11 @@ DOCS = {
 }
 
 
+WIDEST = """() => [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .slice(0, 3).map((e) => e.outerHTML.slice(0, 160))"""
+
+
 @dataclass
 class Site:
     url: str
@@ -184,7 +189,8 @@ def _check_layout(page: Page) -> None:
     for width in (390, 1280):
         page.set_viewport_size({"width": width, "height": 900})
         sizes = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-        assert sizes[0] <= sizes[1], f"{page.url} scrolls sideways at {width} px: {sizes}"
+        wide = page.evaluate(WIDEST)
+        assert sizes[0] <= sizes[1], f"{page.url} scrolls sideways at {width} px: {sizes} {wide}"
 
 
 def _shoot(page: Page, site: Site, name: str) -> None:
