@@ -122,7 +122,7 @@ def list_accounts() -> None:
     """
     config = settings()
     with database() as session:
-        table = Table("id", "platform", "handle", "endpoint", "token expires", "quota")
+        table = Table("id", "platform", "handle", "status", "endpoint", "token expires", "quota")
         for account in session.scalars(select(Account).order_by(Account.platform, Account.handle)):
             quota = (
                 f"{account.rate_limit_requests}/{account.rate_limit_per_seconds:g}s"
@@ -133,6 +133,7 @@ def list_accounts() -> None:
                 str(account.id),
                 account.platform,
                 account.handle,
+                account.status.value.replace("_", " "),
                 account.api_base_url or "platform API",
                 local(account.token_expires_at, config.default_timezone),
                 quota,

@@ -24,6 +24,12 @@ OAUTH_PLATFORMS = ("twitter", "tiktok", "weibo", "douyin")
 
 def press(authorize_url: str, decision: str) -> dict[str, str]:
     """Open the consent page, press ``decision`` (allow/deny); the callback's parameters."""
+    query = parse_qs(urlsplit(press_for_location(authorize_url, decision)).query)
+    return {k: v[0] for k, v in query.items()}
+
+
+def press_for_location(authorize_url: str, decision: str) -> str:
+    """Open the consent page, press ``decision``; the address the platform sends back to."""
     with httpx.Client() as browser:
         page = browser.get(authorize_url)
         if page.status_code != 200:
@@ -36,8 +42,7 @@ def press(authorize_url: str, decision: str) -> dict[str, str]:
         answer = browser.post(target, data={**fields, "decision": decision})
     if answer.status_code != 302:
         raise AssertionError(f"the decision answered {answer.status_code}: {answer.text[:200]}")
-    query = parse_qs(urlsplit(answer.headers["location"]).query)
-    return {k: v[0] for k, v in query.items()}
+    return str(answer.headers["location"])
 
 
 def app_for(platform: str, control: SimulatorControl, base: str, **settings: Any) -> OAuthApp:
