@@ -154,6 +154,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             written = log.read_text()
             assert PASSWORD not in written
             assert str(app["client_secret"]) not in written
+            assert "/accounts/callback/twitter?state=[redacted]&code=[redacted]" in written
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
