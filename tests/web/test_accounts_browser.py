@@ -222,6 +222,15 @@ def test_an_admin_connects_x_by_clicking_allow(site: Site, browser: Browser) -> 
         expect(weibo).to_contain_text("cannot be refreshed: reconnect before then")
         _check_layout(page)
         _shoot(page, site, "accounts-en")
+
+        page.get_by_role("link", name="Connect WeChat 微信公众号").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Connect a WeChat Official Account"
+        )
+        expect(page.locator("section.wechat")).to_contain_text("IP allow-list")
+        expect(page.get_by_label("AppSecret (开发者密码)")).to_have_attribute("type", "password")
+        _check_layout(page)
+        _shoot(page, site, "accounts-wechat-en")
     finally:
         context.close()
 
