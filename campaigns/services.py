@@ -589,6 +589,9 @@ def reschedule_post(
             f"post {post.id} has deliveries already {started[0].state.value}; "
             "it cannot be rescheduled"
         )
+    for delivery in post.deliveries:
+        if delivery.state in (DeliveryState.SCHEDULED, DeliveryState.QUEUED):
+            require_usable(delivery.account, at=moment, now=now)
     post.publish_at = moment
     for delivery in post.deliveries:
         if delivery.state in (DeliveryState.SCHEDULED, DeliveryState.QUEUED):

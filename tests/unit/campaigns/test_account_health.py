@@ -19,7 +19,7 @@ from campaigns.connections.queries import account_rows, future_deliveries, lapsi
 from campaigns.models import Account, Delivery
 from campaigns.publishing import claim_due
 from campaigns.schemas import PostInput
-from campaigns.services import add_post, approve_post
+from campaigns.services import add_post, approve_post, reschedule_post
 from campaigns.states import AccountStatus, DeliveryState, PostState
 from connectors.base import Connector, Credentials
 from connectors.errors import ReauthorizationRequired
@@ -71,6 +71,10 @@ def test_a_weibo_token_lapsing_before_the_post_is_refused_naming_account_and_dat
     early = draft(session, "weibo:cnipa", at=NOW + timedelta(days=2))
     approved = approve_post(session, post_id=early, now=NOW, from_draft=True)
     assert approved.state is PostState.SCHEDULED
+    # Moving it past the lapse is refused too, and leaves it where it was.
+    with pytest.raises(AccountUnusable, match="weibo:cnipa"), session.begin_nested():
+        reschedule_post(session, post_id=early, at=NOW + timedelta(days=5), now=NOW)
+    assert approved.publish_at == NOW + timedelta(days=2)
 
 
 def test_scheduling_to_an_account_that_needs_reconnecting_is_refused(session: Session) -> None:
