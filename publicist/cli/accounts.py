@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from campaigns.accounts import create_account
 from campaigns.models import Account
+from campaigns.states import AccountStatus
 from campaigns.validation import parse_rate_limit
 from connectors.base import Credentials
 from publicist.cli.common import Table, console, database, local, now, safe, settings
@@ -122,7 +123,7 @@ def list_accounts() -> None:
     """
     config = settings()
     with database() as session:
-        table = Table("id", "platform", "handle", "status", "endpoint", "token expires", "quota")
+        table = Table("id", "platform", "handle", "endpoint", "token expires", "quota")
         for account in session.scalars(select(Account).order_by(Account.platform, Account.handle)):
             quota = (
                 f"{account.rate_limit_requests}/{account.rate_limit_per_seconds:g}s"
@@ -132,8 +133,10 @@ def list_accounts() -> None:
             table.add_row(
                 str(account.id),
                 account.platform,
-                account.handle,
-                account.status.value.replace("_", " "),
+                # Only an account that cannot publish says so (e.g. "(needs reconnect)").
+                account.handle
+                if account.status is AccountStatus.ACTIVE
+                else f"{account.handle} ({account.status.value.replace('_', ' ')})",
                 account.api_base_url or "platform API",
                 local(account.token_expires_at, config.default_timezone),
                 quota,
