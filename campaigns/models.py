@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaigns.states import DeliveryState, LatePolicy, PostState
+from campaigns.states import AccountStatus, DeliveryState, LatePolicy, PostState
 from publicist.core.database import Base, UTCDateTime
 
 NEVER_TRIED = "state = 'scheduled' AND attempts = 0 AND reserved_slot_at IS NULL"
@@ -31,7 +31,7 @@ NEVER_TRIED = "state = 'scheduled' AND attempts = 0 AND reserved_slot_at IS NULL
 with literal values (a bound parameter would hide them from the planner)."""
 
 
-def _enum(cls: type[PostState] | type[DeliveryState], name: str) -> Enum:
+def _enum(cls: type[PostState] | type[DeliveryState] | type[AccountStatus], name: str) -> Enum:
     # Stored as plain strings (no native enum), identical on SQLite and PostgreSQL; the values
     # are checked by the state machine in campaigns/states.py.
     return Enum(
@@ -52,6 +52,14 @@ class Account(Base):
     rate_limit_requests: Mapped[int | None] = mapped_column(Integer)
     rate_limit_per_seconds: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[AccountStatus] = mapped_column(
+        _enum(AccountStatus, "account_status"),
+        default=AccountStatus.ACTIVE,
+        server_default=AccountStatus.ACTIVE.value,
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    """Why it needs reconnecting (the platform's refusal, never a token), or who disabled it."""
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def label(self) -> str:

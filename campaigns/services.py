@@ -13,6 +13,7 @@ from campaigns.accounts import find_account, refuse_nul
 from campaigns.actors import OPERATOR, Actor
 from campaigns.audit.log import delivery_fields, post_fields, record
 from campaigns.audit.queries import post_revision
+from campaigns.connections.health import require_usable
 from campaigns.content import MediaLookup, library_of, resolve_content
 from campaigns.models import Account, Campaign, Delivery, Post, PostTarget, PostVariant
 from campaigns.people.roles import Role
@@ -483,6 +484,8 @@ def _schedule(session: Session, post: Post, *, now: datetime) -> list[Delivery]:
     if post.publish_at is None:
         raise InvalidInput("at", "", f"post {post.id} needs a publish time to be scheduled")
     require_future(post.publish_at, now=now)
+    for target in post.targets:
+        require_usable(target.account, at=post.publish_at, now=now)
     post.state = PostState.SCHEDULED
     deliveries = [
         Delivery(
@@ -587,6 +590,9 @@ def reschedule_post(
             f"post {post.id} has deliveries already {started[0].state.value}; "
             "it cannot be rescheduled"
         )
+    for delivery in post.deliveries:
+        if delivery.state in (DeliveryState.SCHEDULED, DeliveryState.QUEUED):
+            require_usable(delivery.account, at=moment, now=now)
     post.publish_at = moment
     for delivery in post.deliveries:
         if delivery.state in (DeliveryState.SCHEDULED, DeliveryState.QUEUED):

@@ -32,6 +32,18 @@ class DeliveryState(StrEnum):
     """Found too late to publish (the system was down) under a campaign's "miss" policy."""
 
 
+class AccountStatus(StrEnum):
+    """Whether an account may be published to; none of them deletes its history."""
+
+    ACTIVE = "active"
+    NEEDS_RECONNECT = "needs_reconnect"
+    """A token refresh failed for good (revoked, invalid_grant): a person must connect it again."""
+    DISABLED = "disabled"
+    """Paused by an admin: future deliveries cancelled; reconnecting or enabling revives it."""
+    REMOVED = "removed"
+    """Soft-removed: hidden from choices, its published deliveries and metrics stay in reports."""
+
+
 class LatePolicy(StrEnum):
     PUBLISH = "publish"
     """Publish late, at the account's quota pace."""

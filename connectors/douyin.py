@@ -53,6 +53,10 @@ from connectors.media import describe
 from connectors.numbers import parse_count, parse_epoch, parse_int
 from connectors.oauth import (
     REFRESH_EXPIRES_AT,
+    AuthorizationFlow,
+    Authorized,
+    code_grant,
+    first_credentials,
     refresh_grant,
     renewed,
     require_refresh,
@@ -63,6 +67,7 @@ PLATFORM = "douyin"
 
 REFRESH_PATH = "/oauth/refresh_token/"
 RENEW_PATH = "/oauth/renew_refresh_token/"
+USERINFO_PATH = "/oauth/userinfo/"
 UPLOAD_VIDEO_PATH = "/api/douyin/v1/video/upload_video/"
 INIT_PART_PATH = "/api/douyin/v1/video/init_video_part_upload/"
 UPLOAD_PART_PATH = "/api/douyin/v1/video/upload_video_part/"
@@ -148,6 +153,13 @@ class DouyinConnector(BaseConnector):
         metrics_rate_limit=RateLimitPolicy(requests=600, per_seconds=60),
     )
     default_base_url: ClassVar[str] = "https://open.douyin.com"
+    authorization: ClassVar[AuthorizationFlow] = AuthorizationFlow(
+        authorize_url="https://open.douyin.com/platform/oauth/connect/",
+        token_path="/oauth/access_token/",  # noqa: S106 - a URL path, not a secret
+        scopes=("user_info", "video.create.bind", "video.data.bind", "video.list.bind"),
+        scope_separator=",",
+        client_param="client_key",
+    )
 
     # -- validation -----------------------------------------------------------------------
     @classmethod
@@ -472,6 +484,35 @@ class DouyinConnector(BaseConnector):
         )
 
     # -- credentials ----------------------------------------------------------------------------
+    def complete_authorization(
+        self, *, code: str, redirect_uri: str, verifier: str | None
+    ) -> Authorized:
+        """Exchange the code (Douyin nests the answer in ``data``), then read the nickname."""
+        app, now = self.credentials, self.clock.now()
+        answer = code_grant(
+            self.http,
+            self.authorization,
+            platform=PLATFORM,
+            classify=self._classify,
+            form={
+                "client_key": app.client_id or "",
+                "client_secret": app.client_secret or "",
+                "code": code,
+                "grant_type": "authorization_code",
+            },
+            unwrap=_envelope_data,
+        )
+        open_id = str(answer.body.get("open_id") or "")
+        info = self._oauth(USERINFO_PATH, {"access_token": answer.access_token, "open_id": open_id})
+        credentials = first_credentials(
+            answer,
+            client_id=app.client_id or "",
+            client_secret=app.client_secret,
+            now=now,
+            user_id=open_id or None,
+        )
+        return Authorized(credentials=credentials, handle=str(info.get("nickname") or open_id))
+
     def refresh_credentials(self) -> Credentials:
         """A new access token (15 days); the refresh token is renewed once under 15 days are left.
 

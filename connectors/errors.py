@@ -81,6 +81,11 @@ class ReauthorizationRequired(AuthExpired):
     retryable = False
 
 
+class AuthorizationRefused(ConnectorError):
+    """The token endpoint refused an authorisation code (wrong, expired or already used, or
+    issued for another redirect address or PKCE verifier); the person must start again."""
+
+
 class ContentRejected(ConnectorError):
     """The platform refused the content; ``message`` carries its reason."""
 

@@ -49,7 +49,15 @@ from connectors.errors import (
 from connectors.fingerprint import content_fingerprint, normalise_text
 from connectors.http import Classifier, data_object, json_body, retry_after, send
 from connectors.numbers import parse_count, parse_epoch
-from connectors.oauth import refresh_grant, renewed, require_refresh
+from connectors.oauth import (
+    AuthorizationFlow,
+    Authorized,
+    code_grant,
+    first_credentials,
+    refresh_grant,
+    renewed,
+    require_refresh,
+)
 
 PLATFORM = "tiktok"
 
@@ -189,6 +197,15 @@ class TiktokConnector(BaseConnector):
         metrics_rate_limit=RateLimitPolicy(requests=600, per_seconds=60),
     )
     default_base_url: ClassVar[str] = "https://open.tiktokapis.com"
+    authorization: ClassVar[AuthorizationFlow] = AuthorizationFlow(
+        authorize_url="https://www.tiktok.com/v2/auth/authorize/",
+        token_path=TOKEN_PATH,
+        scopes=("user.info.basic", "video.publish", "video.upload", "video.list"),
+        scope_separator=",",
+        client_param="client_key",
+        # Login Kit for Web takes no PKCE (only the mobile and desktop kits do).
+        pkce=False,
+    )
 
     # -- validation ---------------------------------------------------------------------------
     @classmethod
@@ -611,6 +628,54 @@ class TiktokConnector(BaseConnector):
         )
 
     # -- credentials ------------------------------------------------------------------------------
+    def complete_authorization(
+        self, *, code: str, redirect_uri: str, verifier: str | None
+    ) -> Authorized:
+        """Exchange the code (``client_key`` and secret in the form) and read the username."""
+        app, now = self.credentials, self.clock.now()
+        form = {
+            "client_key": app.client_id or "",
+            "client_secret": app.client_secret or "",
+            "code": code,
+            "grant_type": "authorization_code",
+            "redirect_uri": redirect_uri,
+        }
+        if verifier:
+            form["code_verifier"] = verifier
+        answer = code_grant(
+            self.http,
+            self.authorization,
+            platform=PLATFORM,
+            classify=self._classify,
+            headers={"Cache-Control": "no-cache"},
+            form=form,
+        )
+        response = send(
+            self.http,
+            "GET",
+            "/v2/user/info/",
+            platform=PLATFORM,
+            classify=self._classify,
+            headers={"Authorization": f"Bearer {answer.access_token}"},
+            params={"fields": "open_id,username"},
+        )
+        user = data_object(response, path="/v2/user/info/", platform=PLATFORM).get("user")
+        user = user if isinstance(user, dict) else {}
+        username = str(user.get("username") or "")
+        open_id = answer.body.get("open_id") or user.get("open_id")
+        extra = {"username": username}
+        if isinstance(answer.body.get("scope"), str):
+            extra["scope"] = answer.body["scope"]
+        credentials = first_credentials(
+            answer,
+            client_id=app.client_id or "",
+            client_secret=app.client_secret,
+            now=now,
+            user_id=str(open_id) if open_id else None,
+            extra=extra,
+        )
+        return Authorized(credentials=credentials, handle=username)
+
     def refresh_credentials(self) -> Credentials:
         """Refresh with the stored refresh token; TikTok rotates it, so keep the new one."""
         current, now = self.credentials, self.clock.now()

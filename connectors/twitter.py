@@ -52,7 +52,15 @@ from connectors.fingerprint import content_fingerprint
 from connectors.http import Classifier, json_body, retry_after, send
 from connectors.media import MediaLoader
 from connectors.numbers import parse_count
-from connectors.oauth import refresh_grant, renewed, require_refresh
+from connectors.oauth import (
+    AuthorizationFlow,
+    Authorized,
+    code_grant,
+    first_credentials,
+    refresh_grant,
+    renewed,
+    require_refresh,
+)
 from publicist.core.clock import Clock, system_clock
 
 PLATFORM = "twitter"
@@ -202,6 +210,14 @@ class TwitterConnector(BaseConnector):
         app_metrics_rate_limit=RateLimitPolicy(requests=3_500, per_seconds=15 * 60),
     )
     default_base_url: ClassVar[str] = "https://api.x.com"
+    authorization: ClassVar[AuthorizationFlow] = AuthorizationFlow(
+        authorize_url="https://x.com/i/oauth2/authorize",
+        token_path=TOKEN_PATH,
+        # Publishing (tweet.write, media.write), metrics and reconciliation (tweet.read,
+        # users.read) and refreshing without a person (offline.access).
+        scopes=("tweet.read", "tweet.write", "users.read", "offline.access", "media.write"),
+        pkce=True,
+    )
 
     def __init__(
         self,
@@ -472,6 +488,56 @@ class TwitterConnector(BaseConnector):
         )
 
     # -- credentials ------------------------------------------------------------------------
+    def complete_authorization(
+        self, *, code: str, redirect_uri: str, verifier: str | None
+    ) -> Authorized:
+        """Exchange the code (with the PKCE verifier) and ask X whose account it is.
+
+        ``self.credentials`` carries only the app's client id (and secret, if confidential).
+        """
+        app, now = self.credentials, self.clock.now()
+        answer = code_grant(
+            self.http,
+            self.authorization,
+            platform=PLATFORM,
+            classify=classifier(),
+            form={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier or "",
+                "client_id": app.client_id or "",
+            },
+            headers=self._client_auth(app),
+        )
+        response = send(
+            self.http,
+            "GET",
+            "/2/users/me",
+            platform=PLATFORM,
+            classify=classifier(),
+            headers={"Authorization": f"Bearer {answer.access_token}"},
+        )
+        user = _data(response)
+        username = str(user.get("username") or "")
+        credentials = first_credentials(
+            answer,
+            client_id=app.client_id or "",
+            client_secret=app.client_secret,
+            now=now,
+            user_id=str(user.get("id") or "") or None,
+            extra={"username": username},
+        )
+        return Authorized(credentials=credentials, handle=username)
+
+    @staticmethod
+    def _client_auth(app: Credentials) -> dict[str, str]:
+        """A confidential client authenticates itself with HTTP Basic; a public one does not."""
+        if not app.client_secret:
+            return {}
+        pair = f"{app.client_id}:{app.client_secret}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+
     def refresh_credentials(self) -> Credentials:
         """Trade the refresh token for a new pair; X rotates it, so the old one is spent."""
         current, now = self.credentials, self.clock.now()
@@ -481,10 +547,7 @@ class TwitterConnector(BaseConnector):
             now=now,
             missing="no refresh token is stored (offline.access was not granted)",
         )
-        headers: dict[str, str] = {}
-        if current.client_secret:  # a confidential client authenticates itself
-            pair = f"{current.client_id}:{current.client_secret}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        headers = self._client_auth(current)
         answer = refresh_grant(
             self.http,
             TOKEN_PATH,

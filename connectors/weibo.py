@@ -55,7 +55,15 @@ from connectors.fingerprint import content_fingerprint
 from connectors.http import Classifier, json_body, send
 from connectors.media import describe
 from connectors.numbers import parse_count
-from connectors.oauth import refresh_grant, renewed, require_refresh
+from connectors.oauth import (
+    AuthorizationFlow,
+    Authorized,
+    code_grant,
+    first_credentials,
+    refresh_grant,
+    renewed,
+    require_refresh,
+)
 from connectors.weibo_text import (
     WeiboTextRules,
     links,
@@ -146,6 +154,13 @@ class WeiboConnector(BaseConnector):
         metrics_rate_limit=RateLimitPolicy(requests=100, per_seconds=3600),
     )
     default_base_url: ClassVar[str] = "https://api.weibo.com"
+    authorization: ClassVar[AuthorizationFlow] = AuthorizationFlow(
+        authorize_url="https://api.weibo.com/oauth2/authorize",
+        token_path="/oauth2/access_token",  # noqa: S106 - a URL path, not a secret
+        scopes=("all",),
+        # A web app's token is not refreshable: it lapses, and a person connects again.
+        refreshable=False,
+    )
     text_rules: ClassVar[WeiboTextRules] = WeiboTextRules()
     timeline_page_size: ClassVar[int] = 100
     timeline_pages: ClassVar[int] = 5
@@ -361,6 +376,46 @@ class WeiboConnector(BaseConnector):
         return results
 
     # -- credentials ---------------------------------------------------------------------
+    def complete_authorization(
+        self, *, code: str, redirect_uri: str, verifier: str | None
+    ) -> Authorized:
+        """Exchange the code; the answer names the user (``uid``), ``users/show`` its name."""
+        app, now = self.credentials, self.clock.now()
+        answer = code_grant(
+            self.http,
+            self.authorization,
+            platform=PLATFORM,
+            classify=self._classifier(creates=False),
+            form={
+                "client_id": app.client_id or "",
+                "client_secret": app.client_secret or "",
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+            },
+        )
+        uid = str(answer.body.get("uid") or "")
+        response = send(
+            self.http,
+            "GET",
+            "/2/users/show.json",
+            platform=PLATFORM,
+            classify=self._classifier(creates=False),
+            headers={"Authorization": f"OAuth2 {answer.access_token}"},
+            params={"uid": uid},
+        )
+        user = json_body(response)
+        name = user.get("screen_name") if isinstance(user, dict) else None
+        credentials = first_credentials(
+            answer,
+            client_id=app.client_id or "",
+            client_secret=app.client_secret,
+            now=now,
+            user_id=uid or None,
+            extra={"redirect_uri": redirect_uri},
+        )
+        return Authorized(credentials=credentials, handle=str(name or uid))
+
     def refresh_credentials(self) -> Credentials:
         """Only tokens issued with a refresh token (Weibo's mobile SDK) can be refreshed."""
         old, now = self.credentials, self.clock.now()

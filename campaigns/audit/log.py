@@ -120,6 +120,7 @@ def account_fields(account: Account) -> Fields:
     return {
         "platform": account.platform,
         "handle": account.handle,
+        "status": account.status.value if account.status else None,
         "api_base_url": account.api_base_url,
         "rate_limit_requests": account.rate_limit_requests,
         "rate_limit_per_seconds": account.rate_limit_per_seconds,

@@ -27,7 +27,7 @@ def link_for(
     if post_id is not None:
         return f"/posts/{post_id}"
     if account_id is not None:
-        return f"/api/accounts/{account_id}"
+        return "/accounts"
     if campaign_id is not None:
         return f"/campaigns/{campaign_id}"
     return "/calendar"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from campaigns.accounts import create_account
 from campaigns.models import Account
+from campaigns.states import AccountStatus
 from campaigns.validation import parse_rate_limit
 from connectors.base import Credentials
 from publicist.cli.common import Table, console, database, local, now, safe, settings
@@ -132,7 +133,10 @@ def list_accounts() -> None:
             table.add_row(
                 str(account.id),
                 account.platform,
-                account.handle,
+                # Only an account that cannot publish says so (e.g. "(needs reconnect)").
+                account.handle
+                if account.status is AccountStatus.ACTIVE
+                else f"{account.handle} ({account.status.value.replace('_', ' ')})",
                 account.api_base_url or "platform API",
                 local(account.token_expires_at, config.default_timezone),
                 quota,

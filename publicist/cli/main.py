@@ -12,6 +12,7 @@ from publicist.cli import (
     audit,
     calendar,
     campaigns,
+    connect,  # noqa: F401 - adds account connect, disable and remove
     deliveries,
     media,
     notify,

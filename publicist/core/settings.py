@@ -152,6 +152,101 @@ class Settings(BaseSettings):
             raise ValueError("must not carry a user name or password")
         return value.rstrip("/")
 
+    x_client_id: str | None = Field(
+        default=None,
+        description="Publicist's app on X: its client id; unset: X accounts cannot be "
+        "connected from the workspace or the CLI.",
+    )
+    x_client_secret: SecretStr | None = Field(
+        default=None, description="The X app's client secret (never logged or shown)."
+    )
+    x_api_base: str | None = Field(
+        default=None,
+        description="X's API host for the code exchange (unset: the real one; a simulator's "
+        "address in tests and the demo).",
+    )
+    x_auth_base: str | None = Field(
+        default=None,
+        description="Host of X's consent page (unset: https://x.com).",
+    )
+    tiktok_client_id: str | None = Field(
+        default=None,
+        description="Publicist's app on TikTok: its client key; unset: TikTok accounts cannot be "
+        "connected from the workspace or the CLI.",
+    )
+    tiktok_client_secret: SecretStr | None = Field(
+        default=None, description="The TikTok app's client secret (never logged or shown)."
+    )
+    tiktok_api_base: str | None = Field(
+        default=None,
+        description="TikTok's API host for the code exchange (unset: the real one; a simulator's "
+        "address in tests and the demo).",
+    )
+    tiktok_auth_base: str | None = Field(
+        default=None,
+        description="Host of TikTok's consent page (unset: https://www.tiktok.com).",
+    )
+    weibo_client_id: str | None = Field(
+        default=None,
+        description="Publicist's app on Weibo: its client id; unset: Weibo accounts cannot be "
+        "connected from the workspace or the CLI.",
+    )
+    weibo_client_secret: SecretStr | None = Field(
+        default=None, description="The Weibo app's client secret (never logged or shown)."
+    )
+    weibo_api_base: str | None = Field(
+        default=None,
+        description="Weibo's API host for the code exchange (unset: the real one; a simulator's "
+        "address in tests and the demo).",
+    )
+    weibo_auth_base: str | None = Field(
+        default=None,
+        description="Host of Weibo's consent page (unset: https://api.weibo.com).",
+    )
+    douyin_client_id: str | None = Field(
+        default=None,
+        description="Publicist's app on Douyin: its client key; unset: Douyin accounts cannot be "
+        "connected from the workspace or the CLI.",
+    )
+    douyin_client_secret: SecretStr | None = Field(
+        default=None, description="The Douyin app's client secret (never logged or shown)."
+    )
+    douyin_api_base: str | None = Field(
+        default=None,
+        description="Douyin's API host for the code exchange (unset: the real one; a simulator's "
+        "address in tests and the demo).",
+    )
+    douyin_auth_base: str | None = Field(
+        default=None,
+        description="Host of Douyin's consent page (unset: https://open.douyin.com).",
+    )
+    wechat_api_base: str | None = Field(
+        default=None,
+        description="WeChat's API host for connecting Official Accounts (unset: the real one).",
+    )
+
+    @field_validator(
+        "x_api_base",
+        "x_auth_base",
+        "tiktok_api_base",
+        "tiktok_auth_base",
+        "weibo_api_base",
+        "weibo_auth_base",
+        "douyin_api_base",
+        "douyin_auth_base",
+        "wechat_api_base",
+    )
+    @classmethod
+    def _platform_base(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) address such as https://api.x.com")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not carry a user name or password")
+        return value.strip().rstrip("/")
+
     @field_validator("media_fetch_allow")
     @classmethod
     def _readable_networks(cls, value: str) -> str:

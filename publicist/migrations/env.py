@@ -7,6 +7,7 @@ from alembic import context
 # Imported for their side effect: each registers its tables on Base.metadata.
 import campaigns.audit.models
 import campaigns.calendar.models
+import campaigns.connections.models
 import campaigns.events.models
 import campaigns.models
 import campaigns.people.models  # noqa: F401

@@ -21,6 +21,7 @@ from publicist.web.routers import (
     campaign_pages,
     campaigns,
     composer,
+    connect,
     dashboard,
     deliveries,
     docs,
@@ -99,6 +100,7 @@ def create_app(
         deliveries,
         series_page,
         reports_page,
+        connect,
         signin,
         docs,
     ):

@@ -1,5 +1,6 @@
 """Keep secrets out of the access log: the dashboard accepts ``?token=`` once, then a cookie;
-a calendar feed's address (``/calendar/feeds/SECRET.ics``) is its only credential."""
+a calendar feed's address (``/calendar/feeds/SECRET.ics``) is its only credential; an account
+connection's callback (``?code=...&state=...``) carries a one-use authorisation code."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from urllib.parse import unquote_plus
 # reads as "token") are caught too; so is a separator sent encoded, in case anything
 # downstream decodes the line once more.
 _PARAMETER = re.compile(r"(?i)((?:[?&;]|%3f|%26|%3b)([^=&;?\s\"#]*)=)(?:(?!%26|%3b)[^&;\s\"#])*")
-_SECRET_NAMES = frozenset({"token"})
+# "code" and "state": an account connection's callback carries a one-use authorisation code.
+_SECRET_NAMES = frozenset({"token", "code", "state"})
 _FEED = re.compile(r"(?i)(/calendar/feeds/)[^/\s\"?#]+?(\.ics\b|(?=[\s\"?#]))")
 _MAX_DECODES = 4
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
+from simulators import consent
 from simulators.douyin.wire import (
     DouyinError,
     oauth_error,
@@ -23,7 +24,9 @@ from simulators.douyin.wire import (
     open_id,
     setting,
 )
-from simulators.harness import Fault, SimAccount, Simulation
+from simulators.harness import Fault, SimAccount, Simulation, TokenError
+
+CODE_LIFETIME = timedelta(minutes=10)
 
 
 def app_credentials(sim: Simulation) -> dict[str, str]:
@@ -99,13 +102,15 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def register(app: FastAPI, sim: Simulation) -> None:
-    @app.get("/platform/oauth/connect/")
+    @app.api_route("/platform/oauth/connect/", methods=["GET", "POST"])
     async def connect(request: Request) -> Response:
-        """The consent page: granted at once, as the account named by ``handle`` or the newest."""
-        q = request.query_params
+        """The consent page, as the account named by ``handle`` or the newest; Allow issues a
+        one-use code that lapses after ten minutes (Douyin's documented code lifetime)."""
+        q, decision = await consent.parameters(request)
         if q.get("client_key") != app_credentials(sim)["client_key"]:
             return oauth_error(DouyinError(10013))
-        if q.get("response_type") != "code" or not q.get("redirect_uri"):
+        redirect_uri = q.get("redirect_uri", "")
+        if q.get("response_type") != "code" or not consent.usable_redirect(redirect_uri):
             return oauth_error(DouyinError(10005, "response_type, redirect_uri"))
         wanted = q.get("handle")
         accounts = list(sim.accounts.values())
@@ -114,10 +119,25 @@ def register(app: FastAPI, sim: Simulation) -> None:
         )
         if account is None:
             return oauth_error(DouyinError(10005, "no account to authorise"))
+        if decision is None:
+            return consent.page(
+                platform="Douyin",
+                app=q["client_key"],
+                handle=account.handle,
+                scopes=q.get("scope", ""),
+                params=q,
+                action=request.url.path,
+            )
+        if decision == consent.DENY:
+            return consent.denied(redirect_uri, q.get("state"))
         code = secrets.token_hex(16)
-        sim.objects[f"code:{code}"] = {"account_id": account.account_id, "used": False}
+        sim.objects[f"code:{code}"] = {
+            "account_id": account.account_id,
+            "used": False,
+            "expires_at": sim.clock.now() + CODE_LIFETIME,
+        }
         query = {"code": code, "state": q.get("state", ""), "scopes": q.get("scope", "")}
-        return RedirectResponse(f"{q['redirect_uri']}?{urlencode(query)}", status_code=302)
+        return consent.back(redirect_uri, query)
 
     async def token_call(request: Request, handle: Any) -> Response:
         form = await _form(request)
@@ -141,7 +161,11 @@ def register(app: FastAPI, sim: Simulation) -> None:
         if form.get("grant_type") != "authorization_code":
             raise DouyinError(10005, "grant_type")
         record = sim.objects.get(f"code:{form.get('code', '')}")
-        if record is None or record["used"]:
+        if (
+            record is None
+            or record["used"]
+            or record.get("expires_at", sim.clock.now()) <= sim.clock.now()
+        ):
             raise DouyinError(10005, "code")
         record["used"] = True
         account = sim.accounts[record["account_id"]]
@@ -166,6 +190,27 @@ def register(app: FastAPI, sim: Simulation) -> None:
         new = _new_refresh(sim, account, record["renewals"] + 1)
         lifetime = _refresh_tokens(sim)[new]["expires_at"] - sim.clock.now()
         return {"refresh_token": new, "expires_in": int(lifetime.total_seconds())}
+
+    def userinfo(form: dict[str, str]) -> dict[str, Any]:
+        try:
+            grant = sim.tokens.check(form.get("access_token", ""))
+        except TokenError as exc:
+            raise DouyinError(28001003) from exc
+        account = sim.accounts[grant.account_id]
+        if form.get("open_id") != open_id(account):
+            raise DouyinError(10005, "open_id")
+        return {"open_id": open_id(account), "nickname": account.handle, "avatar": ""}
+
+    @app.post("/oauth/userinfo/")
+    async def user_info(request: Request) -> Response:
+        """The authorised user's nickname (form: ``access_token``, ``open_id``)."""
+        form = await _form(request)
+        try:
+            response = oauth_ok(userinfo(form))
+        except DouyinError as exc:
+            response = oauth_error(exc)
+        sim.note(request.method, request.url.path, str(response.status_code))
+        return response
 
     @app.post("/oauth/access_token/")
     async def access_token(request: Request) -> Response:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -11,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from simulators import consent
 from simulators.harness import (
     Fault,
     Grant,
@@ -25,6 +28,8 @@ from simulators.tiktok.wire import (
 
 if TYPE_CHECKING:  # the platform's state needs this module's token issuing at run time
     from simulators.tiktok.state import TiktokPlatform
+
+CODE_LIFETIME = timedelta(minutes=5)
 
 Run = Callable[[Request, Callable[[], Awaitable[Response]]], Awaitable[Response]]
 """How a route runs its work: platform errors become TikTok's envelopes, every call is noted."""
@@ -72,7 +77,54 @@ def _provision(sim: Simulation, account: SimAccount) -> dict[str, Any]:
     }
 
 
+def challenge_matches(challenge: str, verifier: str) -> bool:
+    """TikTok's desktop kit documents the challenge as the hex SHA-256 of the verifier."""
+    if not challenge:
+        return True
+    return bool(verifier) and hashlib.sha256(verifier.encode()).hexdigest() == challenge
+
+
 def register(app: FastAPI, sim: Simulation, platform: TiktokPlatform, run: Run) -> None:
+    @app.api_route("/v2/auth/authorize/", methods=["GET", "POST"])
+    async def authorize(request: Request) -> Response:
+        """The consent page (as the account named by ``handle``, else the newest); Allow issues
+        a one-use code bound to the redirect address, lapsing after five minutes."""
+        q, decision = await consent.parameters(request)
+        redirect_uri = q.get("redirect_uri", "")
+        if q.get("client_key") != _app_credentials(sim)["client_key"]:
+            return consent.refused("client_key: the app is unknown")
+        if q.get("response_type") != "code" or not consent.usable_redirect(redirect_uri):
+            return consent.refused("redirect_uri or response_type is invalid")
+        wanted = q.get("handle")
+        accounts = list(sim.accounts.values())
+        account = next(
+            (a for a in accounts if a.handle == wanted), accounts[-1] if accounts else None
+        )
+        if account is None:
+            return consent.refused("no account to authorise")
+        if decision is None:
+            return consent.page(
+                platform="TikTok",
+                app=q["client_key"],
+                handle=account.handle,
+                scopes=q.get("scope", ""),
+                params=q,
+                action=request.url.path,
+            )
+        if decision == consent.DENY:
+            return consent.denied(redirect_uri, q.get("state"))
+        code = f"code-{secrets.token_urlsafe(12)}"
+        sim.objects[f"code:{code}"] = {
+            "account_id": account.account_id,
+            "used": False,
+            "redirect_uri": redirect_uri,
+            "challenge": q.get("code_challenge", ""),
+            "expires_at": sim.clock.now() + CODE_LIFETIME,
+        }
+        return consent.back(
+            redirect_uri, {"code": code, "scopes": q.get("scope", ""), "state": q.get("state", "")}
+        )
+
     @app.post("/v2/oauth/token/")
     async def oauth_token(request: Request) -> Response:
         async def work() -> Response:

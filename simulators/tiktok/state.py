@@ -16,7 +16,7 @@ from simulators.harness import (
     Simulation,
     TokenError,
 )
-from simulators.tiktok.auth import _app_credentials, _issue
+from simulators.tiktok.auth import _app_credentials, _issue, challenge_matches
 from simulators.tiktok.wire import (
     MB,
     PRIVATE,
@@ -74,7 +74,14 @@ class TiktokPlatform:
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
             record = self.sim.objects.get(f"code:{form.get('code', '')}")
-            if record is None or record["used"]:
+            now = self.sim.clock.now()
+            if (
+                record is None
+                or record["used"]
+                or record.get("expires_at", now) < now
+                or record.get("redirect_uri", form.get("redirect_uri")) != form.get("redirect_uri")
+                or not challenge_matches(record.get("challenge", ""), form.get("code_verifier", ""))
+            ):
                 raise OAuthError(400, "invalid_grant", "Authorization code is expired.")
             record["used"] = True
             grant = _issue(self.sim, self.sim.accounts[record["account_id"]])

@@ -7,11 +7,11 @@ import hashlib
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 
+from simulators import consent
 from simulators.harness import Fault, Grant, SimAccount, Simulation, TokenError
 from simulators.twitter.wire import SCOPES, XSimulator, problem, setting
 
@@ -70,35 +70,52 @@ def register(app: FastAPI, x: XSimulator) -> None:
     """The authorisation page and the token endpoint."""
     sim = x.sim
 
-    @app.get("/i/oauth2/authorize")
+    @app.api_route("/i/oauth2/authorize", methods=["GET", "POST"])
     async def authorize(request: Request) -> Response:
-        """Consent is granted at once (as the account in ``screen_name``, else the first)."""
-        q = request.query_params
+        """The consent page (as the account in ``screen_name``, else the first); Allow issues
+        a one-use code bound to the client, the redirect address and the PKCE challenge."""
+        q, decision = await consent.parameters(request)
         client = sim.objects.get(f"client-id:{q.get('client_id', '')}")
-        if client is None or q.get("response_type") != "code":
-            return JSONResponse({"error": "invalid_request"}, status_code=400)
-        if q.get("code_challenge_method", "plain") not in ("S256", "plain"):
-            return JSONResponse({"error": "invalid_request"}, status_code=400)
+        redirect_uri = q.get("redirect_uri", "")
+        if client is None or not consent.usable_redirect(redirect_uri):
+            return consent.refused("invalid_request: client_id or redirect_uri")
+        if q.get("response_type") != "code":
+            return consent.refused("invalid_request: response_type must be code")
+        # X requires PKCE for every client (research X1); S256 or plain.
+        if not q.get("code_challenge") or q.get("code_challenge_method", "plain") not in (
+            "S256",
+            "plain",
+        ):
+            return consent.refused("invalid_request: code_challenge")
         handle = q.get("screen_name")
         account = (
             sim.account_by_handle(handle) if handle else next(iter(sim.accounts.values()), None)
         )
         if account is None:
-            return JSONResponse({"error": "access_denied"}, status_code=400)
+            return consent.refused("no account to authorise")
+        if decision is None:
+            return consent.page(
+                platform="X",
+                app=str(client["client_id"]),
+                handle=account.handle,
+                scopes=q.get("scope", ""),
+                params=q,
+                action=request.url.path,
+            )
+        if decision == consent.DENY:
+            return consent.denied(redirect_uri, q.get("state"))
         code = f"c-{sim.rng.getrandbits(96):024x}"
         sim.objects[f"code:{code}"] = {
             "kind": "code",
             "account_id": account.account_id,
             "client_id": client["client_id"],
-            "redirect_uri": q.get("redirect_uri", ""),
+            "redirect_uri": redirect_uri,
             "challenge": q.get("code_challenge", ""),
             "method": q.get("code_challenge_method", "plain"),
             "scopes": tuple(q.get("scope", "").split()),
             "expires_at": sim.clock.now() + timedelta(seconds=30),
         }
-        target = q.get("redirect_uri", "")
-        query = urlencode({"state": q.get("state", ""), "code": code})
-        return RedirectResponse(f"{target}{'&' if '?' in target else '?'}{query}", 302)
+        return consent.back(redirect_uri, {"state": q.get("state", ""), "code": code})
 
     def oauth_error(status: int, error: str, description: str) -> JSONResponse:
         return JSONResponse({"error": error, "error_description": description}, status_code=status)

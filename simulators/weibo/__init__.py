@@ -15,13 +15,13 @@ import secrets
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
+from simulators import consent
 from simulators.control import CONTROL_PREFIX, control_router
 from simulators.harness import (
     DropConnection,
@@ -382,15 +382,35 @@ def create_app(sim: Simulation) -> FastAPI:
 
 
 def _oauth_routes(app: FastAPI, sim: Simulation) -> None:
-    @app.get("/oauth2/authorize")
+    @app.api_route("/oauth2/authorize", methods=["GET", "POST"])
     async def authorize(request: Request) -> Response:
-        params = request.query_params
+        """The consent page; Allow issues a one-use code (10 minutes) for the redirect address."""
+        params, decision = await consent.parameters(request)
         redirect_uri = params.get("redirect_uri", "")
-        if params.get("client_id") != APP_KEY or not redirect_uri:
+        if params.get("client_id") != APP_KEY or not consent.usable_redirect(redirect_uri):
             return oauth_error_response("/oauth2/authorize", 21323, "client_id or redirect_uri")
         chosen = knobs(sim).authorize_account or next(reversed(sim.accounts), None)
         if chosen is None or chosen not in sim.accounts:
             return oauth_error_response("/oauth2/authorize", 21323, "no account to authorise")
+        if decision is None:
+            return consent.page(
+                platform="Weibo",
+                app=APP_KEY,
+                handle=sim.accounts[chosen].handle,
+                scopes=params.get("scope", ""),
+                params=params,
+                action=request.url.path,
+            )
+        if decision == consent.DENY:
+            # Weibo answers a refusal with error=access_denied and error_code 21330.
+            return consent.back(
+                redirect_uri,
+                {
+                    "error": "access_denied",
+                    "error_code": "21330",
+                    **({"state": params["state"]} if "state" in params else {}),
+                },
+            )
         code = secrets.token_hex(16)
         sim.objects[f"weibo:code:{code}"] = {
             "account_id": chosen,
@@ -398,8 +418,26 @@ def _oauth_routes(app: FastAPI, sim: Simulation) -> None:
             "expires_at": sim.clock.now() + timedelta(minutes=10),
         }
         query = {"code": code, **({"state": params["state"]} if "state" in params else {})}
-        separator = "&" if "?" in redirect_uri else "?"
-        return RedirectResponse(redirect_uri + separator + urlencode(query), status_code=302)
+        return consent.back(redirect_uri, query)
+
+    @app.get("/2/users/show.json")
+    async def users_show(request: Request) -> Response:
+        """The profile of ``uid`` (only its id and screen name here), for a valid token."""
+        try:
+            _authorise(sim, _token_from(request, None))
+        except WeiboError as error:
+            return oauth_error_response("/2/users/show.json", error.code, error.message)
+        account = sim.accounts.get(request.query_params.get("uid", ""))
+        if account is None:
+            return oauth_error_response("/2/users/show.json", 20003, "user does not exists")
+        sim.note("GET", "/2/users/show.json", "200")
+        return JSONResponse(
+            {
+                "id": int(account.account_id),
+                "idstr": account.account_id,
+                "screen_name": account.handle,
+            }
+        )
 
     @app.post("/oauth2/access_token")
     async def access_token(request: Request) -> Response:

@@ -48,6 +48,7 @@ MESSAGES: dict[int, str] = {
     10022: "IP requests out of rate limit!",
     10023: "User requests out of rate limit!",
     10024: "User requests for ({}) out of rate limit!",
+    20003: "User does not exists!",
     20005: "Unsupported image type, only suport JPG, GIF, PNG!",
     20006: "Image size too large.",
     20007: "Does multipart has image?",

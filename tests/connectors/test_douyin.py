@@ -349,16 +349,17 @@ def test_the_consent_page_hands_a_code_that_buys_tokens(
 ) -> None:
     app = connect("gov-account").credentials
     with httpx.Client(base_url=server.base_url(SIMULATED)) as client:
-        page = client.get(
-            "/platform/oauth/connect/",
-            params={
-                "client_key": app.client_id,
-                "response_type": "code",
-                "scope": "video.create.bind,video.data.bind",
-                "redirect_uri": "https://publicist.example/callback",
-                "state": "s1",
-            },
-        )
+        params = {
+            "client_key": app.client_id or "",
+            "response_type": "code",
+            "scope": "video.create.bind,video.data.bind",
+            "redirect_uri": "https://publicist.example/callback",
+            "state": "s1",
+        }
+        shown = client.get("/platform/oauth/connect/", params=params)
+        assert shown.status_code == 200
+        assert "Allow" in shown.text
+        page = client.post("/platform/oauth/connect/", data={**params, "decision": "allow"})
         assert page.status_code == 302
         query = parse_qs(urlsplit(page.headers["location"]).query)
         assert query["state"] == ["s1"]

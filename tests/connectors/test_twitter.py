@@ -575,18 +575,19 @@ def test_pkce_authorisation_code_flow(
     verifier = "v" * 64
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     redirect = "https://publicist.example/callback"
-    consent = api.get(
-        "/i/oauth2/authorize",
-        params={
-            "response_type": "code",
-            "client_id": account["client_id"],
-            "redirect_uri": redirect,
-            "scope": "tweet.read tweet.write users.read offline.access",
-            "state": "s1",
-            "code_challenge": challenge.rstrip(b"=").decode(),
-            "code_challenge_method": "S256",
-        },
-    )
+    params = {
+        "response_type": "code",
+        "client_id": account["client_id"],
+        "redirect_uri": redirect,
+        "scope": "tweet.read tweet.write users.read offline.access",
+        "state": "s1",
+        "code_challenge": challenge.rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+    }
+    page = api.get("/i/oauth2/authorize", params=params)
+    assert page.status_code == 200
+    assert "Allow" in page.text
+    consent = api.post("/i/oauth2/authorize", data={**params, "decision": "allow"})
     assert consent.status_code == 302
     location = httpx.URL(consent.headers["location"])
     assert location.params["state"] == "s1"

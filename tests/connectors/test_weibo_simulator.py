@@ -249,10 +249,11 @@ def test_held_shares_wait_for_release(env: WeiboEnv, api: httpx.Client) -> None:
 def test_oauth_authorization_code_flow_and_token_info(env: WeiboEnv, api: httpx.Client) -> None:
     account = env.account("cnipa", token_lifetime=3600)
     redirect = "https://publicist.example/callback"
-    authorize = api.get(
-        "/oauth2/authorize",
-        params={"client_id": APP_KEY, "redirect_uri": redirect, "response_type": "code"},
-    )
+    params = {"client_id": APP_KEY, "redirect_uri": redirect, "response_type": "code"}
+    shown = api.get("/oauth2/authorize", params=params)
+    assert shown.status_code == 200
+    assert "Allow" in shown.text
+    authorize = api.post("/oauth2/authorize", data={**params, "decision": "allow"})
     assert authorize.status_code == 302
     location = urlsplit(authorize.headers["location"])
     code = parse_qs(location.query)["code"][0]

@@ -43,7 +43,7 @@ def test_the_revision_matches_the_models_and_reverses(url: str) -> None:
                 if any(name in repr(d) for name in NEW)
             ]
             assert differences == []
-        command.downgrade(alembic_config(url), "0013")
+        command.downgrade(alembic_config(url), "0017")
         with engine.connect() as connection:
             inspector = sa.inspect(connection)
             assert "post_series" not in inspector.get_table_names()
