@@ -30,6 +30,13 @@ NEVER_TRIED = "state = 'scheduled' AND attempts = 0 AND reserved_slot_at IS NULL
 """Predicate of a partial index of the deliveries; the query using it repeats the same terms
 with literal values (a bound parameter would hide them from the planner)."""
 
+LEASED = "state = 'publishing'"
+"""Predicate of the reconciler's index: only attempts in flight, by lease end."""
+SUBMITTED = "state = 'submitted'"
+"""Predicate of the submission poll's index: only publishes the platform still processes."""
+METRICS_UNPLANNED = "state = 'published' AND remote_id IS NOT NULL AND metrics_planned = false"
+"""Predicate of the collection planner's queue: published, measurable, not yet planned."""
+
 
 def _enum(cls: type[PostState] | type[DeliveryState], name: str) -> Enum:
     # Stored as plain strings (no native enum), identical on SQLite and PostgreSQL; the values
@@ -172,6 +179,31 @@ class Delivery(Base):
             sqlite_where=text(NEVER_TRIED),
             postgresql_where=text(NEVER_TRIED),
         ),
+        # The reconciler's scan and the submission poll (campaigns.reconcile.expired_leases,
+        # campaigns.publishing.submitted_deliveries) each read an index holding only the
+        # deliveries in their one state, so their ticks cost what is in flight, not history.
+        Index(
+            "ix_deliveries_publishing_lease_until",
+            "state",
+            "lease_until",
+            sqlite_where=text(LEASED),
+            postgresql_where=text(LEASED),
+        ),
+        Index(
+            "ix_deliveries_submitted_updated_at",
+            "state",
+            "updated_at",
+            sqlite_where=text(SUBMITTED),
+            postgresql_where=text(SUBMITTED),
+        ),
+        # Collection planning's queue (metrics.collection.plan_new): published deliveries
+        # not planned yet; planning one takes it out, so the index stays a few rows long.
+        Index(
+            "ix_deliveries_metrics_unplanned",
+            "id",
+            sqlite_where=text(METRICS_UNPLANNED),
+            postgresql_where=text(METRICS_UNPLANNED),
+        ),
         # A publish task names its delivery by id: an id of a removed delivery (an edit
         # removes those not started) must never be given to a new one (migration 0009).
         {"sqlite_autoincrement": True},
@@ -199,6 +231,9 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_code: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    metrics_planned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Whether collection has planned it (given it a ``delivery_metrics`` row): the
+    planner's queue is the published deliveries where this is still false."""
 
     post: Mapped[Post] = relationship(back_populates="deliveries")
     account: Mapped[Account] = relationship()

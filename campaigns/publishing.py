@@ -592,7 +592,12 @@ def submitted_deliveries(session: Session, *, limit: int = 500) -> list[tuple[in
     """(delivery id, account id, submission id) of every publish the platform still processes."""
     rows = session.execute(
         select(Delivery.id, Delivery.account_id, Delivery.submission_id)
-        .where(Delivery.state == DeliveryState.SUBMITTED, Delivery.submission_id.is_not(None))
+        .where(
+            # A literal state: read from ix_deliveries_submitted_updated_at, which holds only
+            # the submitted deliveries (the planner must see the index's own predicate).
+            Delivery.state == literal_column("'submitted'"),
+            Delivery.submission_id.is_not(None),
+        )
         .order_by(Delivery.updated_at)
         .limit(limit)
     ).all()

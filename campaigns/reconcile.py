@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.content import content_for
@@ -32,7 +32,12 @@ def expired_leases(
     """
     candidates = session.execute(
         select(Delivery.id, Delivery.lease_until)
-        .where(Delivery.state == DeliveryState.PUBLISHING, Delivery.lease_until < now - margin)
+        .where(
+            # A literal state: the planner must see ix_deliveries_publishing_lease_until's
+            # predicate, so the scan reads only attempts in flight, whatever the history.
+            Delivery.state == literal_column("'publishing'"),
+            Delivery.lease_until < now - margin,
+        )
         .order_by(Delivery.lease_until)
         .limit(limit)
     ).all()
