@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import literal_column, select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.content import content_for
@@ -76,3 +76,21 @@ def expired_leases(
             )
         )
     return starts
+
+
+def count_due_unstarted(session: Session, *, now: datetime) -> int:
+    """Deliveries due by ``now`` and not started (``scheduled`` or ``queued``): the queue's
+    depth, for monitoring. Two range reads of ``ix_deliveries_state_next_attempt_at``, one
+    per state, that touch only the due rows: the count costs what is due, not the history.
+    """
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.state.in_([DeliveryState.SCHEDULED, DeliveryState.QUEUED]),
+                Delivery.next_attempt_at <= now,
+            )
+        )
+        or 0
+    )
