@@ -78,19 +78,28 @@ def expired_leases(
     return starts
 
 
-def count_due_unstarted(session: Session, *, now: datetime) -> int:
+DUE_COUNT_CAP = 100_000
+"""Counted per state at most: beyond it the gauge says "at least this many"."""
+
+
+def count_due_unstarted(session: Session, *, now: datetime, cap: int = DUE_COUNT_CAP) -> int:
     """Deliveries due by ``now`` and not started (``scheduled`` or ``queued``): the queue's
-    depth, for monitoring. Two range reads of ``ix_deliveries_state_next_attempt_at``, one
-    per state, that touch only the due rows: the count costs what is due, not the history.
+    depth, for monitoring, counting at most ``cap`` of each state.
+
+    One range read of ``ix_deliveries_state_next_attempt_at`` per state, in index order with
+    a limit: the planner cannot tell that the deliveries due in the past are nearly all
+    published (it multiplies the two conditions' shares), and for a plain count it chose to
+    scan every delivery (270 ms at 1M deliveries, benchmarks/ticks.py). Read this way the
+    count costs what is due, never the history.
     """
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Delivery)
-            .where(
-                Delivery.state.in_([DeliveryState.SCHEDULED, DeliveryState.QUEUED]),
-                Delivery.next_attempt_at <= now,
-            )
+    total = 0
+    for state in (DeliveryState.SCHEDULED, DeliveryState.QUEUED):
+        due = (
+            select(Delivery.id)
+            .where(Delivery.state == state, Delivery.next_attempt_at <= now)
+            .order_by(Delivery.next_attempt_at)
+            .limit(cap)
+            .subquery()
         )
-        or 0
-    )
+        total += session.scalar(select(func.count()).select_from(due)) or 0
+    return total

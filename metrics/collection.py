@@ -131,22 +131,32 @@ def claim_collections(
     their real next time. Rows another transaction holds are skipped, not waited for.
     """
     plan_new(session, now=now)
-    rows = session.execute(
-        select(
-            DeliveryMetrics.delivery_id,
-            DeliveryMetrics.account_id,
-            DeliveryMetrics.platform,
-            Delivery.remote_id,
-        )
-        .join(Delivery, Delivery.id == DeliveryMetrics.delivery_id)
-        .where(DeliveryMetrics.next_collect_at <= now, Delivery.remote_id.is_not(None))
+    # First the due rows alone, in the order of ix_delivery_metrics_collect_due (which holds
+    # only deliveries inside their collection window), then their remote ids by primary key:
+    # a join here lets the planner start from the deliveries, all of history.
+    due = session.execute(
+        select(DeliveryMetrics.delivery_id, DeliveryMetrics.account_id, DeliveryMetrics.platform)
+        .where(DeliveryMetrics.next_collect_at <= now)
         .order_by(DeliveryMetrics.next_collect_at, DeliveryMetrics.delivery_id)
         .limit(limit)
-        .with_for_update(of=DeliveryMetrics, skip_locked=True)
+        .with_for_update(skip_locked=True)
     ).all()
-    if not rows:
+    if not due:
         return []
-    ids = [row.delivery_id for row in rows]
+    remote: dict[int, str] = {}
+    for chunk in _chunks([row.delivery_id for row in due]):
+        found = session.execute(
+            select(_DELIVERIES.c.id, _DELIVERIES.c.remote_id).where(
+                _DELIVERIES.c.id.in_(chunk), _DELIVERIES.c.remote_id.is_not(None)
+            )
+        )
+        remote.update((delivery_id, str(remote_id)) for delivery_id, remote_id in found)
+    rows = [
+        (delivery_id, account_id, platform, remote[delivery_id])
+        for delivery_id, account_id, platform in due
+        if delivery_id in remote
+    ]
+    ids = [delivery_id for delivery_id, *_ in rows]
     for chunk in _chunks(ids):
         session.execute(
             update(DeliveryMetrics)
@@ -155,7 +165,7 @@ def claim_collections(
         )
     by_account: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
     for delivery_id, account_id, platform, remote_id in rows:
-        by_account[(account_id, platform)][str(remote_id)] = delivery_id
+        by_account[(account_id, platform)][remote_id] = delivery_id
     batches: list[CollectionBatch] = []
     sizes: dict[str, int] = {}
     for (account_id, platform), remote_ids in sorted(by_account.items()):

@@ -1,6 +1,7 @@
 """Indexes that hold only what each beat tick looks for, and collection planning's queue.
 
-The reconciler's lease scan and the submission poll get partial indexes of their one state;
+The missed-post check's index (0010) no longer leads with the state its predicate fixes;
+the reconciler's lease scan and the submission poll get partial indexes of their one state;
 the collection plan's index keeps only deliveries still inside their collection window; and
 ``deliveries.metrics_planned`` makes a queue of published deliveries not planned yet (a
 partial index), so planning no longer compares every published delivery with its metrics.
@@ -20,6 +21,7 @@ branch_labels = None
 depends_on = None
 
 # The same predicates as the models (a migration keeps its own copy: models change).
+NEVER_TRIED = "state = 'scheduled' AND attempts = 0 AND reserved_slot_at IS NULL"
 LEASED = "state = 'publishing'"
 SUBMITTED = "state = 'submitted'"
 METRICS_UNPLANNED = "state = 'published' AND remote_id IS NOT NULL AND metrics_planned = false"
@@ -44,8 +46,12 @@ def upgrade() -> None:
         "UPDATE deliveries SET metrics_planned = true "
         "WHERE id IN (SELECT delivery_id FROM delivery_metrics)"
     )
-    _partial("ix_deliveries_publishing_lease_until", "deliveries", ["state", "lease_until"], LEASED)
-    _partial("ix_deliveries_submitted_updated_at", "deliveries", ["state", "updated_at"], SUBMITTED)
+    # Revision 0010 led this index with ``state``, which its predicate fixes: PostgreSQL then
+    # reads the whole index for a range of due times (every delivery scheduled ahead).
+    op.drop_index("ix_deliveries_never_tried_due_at", table_name="deliveries")
+    _partial("ix_deliveries_never_tried_due_at", "deliveries", ["due_at"], NEVER_TRIED)
+    _partial("ix_deliveries_publishing_lease_until", "deliveries", ["lease_until"], LEASED)
+    _partial("ix_deliveries_submitted_updated_at", "deliveries", ["updated_at"], SUBMITTED)
     _partial("ix_deliveries_metrics_unplanned", "deliveries", ["id"], METRICS_UNPLANNED)
     op.drop_index("ix_delivery_metrics_next_collect_at", table_name="delivery_metrics")
     _partial(
@@ -62,4 +68,6 @@ def downgrade() -> None:
     op.drop_index("ix_deliveries_metrics_unplanned", table_name="deliveries")
     op.drop_index("ix_deliveries_submitted_updated_at", table_name="deliveries")
     op.drop_index("ix_deliveries_publishing_lease_until", table_name="deliveries")
+    op.drop_index("ix_deliveries_never_tried_due_at", table_name="deliveries")
+    _partial("ix_deliveries_never_tried_due_at", "deliveries", ["state", "due_at"], NEVER_TRIED)
     op.drop_column("deliveries", "metrics_planned")
