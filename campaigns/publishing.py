@@ -192,7 +192,7 @@ def mark_missed(
 _NEVER_TRIED_SQLITE = text(
     # A constant of campaigns.models, not input.
     f"SELECT id FROM deliveries INDEXED BY ix_deliveries_never_tried_due_at "
-    f"WHERE {NEVER_TRIED} AND due_at < :late ORDER BY due_at LIMIT :limit"  # noqa: S608
+    f"WHERE {NEVER_TRIED} AND due_at < :late ORDER BY due_at LIMIT :limit"
 ).bindparams(bindparam("late", type_=UTCDateTime()))
 
 
