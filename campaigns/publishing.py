@@ -189,11 +189,12 @@ def mark_missed(
     return ids
 
 
-_NEVER_TRIED_SQLITE = text(
-    # A constant of campaigns.models, not input.
-    f"SELECT id FROM deliveries INDEXED BY ix_deliveries_never_tried_due_at "
-    f"WHERE {NEVER_TRIED} AND due_at < :late ORDER BY due_at LIMIT :limit"
-).bindparams(bindparam("late", type_=UTCDateTime()))
+_NEVER_TRIED_SQL = (  # NEVER_TRIED is a constant of campaigns.models, not input
+    "SELECT id FROM deliveries INDEXED BY ix_deliveries_never_tried_due_at WHERE "
+    + NEVER_TRIED
+    + " AND due_at < :late ORDER BY due_at LIMIT :limit"
+)
+_NEVER_TRIED_SQLITE = text(_NEVER_TRIED_SQL).bindparams(bindparam("late", type_=UTCDateTime()))
 
 
 def _never_tried_before(session: Session, *, late: datetime, limit: int) -> list[int]:
