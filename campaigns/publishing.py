@@ -189,8 +189,9 @@ def mark_missed(
     return ids
 
 
-_NEVER_TRIED_SQL = (  # NEVER_TRIED is a constant of campaigns.models, not input
-    "SELECT id FROM deliveries INDEXED BY ix_deliveries_never_tried_due_at WHERE "
+# NEVER_TRIED is a constant of campaigns.models, not input.
+_NEVER_TRIED_SQL = (
+    "SELECT id FROM deliveries INDEXED BY ix_deliveries_never_tried_due_at WHERE "  # noqa: S608
     + NEVER_TRIED
     + " AND due_at < :late ORDER BY due_at LIMIT :limit"
 )
