@@ -29,7 +29,9 @@ import argparse
 import json
 import os
 import re
+import signal
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -157,8 +159,10 @@ def seed(engine: Engine, *, now: datetime) -> None:
 
 def grow(engine: Engine, *, start: int, end: int, now: datetime, history: float) -> float:
     """Deliveries ``start + 1`` to ``end``, due at random times over a year of which the
-    share ``history`` lies in the past (published: planned for collection long ago) and the
-    rest ahead (scheduled); returns the seconds it took (inserting and ``ANALYZE``)."""
+    share ``history`` lies in the past and the rest ahead (scheduled); returns the seconds it
+    took (inserting and ``ANALYZE``). The past ones are published, each with its attempt and
+    its metrics row (collected again within a day while younger than 90 days, then no more).
+    """
     began = time.perf_counter()
     step = 1_000_000  # one statement per million rows: bounded memory and progress to show
     with engine.connect() as connection:
@@ -166,6 +170,9 @@ def grow(engine: Engine, *, start: int, end: int, now: datetime, history: float)
         connection.exec_driver_sql("SELECT setseed(%(seed)s)", {"seed": (start % 997) / 997})
         for low in range(start, end, step):
             high = min(end, low + step)
+            first_id = connection.exec_driver_sql(
+                "SELECT coalesce(max(id), 0) FROM deliveries"
+            ).scalar_one()
             first_post = LIVE_POSTS + low // PER_POST + 1
             last_post = LIVE_POSTS + (high - 1) // PER_POST + 1
             connection.exec_driver_sql(
@@ -195,6 +202,26 @@ def grow(engine: Engine, *, start: int, end: int, now: datetime, history: float)
                     "low": low,
                     "high": high - 1,
                 },
+            )
+            # History as a running system has it: an attempt per published delivery, and
+            # its metrics row, still collected (next_collect_at) inside its 90-day window.
+            connection.exec_driver_sql(
+                "INSERT INTO delivery_attempts (delivery_id, number, started_at, finished_at, "
+                "outcome, duration_ms) "
+                "SELECT id, 1, due_at, due_at, 'published', 100 FROM deliveries "
+                "WHERE state = 'published' AND id > %(first)s",
+                {"first": first_id},
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO delivery_metrics (delivery_id, campaign_id, account_id, platform, "
+                "collected_at, views, likes, comments, shares, interactions, extras, "
+                "next_collect_at, collections) "
+                "SELECT d.id, p.campaign_id, d.account_id, 'mock', %(now)s, 100, 5, 1, 1, 7, "
+                "  '{}', CASE WHEN d.published_at > %(now)s - interval '90 days' "
+                "  THEN %(now)s + random() * interval '1 day' END, 10 "
+                "FROM deliveries d JOIN posts p ON p.id = d.post_id "
+                "WHERE d.state = 'published' AND d.id > %(first)s",
+                {"first": first_id, "now": now},
             )
             connection.commit()
             print(f"  {high:,} deliveries ({time.perf_counter() - began:.0f} s)", flush=True)
@@ -374,6 +401,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results (with plans) here")
     parser.add_argument("--plans", action="store_true", help="print every plan in full")
     args = parser.parse_args()
+    # Stopped from outside: still drop the database (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     sizes = sorted(int(size) for size in args.sizes.split(","))
     now = datetime.now(UTC).replace(microsecond=0)
     results: list[SizeResult] = []

@@ -104,11 +104,17 @@ def claim_due(
         # its deliveries locked by that action, so they are skipped until it commits.
         .with_for_update(skip_locked=True, of=_deliveries)
     )
-    # One statement for the whole batch: a launch of thousands of deliveries is claimed in
-    # one round trip instead of one UPDATE each (benchmarks/timeliness.py).
+    # The ids first, then one statement for the whole batch: a launch of thousands of
+    # deliveries is claimed in two round trips instead of one UPDATE each
+    # (benchmarks/timeliness.py). A subquery inside the UPDATE would leave the planner to
+    # guess how many rows it brings (up to the limit), and at 100,000 deliveries it chose to
+    # scan every scheduled delivery to join them (tests/integration/test_tick_plans.py).
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
     rows = session.execute(
         update(_deliveries)
-        .where(_deliveries.c.id.in_(due), _deliveries.c.state == DeliveryState.SCHEDULED)
+        .where(_deliveries.c.id.in_(ids), _deliveries.c.state == DeliveryState.SCHEDULED)
         .values(
             state=DeliveryState.QUEUED,
             ticket=_deliveries.c.ticket + 1,
@@ -147,9 +153,12 @@ def resend_lost(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    ids = list(session.scalars(lost))  # the ids first, as in claim_due
+    if not ids:
+        return []
     rows = session.execute(
         update(_deliveries)
-        .where(_deliveries.c.id.in_(lost), _deliveries.c.state == DeliveryState.QUEUED)
+        .where(_deliveries.c.id.in_(ids), _deliveries.c.state == DeliveryState.QUEUED)
         .values(queued_at=now)
         .returning(_deliveries.c.id, _deliveries.c.ticket)
     ).all()
