@@ -109,7 +109,7 @@ def test_planned_deliveries_stay_planned_and_the_revision_reverses(url: str) -> 
             _history(connection)
         upgrade(url)
         with engine.connect() as connection:
-            planned = dict(
+            planned: dict[int, object] = dict(
                 connection.execute(sa.text("SELECT id, metrics_planned FROM deliveries")).all()
             )
             assert {k: bool(v) for k, v in planned.items()} == {
