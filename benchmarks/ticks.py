@@ -287,7 +287,8 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _rolled_back(engine: Engine, call: Callable[[Session], int]) -> tuple[float, int]:
+def rolled_back(engine: Engine, call: Callable[[Session], int]) -> tuple[float, int]:
+    """Milliseconds ``call`` took and what it returned, in a transaction rolled back."""
     with engine.connect() as connection:
         transaction = connection.begin()
         session = Session(bind=connection)
@@ -301,8 +302,8 @@ def _rolled_back(engine: Engine, call: Callable[[Session], int]) -> tuple[float,
 
 def timed(engine: Engine, what: str, call: Callable[[Session], int], *, repeat: int) -> Timing:
     for _ in range(min(10, repeat)):  # warm up: caches, prepared statements
-        _rolled_back(engine, call)
-    runs = [_rolled_back(engine, call) for _ in range(repeat)]
+        rolled_back(engine, call)
+    runs = [rolled_back(engine, call) for _ in range(repeat)]
     times = [ms for ms, _ in runs]
     return Timing(
         what, repeat, round(statistics.median(times), 3), round(_percentile(times, 0.99), 3),
@@ -320,7 +321,7 @@ def explain(engine: Engine, call: Callable[[Session], int]) -> list[str]:
 
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        _rolled_back(engine, call)
+        rolled_back(engine, call)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     plans = []

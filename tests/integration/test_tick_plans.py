@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from benchmarks.ticks import explain, grow, seed, tick_queries
+from benchmarks.ticks import LIVE, explain, grow, rolled_back, seed, tick_queries
 from publicist.core.database import make_engine
 from publicist.core.migrate import upgrade
 from tests.conftest import drop_postgres_database, postgres_database
@@ -111,9 +111,7 @@ def test_the_collection_claim_reads_the_window_index_on_postgres(
 @pytest.mark.postgres
 def test_the_ticks_find_the_work_in_flight_and_only_it(filled_postgres: Engine) -> None:
     """The plans are of queries that do their job: each finds the seeded work, no more."""
-    from benchmarks.ticks import LIVE, _rolled_back
-
-    found = {name: _rolled_back(filled_postgres, call)[1] for name, call in _queries().items()}
+    found = {name: rolled_back(filled_postgres, call)[1] for name, call in _queries().items()}
     assert found == {
         "dispatch: missed-post check (mark_missed)": LIVE,
         "dispatch: claim due (claim_due)": 2 * LIVE,  # due now, and the missed ones
