@@ -30,6 +30,13 @@ NEVER_TRIED = "state = 'scheduled' AND attempts = 0 AND reserved_slot_at IS NULL
 """Predicate of a partial index of the deliveries; the query using it repeats the same terms
 with literal values (a bound parameter would hide them from the planner)."""
 
+LEASED = "state = 'publishing'"
+"""Predicate of the reconciler's index: only attempts in flight, by lease end."""
+SUBMITTED = "state = 'submitted'"
+"""Predicate of the submission poll's index: only publishes the platform still processes."""
+METRICS_UNPLANNED = "state = 'published' AND remote_id IS NOT NULL AND metrics_planned = false"
+"""Predicate of the collection planner's queue: published, measurable, not yet planned."""
+
 
 def _enum(cls: type[PostState] | type[DeliveryState] | type[AccountStatus], name: str) -> Enum:
     # Stored as plain strings (no native enum), identical on SQLite and PostgreSQL; the values
@@ -170,17 +177,39 @@ class Delivery(Base):
         # The dispatcher's claim: due work in one state, oldest first.
         Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
         # The same index finds queued deliveries whose message may be lost (a range read of
-        # the late ones: campaigns.publishing.resend_lost). The missed-post check on the same
-        # tick reads deliveries never tried, by due time, from an index that holds only
-        # those, so it costs the same at 10 thousand and 10 million deliveries.
-        # (``state`` is constant in it, but leading with it lets SQLite, which keeps no
-        # statistics, see that it narrows more than the index above.)
+        # the late ones: campaigns.publishing.resend_lost). The other per-tick reads each use
+        # a partial index holding only what they look for, so they cost the same at 10
+        # thousand and 10 million deliveries: the missed-post check reads never-tried
+        # deliveries by due time, the reconciler attempts in flight by lease end, the
+        # submission poll submitted publishes (campaigns.publishing, campaigns.reconcile).
+        # A partial index never leads with a column its predicate fixes: PostgreSQL drops
+        # the implied condition, and a range on the second column then reads the whole
+        # index (measured by benchmarks/ticks.py: 3,218 pages for 20 rows at 1M deliveries).
         Index(
             "ix_deliveries_never_tried_due_at",
-            "state",
             "due_at",
             sqlite_where=text(NEVER_TRIED),
             postgresql_where=text(NEVER_TRIED),
+        ),
+        Index(
+            "ix_deliveries_publishing_lease_until",
+            "lease_until",
+            sqlite_where=text(LEASED),
+            postgresql_where=text(LEASED),
+        ),
+        Index(
+            "ix_deliveries_submitted_updated_at",
+            "updated_at",
+            sqlite_where=text(SUBMITTED),
+            postgresql_where=text(SUBMITTED),
+        ),
+        # Collection planning's queue (metrics.collection.plan_new): published deliveries
+        # not planned yet; planning one takes it out, so the index stays a few rows long.
+        Index(
+            "ix_deliveries_metrics_unplanned",
+            "id",
+            sqlite_where=text(METRICS_UNPLANNED),
+            postgresql_where=text(METRICS_UNPLANNED),
         ),
         # A publish task names its delivery by id: an id of a removed delivery (an edit
         # removes those not started) must never be given to a new one (migration 0009).
@@ -211,6 +240,9 @@ class Delivery(Base):
     last_error_kind: Mapped[str | None] = mapped_column(String(32))
     """The class of the last error (campaigns.reasons.ErrorKind): what the inbox explains."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    metrics_planned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Whether collection has planned it (given it a ``delivery_metrics`` row): the
+    planner's queue is the published deliveries where this is still false."""
 
     post: Mapped[Post] = relationship(back_populates="deliveries")
     account: Mapped[Account] = relationship()

@@ -19,13 +19,14 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session, joinedload
 
 from campaigns.content import content_for
 from campaigns.events.services import record_delivery_event, record_rate_limit
-from campaigns.models import Account, Campaign, Delivery, DeliveryAttempt, Post
+from campaigns.models import NEVER_TRIED, Account, Campaign, Delivery, DeliveryAttempt, Post
 from campaigns.reasons import ErrorKind, error_kind
 from campaigns.retry import Decision
 from campaigns.services import set_delivery_state
@@ -105,11 +106,17 @@ def claim_due(
         # its deliveries locked by that action, so they are skipped until it commits.
         .with_for_update(skip_locked=True, of=_deliveries)
     )
-    # One statement for the whole batch: a launch of thousands of deliveries is claimed in
-    # one round trip instead of one UPDATE each (benchmarks/timeliness.py).
+    # The ids first, then one statement for the whole batch: a launch of thousands of
+    # deliveries is claimed in two round trips instead of one UPDATE each
+    # (benchmarks/timeliness.py). A subquery inside the UPDATE would leave the planner to
+    # guess how many rows it brings (up to the limit), and at 100,000 deliveries it chose to
+    # scan every scheduled delivery to join them (tests/integration/test_tick_plans.py).
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
     rows = session.execute(
         update(_deliveries)
-        .where(_deliveries.c.id.in_(due), _deliveries.c.state == DeliveryState.SCHEDULED)
+        .where(_deliveries.c.id.in_(ids), _deliveries.c.state == DeliveryState.SCHEDULED)
         .values(
             state=DeliveryState.QUEUED,
             ticket=_deliveries.c.ticket + 1,
@@ -148,9 +155,12 @@ def resend_lost(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    ids = list(session.scalars(lost))  # the ids first, as in claim_due
+    if not ids:
+        return []
     rows = session.execute(
         update(_deliveries)
-        .where(_deliveries.c.id.in_(lost), _deliveries.c.state == DeliveryState.QUEUED)
+        .where(_deliveries.c.id.in_(ids), _deliveries.c.state == DeliveryState.QUEUED)
         .values(queued_at=now)
         .returning(_deliveries.c.id, _deliveries.c.ticket)
     ).all()
@@ -162,24 +172,11 @@ def mark_missed(
 ) -> list[int]:
     """Deliveries never tried and far past due, in campaigns whose policy is to miss them.
 
-    First an index read of ``ix_deliveries_never_tried_due_at``, which holds only
+    First a range read of ``ix_deliveries_never_tried_due_at``, which holds only
     never-tried deliveries by due time (the late ones of campaigns that publish late are
     claimed on the same tick, so few are ever found), then their campaigns' policy.
     """
-    candidates = list(
-        session.scalars(
-            select(_deliveries.c.id)
-            .where(
-                # Literal values: the planner must see the partial index's own predicate.
-                _deliveries.c.state == literal_column("'scheduled'"),
-                _deliveries.c.attempts == literal_column("0"),
-                _deliveries.c.reserved_slot_at.is_(None),
-                _deliveries.c.due_at < now - grace,
-            )
-            .order_by(_deliveries.c.due_at)
-            .limit(limit)
-        )
-    )
+    candidates = _never_tried_before(session, late=now - grace, limit=limit)
     if not candidates:
         return []
     late = (
@@ -201,6 +198,37 @@ def mark_missed(
             )
         )
     return ids
+
+
+# NEVER_TRIED is a constant of campaigns.models, not input.
+_NEVER_TRIED_SQL = (
+    "SELECT id FROM deliveries INDEXED BY ix_deliveries_never_tried_due_at WHERE "  # noqa: S608
+    + NEVER_TRIED
+    + " AND due_at < :late ORDER BY due_at LIMIT :limit"
+)
+_NEVER_TRIED_SQLITE = text(_NEVER_TRIED_SQL).bindparams(bindparam("late", type_=UTCDateTime()))
+
+
+def _never_tried_before(session: Session, *, late: datetime, limit: int) -> list[int]:
+    """Ids of never-tried deliveries due before ``late``, oldest first."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite keeps no statistics: it would take the equality on ``state`` that
+        # ix_deliveries_state_next_attempt_at offers and sort every scheduled delivery.
+        return list(session.scalars(_NEVER_TRIED_SQLITE, {"late": late, "limit": limit}))
+    return list(
+        session.scalars(
+            select(_deliveries.c.id)
+            .where(
+                # Literal values: the planner must see the partial index's own predicate.
+                _deliveries.c.state == literal_column("'scheduled'"),
+                _deliveries.c.attempts == literal_column("0"),
+                _deliveries.c.reserved_slot_at.is_(None),
+                _deliveries.c.due_at < late,
+            )
+            .order_by(_deliveries.c.due_at)
+            .limit(limit)
+        )
+    )
 
 
 # The hot path of every publish runs these prebuilt Core statements: an ORM-built statement
@@ -603,7 +631,12 @@ def submitted_deliveries(session: Session, *, limit: int = 500) -> list[tuple[in
     """(delivery id, account id, submission id) of every publish the platform still processes."""
     rows = session.execute(
         select(Delivery.id, Delivery.account_id, Delivery.submission_id)
-        .where(Delivery.state == DeliveryState.SUBMITTED, Delivery.submission_id.is_not(None))
+        .where(
+            # A literal state: read from ix_deliveries_submitted_updated_at, which holds only
+            # the submitted deliveries (the planner must see the index's own predicate).
+            Delivery.state == literal_column("'submitted'"),
+            Delivery.submission_id.is_not(None),
+        )
         .order_by(Delivery.updated_at)
         .limit(limit)
     ).all()

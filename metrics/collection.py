@@ -1,10 +1,12 @@
 """Collection: which deliveries to measure now, and recording what the platform returned.
 
-The plan lives in ``delivery_metrics.next_collect_at``. Each tick claims the rows that are
-due (pushing them a lease ahead, so a concurrent tick or a second worker skips them), groups
-them per account in batches of the platform's maximum ids per request, and records each
-answer in one transaction: a snapshot appended, the latest values raised (never lowered),
-the daily rollup grown by the increase, and the next time set by the cadence.
+The plan lives in ``delivery_metrics.next_collect_at``. Each tick plans the deliveries
+published since the last one (their queue: ``deliveries.metrics_planned``), claims the rows
+that are due (pushing them a lease ahead, so a concurrent tick or a second worker skips
+them), groups them per account in batches of the platform's maximum ids per request, and
+records each answer in one transaction: a snapshot appended, the latest values raised
+(never lowered), the daily rollup grown by the increase, and the next time set by the
+cadence.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, case, exists, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from campaigns.models import Account, Campaign, Delivery, Post
-from campaigns.states import DeliveryState
+from campaigns.models import METRICS_UNPLANNED, Account, Campaign, Delivery, Post
 from connectors.base import Capabilities, MetricCounts
 from metrics import platforms
 from metrics.cadence import Cadence
@@ -38,7 +39,11 @@ COUNTERS = ("views", "likes", "comments", "shares")
 CLAIM_LEASE = timedelta(minutes=10)
 """How long claimed deliveries are hidden from other ticks; a vanished worker's come back."""
 
+PLAN_LIMIT = 10_000
+"""Newly published deliveries planned per tick at most (a backlog takes several ticks)."""
+
 _CHUNK = 500  # ids per IN (...) list, well under every engine's parameter limit
+_DELIVERIES = cast(Table, Delivery.__table__)
 _LATEST = cast(Table, DeliveryMetrics.__table__)
 _SNAPSHOTS = cast(Table, MetricSnapshot.__table__)
 _ROLLUPS = cast(Table, DailyRollup.__table__)
@@ -59,25 +64,44 @@ def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
         yield items[start : start + _CHUNK]
 
 
-def plan_new(session: Session, *, now: datetime) -> int:
-    """Give every published delivery not yet planned a row, due now; returns how many."""
-    missing = session.execute(
-        select(Delivery.id)
-        .where(
-            Delivery.state == DeliveryState.PUBLISHED,
-            Delivery.remote_id.is_not(None),
-            ~exists().where(DeliveryMetrics.delivery_id == Delivery.id),
+# METRICS_UNPLANNED is a constant of campaigns.models, not input.
+_UNPLANNED_SQLITE = text(
+    "SELECT id FROM deliveries INDEXED BY ix_deliveries_metrics_unplanned WHERE "  # noqa: S608
+    + METRICS_UNPLANNED
+    + " ORDER BY id LIMIT :limit"
+)
+
+
+def plan_new(session: Session, *, now: datetime, limit: int = PLAN_LIMIT) -> int:
+    """Give newly published deliveries a row, due now; returns how many.
+
+    Reads the queue ``ix_deliveries_metrics_unplanned`` (published, with a remote id, not
+    planned yet), which planning empties: the cost follows what was published since the
+    last tick, never the history. ``limit`` bounds one tick after a long pause; the rest
+    are planned by the next ones. Rows another planner holds are skipped, not waited for.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite keeps no statistics: it would take the equality on ``state`` that
+        # ix_deliveries_state_next_attempt_at offers and read every published delivery.
+        ids = list(session.scalars(_UNPLANNED_SQLITE, {"limit": limit}))
+    else:
+        queue = (
+            select(_DELIVERIES.c.id)
+            # The predicate as written in the index, so the planner sees it is the index's.
+            .where(text(METRICS_UNPLANNED))
+            .order_by(_DELIVERIES.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        .order_by(Delivery.id)
-    ).scalars()
-    ids = list(missing)
+        ids = list(session.scalars(queue))
     for chunk in _chunks(ids):
         _insert_rows(session, delivery_ids=chunk, now=now)
     return len(ids)
 
 
 def _insert_rows(session: Session, *, delivery_ids: Sequence[int], now: datetime) -> None:
-    """Unmeasured rows for these deliveries (as of their publication), unless they exist."""
+    """Unmeasured rows for these deliveries (as of their publication), unless they exist;
+    the deliveries leave the planner's queue."""
     rows = session.execute(
         select(Delivery.id, Post.campaign_id, Delivery.account_id, Account.platform)
         .add_columns(Delivery.published_at)
@@ -104,6 +128,11 @@ def _insert_rows(session: Session, *, delivery_ids: Sequence[int], now: datetime
     ]
     statement = insert_for(session, _LATEST).on_conflict_do_nothing(index_elements=["delivery_id"])
     session.execute(statement, values)  # executemany: compiled once, sent in batches
+    session.execute(
+        update(_DELIVERIES)
+        .where(_DELIVERIES.c.id.in_([row[0] for row in rows]))
+        .values(metrics_planned=True)
+    )
 
 
 def claim_collections(
@@ -115,22 +144,32 @@ def claim_collections(
     their real next time. Rows another transaction holds are skipped, not waited for.
     """
     plan_new(session, now=now)
-    rows = session.execute(
-        select(
-            DeliveryMetrics.delivery_id,
-            DeliveryMetrics.account_id,
-            DeliveryMetrics.platform,
-            Delivery.remote_id,
-        )
-        .join(Delivery, Delivery.id == DeliveryMetrics.delivery_id)
-        .where(DeliveryMetrics.next_collect_at <= now, Delivery.remote_id.is_not(None))
+    # First the due rows alone, in the order of ix_delivery_metrics_collect_due (which holds
+    # only deliveries inside their collection window), then their remote ids by primary key:
+    # a join here lets the planner start from the deliveries, all of history.
+    due = session.execute(
+        select(DeliveryMetrics.delivery_id, DeliveryMetrics.account_id, DeliveryMetrics.platform)
+        .where(DeliveryMetrics.next_collect_at <= now)
         .order_by(DeliveryMetrics.next_collect_at, DeliveryMetrics.delivery_id)
         .limit(limit)
-        .with_for_update(of=DeliveryMetrics, skip_locked=True)
+        .with_for_update(skip_locked=True)
     ).all()
-    if not rows:
+    if not due:
         return []
-    ids = [row.delivery_id for row in rows]
+    remote: dict[int, str] = {}
+    for chunk in _chunks([row.delivery_id for row in due]):
+        found = session.execute(
+            select(_DELIVERIES.c.id, _DELIVERIES.c.remote_id).where(
+                _DELIVERIES.c.id.in_(chunk), _DELIVERIES.c.remote_id.is_not(None)
+            )
+        )
+        remote.update((delivery_id, str(remote_id)) for delivery_id, remote_id in found)
+    rows = [
+        (delivery_id, account_id, platform, remote[delivery_id])
+        for delivery_id, account_id, platform in due
+        if delivery_id in remote
+    ]
+    ids = [delivery_id for delivery_id, *_ in rows]
     for chunk in _chunks(ids):
         session.execute(
             update(DeliveryMetrics)
@@ -139,7 +178,7 @@ def claim_collections(
         )
     by_account: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
     for delivery_id, account_id, platform, remote_id in rows:
-        by_account[(account_id, platform)][str(remote_id)] = delivery_id
+        by_account[(account_id, platform)][remote_id] = delivery_id
     batches: list[CollectionBatch] = []
     sizes: dict[str, int] = {}
     for (account_id, platform), remote_ids in sorted(by_account.items()):

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from publicist.core.database import Base, UTCDateTime
+
+COLLECTING = "next_collect_at IS NOT NULL"
+"""Predicate of the collection plan's index: only deliveries still inside their window."""
 
 
 class MetricSnapshot(Base):
@@ -43,6 +46,16 @@ class DeliveryMetrics(Base):
         Index("ix_delivery_metrics_campaign_platform", "campaign_id", "platform"),
         Index("ix_delivery_metrics_campaign_interactions", "campaign_id", "interactions"),
         Index("ix_delivery_metrics_account_id", "account_id"),
+        # Each collection tick reads what is due from here, in claim order; a delivery past
+        # its last cadence tier (90 days by default) leaves it, so the index holds the
+        # collection window, not the history.
+        Index(
+            "ix_delivery_metrics_collect_due",
+            "next_collect_at",
+            "delivery_id",
+            sqlite_where=text(COLLECTING),
+            postgresql_where=text(COLLECTING),
+        ),
     )
 
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)
@@ -56,7 +69,7 @@ class DeliveryMetrics(Base):
     shares: Mapped[int | None] = mapped_column(BigInteger)
     interactions: Mapped[int] = mapped_column(BigInteger)
     extras: Mapped[dict[str, int | None]] = mapped_column(JSON, default=dict)
-    next_collect_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    next_collect_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     collections: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 

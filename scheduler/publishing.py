@@ -13,12 +13,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-
 from campaigns.accounts import connector_class, get_account, open_connector
 from campaigns.heartbeat import record_tick
 from campaigns.media import media_loader
-from campaigns.models import Account, Delivery
+from campaigns.models import Account
 from campaigns.publishing import (
     AttemptStart,
     Claim,
@@ -37,7 +35,7 @@ from campaigns.publishing import (
     resend_lost,
     submitted_deliveries,
 )
-from campaigns.reconcile import expired_leases
+from campaigns.reconcile import count_due_unstarted, expired_leases
 from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
 from connectors.base import Connector
@@ -327,15 +325,8 @@ def run_reconcile(*, settings: Settings, clock: Clock) -> int:
             claim_for=timedelta(seconds=settings.publish_lease_seconds),
             margin=timedelta(seconds=settings.publish_creation_margin_seconds),
         )
-        due = session.scalar(
-            select(func.count())
-            .select_from(Delivery)
-            .where(
-                Delivery.state.in_([DeliveryState.SCHEDULED, DeliveryState.QUEUED]),
-                Delivery.next_attempt_at <= now,
-            )
-        )
-    telemetry.QUEUE_DEPTH.set(due or 0)
+        due = count_due_unstarted(session, now=now)
+    telemetry.QUEUE_DEPTH.set(due)
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
     secret = settings.encryption_key()
     for start in starts:
