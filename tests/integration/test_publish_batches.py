@@ -1,0 +1,140 @@
+"""A launch in batches: each account's deliveries due together travel and publish as one task,
+and every delivery in it is still published exactly once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from campaigns.models import Delivery, DeliveryAttempt
+from campaigns.publishing import Claim
+from campaigns.states import DeliveryState
+from connectors.mock import MockPlatform
+from publicist.core.clock import FrozenClock
+from publicist.core.database import session_scope
+from publicist.core.settings import Settings
+from scheduler.publishing import run_dispatch, run_publish_batch
+from scheduler.ratelimit import LocalRateLimiter
+from scheduler.tasks import batches
+from tests import factories
+
+NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
+LATER = NOW + timedelta(seconds=5)
+
+
+def test_batches_group_one_account_s_deliveries_due_together() -> None:
+    claims = [
+        Claim(1, 1, NOW, account_id=10),
+        Claim(2, 1, NOW, account_id=20),
+        Claim(3, 1, NOW, account_id=10),
+        Claim(4, 1, NOW, account_id=10),
+        Claim(5, 1, LATER, account_id=10),  # the same account, another time: its own task
+        Claim(6, 1, NOW),  # no account named: alone
+    ]
+    tasks = [(eta, [c.delivery_id for c in batch]) for eta, batch in batches(claims, size=2)]
+    # Every account's first batch before any second one, then the later time.
+    assert tasks == [
+        (NOW, [6]),
+        (NOW, [1, 3]),
+        (NOW, [2]),
+        (NOW, [4]),
+        (LATER, [5]),
+    ]
+    assert batches([]) == []
+
+
+def _launch(accounts: int, posts: int) -> None:
+    with session_scope() as session:
+        for n in range(accounts):
+            factories.account(session, handle=f"office{n}", now=NOW)
+        factories.campaign(session, now=NOW)
+        for n in range(posts):
+            factories.scheduled_post(
+                session,
+                campaign_name="IP Creates a Better Life",
+                accounts=[f"mock:office{n % accounts}"],
+                now=NOW,
+                in_seconds=1,
+                text=f"Publicity Week launch, post {n}",
+            )
+
+
+def _dispatch(settings: Settings, clock: FrozenClock) -> list[list[tuple[int, int]]]:
+    sent: list[list[tuple[int, int]]] = []
+    run_dispatch(
+        settings=settings,
+        clock=clock,
+        enqueue=lambda claims: sent.extend(
+            [(c.delivery_id, c.ticket) for c in batch] for _, batch in batches(claims, size=4)
+        ),
+    )
+    return sent
+
+
+def test_a_launch_publishes_every_delivery_once_in_batches(
+    configured_db: Settings, mock_platform: MockPlatform
+) -> None:
+    clock = FrozenClock(NOW)
+    _launch(accounts=3, posts=18)
+    clock.advance(timedelta(seconds=1))
+    sent = _dispatch(configured_db, clock)
+    assert sorted(len(batch) for batch in sent) == [2, 2, 2, 4, 4, 4]  # 6 per account
+    limiter = LocalRateLimiter()
+    outcomes: Counter[str] = Counter()
+    for batch in sent:
+        outcomes.update(
+            run_publish_batch(
+                items=batch, settings=configured_db, clock=clock, limiter=limiter
+            ).values()
+        )
+    assert outcomes == {"published": 18}
+    # Every message again (a redelivery after a lost ack): nothing is published twice.
+    for batch in sent:
+        again = run_publish_batch(items=batch, settings=configured_db, clock=clock, limiter=limiter)
+        assert set(again.values()) == {"skipped"}
+    counts = mock_platform.count_by_marker()
+    assert len(counts) == 18
+    assert set(counts.values()) == {1}
+    with session_scope() as session:
+        states = Counter(session.scalars(select(Delivery.state)))
+        attempts = Counter(session.scalars(select(DeliveryAttempt.outcome)))
+    assert states == {DeliveryState.PUBLISHED: 18}
+    assert attempts == {"published": 18}
+
+
+def test_a_rate_limit_mid_batch_holds_the_rest_without_calling_the_platform(
+    configured_db: Settings, mock_platform: MockPlatform
+) -> None:
+    clock = FrozenClock(NOW)
+    _launch(accounts=1, posts=4)
+    clock.advance(timedelta(seconds=1))
+    (batch,) = _dispatch(configured_db, clock)
+    mock_platform.inject("rate_limited", times=1)
+    with_fault = run_publish_batch(
+        items=batch, settings=configured_db, clock=clock, limiter=LocalRateLimiter()
+    )
+    assert set(with_fault.values()) == {"scheduled"}  # back to the schedule, all four
+    assert mock_platform.posts() == []
+    with session_scope() as session:
+        rows = session.scalars(select(Delivery)).all()
+        outcomes = Counter(session.scalars(select(DeliveryAttempt.outcome)))
+    assert outcomes == {"retry": 4}
+    assert len({row.next_attempt_at for row in rows}) >= 1
+    assert all(row.next_attempt_at > clock.now() for row in rows)
+
+
+def test_a_failure_in_a_batch_is_settled_alone(
+    configured_db: Settings, mock_platform: MockPlatform
+) -> None:
+    clock = FrozenClock(NOW)
+    _launch(accounts=1, posts=3)
+    clock.advance(timedelta(seconds=1))
+    (batch,) = _dispatch(configured_db, clock)
+    mock_platform.inject("rejected", times=1)
+    outcomes = run_publish_batch(
+        items=batch, settings=configured_db, clock=clock, limiter=LocalRateLimiter()
+    )
+    assert Counter(outcomes.values()) == {"failed": 1, "published": 2}
+    assert len(mock_platform.posts()) == 2
