@@ -78,6 +78,10 @@ class Lateness:
     cpu_ms_per_publish: dict[str, float] = field(default_factory=dict)
     """CPU per published delivery of each part, from the first due time until all finished;
     ``cores_busy``: how many of the machine's cores were busy on average meanwhile."""
+    load_before: float = 0.0
+    """The host's 1-minute load average when the first delivery was due (other jobs too)."""
+    load_after: float = 0.0
+    """The same once every delivery had finished."""
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -538,11 +542,13 @@ def _run_workloads(
             for tag, due in plans:
                 time.sleep(max(0.0, min(due).timestamp() - time.time()))
                 before = meter.mark()
+                load_before = os.getloadavg()[0]
                 deadline = max(due).timestamp() + args.timeout
                 _wait_finished(database.url, tag=tag, count=len(due), deadline=deadline)
                 after = meter.mark()
                 result = _measure(database.url, tag=tag, accounts=sizes[tag], base_url=base_url)
                 result.cpu_ms_per_publish = CpuMeter.per_publish(before, after, result.published)
+                result.load_before, result.load_after = load_before, os.getloadavg()[0]
                 measured.append(asdict(result))
             return measured
         finally:
@@ -630,6 +636,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--noop", type=int, default=5000, help="no-op tasks per baseline run")
     parser.add_argument("--noop-runs", type=int, default=3, help="baseline runs (median)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--scale",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="burst only, once per worker count (e.g. 1,2,4), each with its own baseline",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--keep-logs", action="store_true", help="keep the process logs")
     parser.add_argument(
@@ -641,11 +652,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main() -> None:
-    args = _parser().parse_args()
-    results = run(args)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+def _report(results: dict[str, Any]) -> None:
     baseline = float(results["noop_tasks_per_s"])
     for row in results.get("lateness", []):
         print(
@@ -659,15 +666,67 @@ def main() -> None:
         )
         cpu = row["cpu_ms_per_publish"]
         if cpu:
-            parts = ", ".join(f"{k} {v:.1f}" for k, v in cpu.items() if k != "cores_busy")
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in cpu.items() if k != "cores_busy")
             print(
-                f"        CPU per publish (ms): {parts}; cores busy: {cpu.get('cores_busy', 0):.2f}"
+                f"        CPU per publish (ms): {parts}; all {_cpu_total(cpu):.2f}; "
+                f"cores busy: {cpu.get('cores_busy', 0):.2f}"
             )
+        print(
+            f"        host load (1 min) {row['load_before']:.2f} at the due time, "
+            f"{row['load_after']:.2f} when drained"
+        )
     runs = ", ".join(f"{r:.0f}" for r in results["noop_runs_per_s"])
     print(
-        f"baseline: {baseline:.0f} no-op tasks/s ({args.workers} workers x {args.concurrency} "
-        f"threads; runs: {runs})"
+        f"baseline: {baseline:.0f} no-op tasks/s ({results['workers']} workers x "
+        f"{results['concurrency']} threads; runs: {runs})"
     )
+
+
+def _cpu_total(cpu: dict[str, float]) -> float:
+    return sum(v for k, v in cpu.items() if k != "cores_busy")
+
+
+def _capacity(rows: list[dict[str, Any]]) -> None:
+    """The scale-out table: what each layout published, and what a core of each role does."""
+    print(
+        "\nworkers  drained  publishes/s  no-op/s  share  CPU ms/publish (workers, postgres+redis,"
+        " simulator, all)  per worker core/min  per db core/min  load"
+    )
+    for row in rows:
+        burst = row["lateness"][0]
+        cpu = burst["cpu_ms_per_publish"]
+        workers_ms = cpu.get("workers", 0.0) + cpu.get("beat", 0.0)
+        central_ms = cpu.get("postgres", 0.0) + cpu.get("redis", 0.0)
+        print(
+            f"{row['workers']:>7}  {burst['drained_after_due_s']:>6.1f}s  "
+            f"{burst['publishes_per_s']:>11.0f}  {row['noop_tasks_per_s']:>7.0f}  "
+            f"{burst['publishes_per_s'] / row['noop_tasks_per_s']:>5.0%}  "
+            f"{workers_ms:>6.2f}, {central_ms:.2f}, {cpu.get('simulator', 0.0):.2f}, "
+            f"{_cpu_total(cpu):.2f}  "
+            f"{60_000 / workers_ms if workers_ms else 0:>19,.0f}  "
+            f"{60_000 / central_ms if central_ms else 0:>15,.0f}  "
+            f"{burst['load_before']:.1f}/{burst['load_after']:.1f}"
+        )
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    if args.scale:
+        rows = []
+        for workers in args.scale:
+            layout = argparse.Namespace(**{**vars(args), "workers": workers, "workload": "burst"})
+            print(f"burst with {workers} worker process(es) of {args.concurrency} threads")
+            results = run(layout)
+            _report(results)
+            rows.append(results)
+        _capacity(rows)
+        if args.json:
+            args.json.write_text(json.dumps({"scale": rows}, indent=2) + "\n")
+        return
+    results = run(args)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    _report(results)
 
 
 if __name__ == "__main__":
