@@ -458,8 +458,12 @@ _SUCCEED = (
         last_error_code=None,
         updated_at=_now,
     )
-    .returning(_deliveries.c.state)
 )
+# Read once after a batch's compare-and-sets: which of them took (the row now carries the
+# attempt's ticket and number and the state it set; nothing else writes under that ticket).
+_OUTCOMES = select(
+    _deliveries.c.id, _deliveries.c.state, _deliveries.c.attempts, _deliveries.c.ticket
+).where(_deliveries.c.id.in_(bindparam("b_delivery_ids", expanding=True)))
 _FINISH_ATTEMPT = (
     update(_attempts)
     .where(
@@ -517,19 +521,22 @@ def record_results(
     accepted: Sequence[tuple[AttemptStart, PublishResult]],
     now: datetime,
 ) -> dict[int, DeliveryState]:
-    """Record what the platform accepted, for a batch of attempts, in one transaction.
+    """Record what the platform accepted, for a batch of attempts, in three statements.
 
-    A compare-and-set on each attempt, with no read first; if the reconciler has moved a
-    delivery on, only its attempt's evidence is written. Then one execution closes every
-    attempt row. Returns each delivery's state afterwards.
+    A compare-and-set on each attempt (its state, number and ticket), with no read first;
+    if the reconciler has moved a delivery on, only its attempt's evidence is written. One
+    read tells which took, then one execution closes every attempt row. Returns each
+    delivery's state afterwards.
     """
-    states: dict[int, DeliveryState] = {}
-    finished: list[dict[str, Any]] = []
+    if not accepted:
+        return {}
+    succeed: list[dict[str, Any]] = []
+    wanted: dict[int, DeliveryState] = {}
     for start, result in accepted:
         values = _result_values(result, now=now)
         check_delivery_transition(start.delivery_id, DeliveryState.PUBLISHING, values["state"])
-        state = session.execute(
-            _SUCCEED,
+        wanted[start.delivery_id] = values["state"]
+        succeed.append(
             {
                 "b_delivery_id": start.delivery_id,
                 "b_attempt": start.attempt,
@@ -540,28 +547,37 @@ def record_results(
                 "b_remote_id": values.get("remote_id"),
                 "b_url": values.get("url"),
                 "b_now": now,
-            },
-        ).scalar()
-        message = None
-        if state is None:
-            # Someone else (the reconciler) moved on; keep the evidence, change nothing else.
-            state = session.scalars(
-                select(Delivery.state).where(Delivery.id == start.delivery_id)
-            ).one()
-            message = f"result arrived after the delivery became {state}"
-        states[start.delivery_id] = DeliveryState(state)
+            }
+        )
+    # One execution for every row (psycopg pipelines them), then one read of what took.
+    session.execute(_SUCCEED, succeed)
+    after = {
+        row.id: row for row in session.execute(_OUTCOMES, {"b_delivery_ids": sorted(wanted)}).all()
+    }
+    states: dict[int, DeliveryState] = {}
+    finished: list[dict[str, Any]] = []
+    for start, _ in accepted:
+        row = after[start.delivery_id]
+        state = DeliveryState(row.state)
+        took = (state, row.attempts, row.ticket) == (
+            wanted[start.delivery_id],
+            start.attempt,
+            start.ticket,
+        )
+        # If someone else (the reconciler) moved on, keep the evidence, change nothing else.
+        message = None if took else f"result arrived after the delivery became {state}"
+        states[start.delivery_id] = state
         finished.append(
             {
                 "b_delivery_id": start.delivery_id,
                 "b_number": start.attempt,
-                "b_outcome": "superseded" if message else DeliveryState(state).value,
+                "b_outcome": state.value if took else "superseded",
                 "b_message": message,
                 "b_now": now,
                 "b_duration_ms": round((now - start.started_at).total_seconds() * 1000),
             }
         )
-    if finished:
-        session.execute(_FINISH_ATTEMPT, finished)
+    session.execute(_FINISH_ATTEMPT, finished)
     return states
 
 

@@ -139,6 +139,16 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(session: Session, p
     assert len(begun) == posts
     # The compare-and-set, the posts, the account, the leases, the attempt rows.
     assert len(seen) == 5, seen
+    accepted = [
+        (b.start, PublishResult(PublishState.PUBLISHED, remote_id=str(b.start.delivery_id)))
+        for b in begun.values()
+        if isinstance(b, Started)
+    ]
+    with _statements(session) as seen:
+        states = record_results(session, accepted=accepted, now=NOW)
+    assert set(states.values()) == {DeliveryState.PUBLISHED}
+    # The compare-and-sets, the read of what took, the attempt rows.
+    assert len(seen) == 3, seen
 
 
 def test_results_of_a_batch_are_recorded_and_a_taken_over_one_only_as_evidence(
