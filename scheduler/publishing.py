@@ -15,6 +15,7 @@ from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from campaigns.accounts import connector_class, get_account, open_connector
 from campaigns.media import media_loader
@@ -76,10 +77,31 @@ SLOT_SLACK = timedelta(milliseconds=50)
 MAX_SLOT_WAIT = 7 * 24 * 3600.0
 
 
+DISPATCH_LOCK = 0x7075_626C_6973_68
+"""The PostgreSQL advisory lock a dispatcher tick holds for its transaction."""
+
+
+def _sole_dispatcher(session: Session) -> bool:
+    """Whether this tick is the only one running; a tick that is not skips its turn.
+
+    Beat sends a tick every second whatever the last one is doing: when the database is
+    slow (a loaded host), ticks piled up, up to one per worker thread, each claiming and
+    resending against the others' row locks, and the pile-up itself kept the database slow
+    (seen in benchmarks/timeliness.py at load average 30: no delivery started for minutes).
+    A transaction-scoped lock, so a crashed tick releases it. SQLite needs none: the
+    session begins ``IMMEDIATE``, which already runs claimers one at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(DISPATCH_LOCK))))
+
+
 def run_dispatch(*, settings: Settings, clock: Clock, enqueue: Enqueue) -> int:
     """Claim what is due within the look-ahead, commit, then hand it to the broker."""
     now = clock.now()
     with session_scope() as session:
+        if not _sole_dispatcher(session):
+            return 0  # another tick is still at it; the next one picks up where it ends
         missed = mark_missed(
             session, now=now, grace=timedelta(seconds=settings.missed_grace_seconds)
         )

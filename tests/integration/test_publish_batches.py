@@ -4,21 +4,25 @@ and every delivery in it is still published exactly once."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Engine, func, select
 
 from campaigns.models import Delivery, DeliveryAttempt
 from campaigns.publishing import Claim
 from campaigns.states import DeliveryState
 from connectors.mock import MockPlatform
 from publicist.core.clock import FrozenClock
-from publicist.core.database import session_scope
-from publicist.core.settings import Settings
-from scheduler.publishing import run_dispatch, run_publish_batch
+from publicist.core.database import dispose_engines, make_engine, session_scope
+from publicist.core.migrate import upgrade
+from publicist.core.settings import Settings, get_settings, reset_settings
+from scheduler.publishing import DISPATCH_LOCK, run_dispatch, run_publish_batch
 from scheduler.ratelimit import LocalRateLimiter
 from scheduler.tasks import batches
 from tests import factories
+from tests.conftest import TEST_SECRET, drop_postgres_database, postgres_database
 
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
 LATER = NOW + timedelta(seconds=5)
@@ -138,3 +142,40 @@ def test_a_failure_in_a_batch_is_settled_alone(
     )
     assert Counter(outcomes.values()) == {"failed": 1, "published": 2}
     assert len(mock_platform.posts()) == 2
+
+
+@pytest.fixture
+def configured_postgres(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, Engine]]:
+    """A migrated PostgreSQL database that ``session_scope()`` uses, and an engine on it."""
+    url, admin = postgres_database("publicist_dispatch")
+    monkeypatch.setenv("PUBLICIST_DATABASE_URL", url)
+    monkeypatch.setenv("PUBLICIST_SECRET_KEY", TEST_SECRET)
+    reset_settings()
+    dispose_engines()
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        yield get_settings(), engine
+        engine.dispose()
+    finally:
+        dispose_engines()
+        reset_settings()
+        drop_postgres_database(url, admin)
+
+
+@pytest.mark.postgres
+def test_a_dispatcher_tick_skips_its_turn_while_another_runs(
+    configured_postgres: tuple[Settings, Engine],
+) -> None:
+    settings, engine = configured_postgres
+    clock = FrozenClock(NOW)
+    _launch(accounts=1, posts=3)
+    clock.advance(timedelta(seconds=1))
+    with engine.connect() as other, other.begin():
+        # Another tick holds the dispatcher's lock for its transaction.
+        assert other.scalar(select(func.pg_try_advisory_xact_lock(DISPATCH_LOCK)))
+        assert _dispatch(settings, clock) == []
+        with session_scope() as session:
+            assert set(session.scalars(select(Delivery.state))) == {DeliveryState.SCHEDULED}
+    (batch,) = _dispatch(settings, clock)  # the lock ended with that transaction
+    assert len(batch) == 3
