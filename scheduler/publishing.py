@@ -232,13 +232,14 @@ def _publish_group(
 
     Every attempt's lease is kept from the start (they all began together) until the
     results are recorded; each call may create its post only inside its own attempt's
-    creation window. Errors are settled one by one, as a single publish settles them.
+    creation window. Every delivery meets the platform itself and its errors are settled
+    one by one, as a single publish settles them (after a 429 the next call asks again
+    rather than spending the others' attempts on an answer they never got).
     """
     account = group[0].account
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
     outcomes: dict[int, str] = {}
     accepted: list[tuple[AttemptStart, PublishResult]] = []
-    paused: RateLimited | None = None
     with (
         open_connector(
             account, secret=secret, clock=clock, media=media_loader(settings)
@@ -263,28 +264,10 @@ def _publish_group(
             start = attempt.start
             if start.attempt == 1 and start.lateness_ms is not None:
                 telemetry.LATENESS.labels(platform=start.platform).observe(start.lateness_ms / 1000)
-            if paused is not None:
-                # The platform told us to slow down for this account: the rest of the batch
-                # waits for its reset instead of each earning a refusal of its own.
-                outcomes[start.delivery_id] = _settle_failure(
-                    start,
-                    paused,
-                    connector,
-                    account=account,
-                    settings=settings,
-                    clock=clock,
-                    limiter=limiter,
-                    rng=rng,
-                    retry_policy=retry_policy,
-                    secret=secret,
-                )
-                continue
             try:
                 with creation_window(window):
                     accepted.append((start, connector.publish(start.content)))
             except ConnectorError as error:
-                if isinstance(error, RateLimited):
-                    paused = error
                 outcomes[start.delivery_id] = _settle_failure(
                     start,
                     error,
