@@ -23,6 +23,8 @@ Method and results: docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import math
 import os
@@ -78,6 +80,10 @@ class Lateness:
     cpu_ms_per_publish: dict[str, float] = field(default_factory=dict)
     """CPU per published delivery of each part, from the first due time until all finished;
     ``cores_busy``: how many of the machine's cores were busy on average meanwhile."""
+    load_before: float = 0.0
+    """The host's 1-minute load average when the first delivery was due (other jobs too)."""
+    load_after: float = 0.0
+    """The same once every delivery had finished."""
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -173,17 +179,29 @@ class Profiler:
 
 
 _SERVERS = {"postgres": "postgres", "redis-server": "redis"}
+OTHER_DATABASES = "postgres_other_databases"
+"""Sessions of other databases on a shared server: reported, not counted in the total."""
+
+
+def _title(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 class CpuMeter:
     """CPU seconds (user + system) each part of the run used between two marks (Linux /proc).
 
     Parts: the processes this run started, by name, and the shared PostgreSQL and Redis
-    servers (every process of theirs, so measure when nothing else uses them).
+    servers: every Redis process, PostgreSQL's background processes and the sessions (and
+    their parallel workers) of the run's own database; other databases' sessions are kept
+    apart. Still, measure when nothing else uses the servers.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, database: str | None = None) -> None:
         self.pids: dict[int, str] = {}
+        self.database = database
         self.available = Path("/proc/stat").exists()
         self._ticks = os.sysconf("SC_CLK_TCK") if self.available else 100
 
@@ -212,12 +230,26 @@ class CpuMeter:
                 except OSError:
                     continue
                 name = _SERVERS.get(comm)
+                if name == "postgres" and self._other_database(entry):
+                    name = OTHER_DATABASES
             cpu = self._cpu(entry) if name else None
             if name and cpu is not None:
                 parts[name] = parts.get(name, 0.0) + cpu
         stat = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
         busy = sum(int(v) for i, v in enumerate(stat) if i not in (3, 4)) / self._ticks
         return time.time(), parts, busy
+
+    def _other_database(self, pid: str) -> bool:
+        """Whether a PostgreSQL process works for another database (another job on a shared
+        server): a session's title reads ``postgres: [cluster: ]user database host(port) ...``,
+        a parallel worker's ``... parallel worker for PID n`` (n: the session it helps).
+        Background processes (WAL writer, checkpointer) serve every database and count."""
+        if self.database is None:
+            return False
+        words = _title(pid).rsplit(": ", 1)[-1].split()
+        if words[:4] == ["parallel", "worker", "for", "PID"] and len(words) > 4:
+            return self._other_database(words[4])
+        return len(words) >= 3 and "(" in words[2] and words[1] != self.database
 
     @staticmethod
     def per_publish(
@@ -276,8 +308,9 @@ def _seed(
 ) -> None:
     """One campaign per workload, its own accounts, one delivery per post, all approved."""
     from campaigns.accounts import create_account
-    from campaigns.schemas import CampaignInput, PostInput
-    from campaigns.services import add_post, create_campaign
+    from campaigns.importing import import_schedule
+    from campaigns.schemas import CampaignInput
+    from campaigns.services import create_campaign
     from connectors.base import Credentials
     from publicist.core.database import make_engine, session_scope
     from simulators.control import SimulatorControl
@@ -314,18 +347,22 @@ def _seed(
             create_campaign(
                 session, data=CampaignInput(name=campaign), default_timezone="UTC", now=now
             )
+            # Through the CSV import (posts approved and scheduled by the same services'
+            # rules, one statement per table): seeding 2,000 posts one service call at a
+            # time took longer than the lead on a loaded host.
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(["campaign", "at", "accounts", "text"])
             for index, moment in enumerate(due):
-                add_post(
-                    session,
-                    data=PostInput(
-                        campaign=campaign,
-                        text=f"Benchmark {tag} post {index}: on time, exactly once.",
-                        accounts=[handles[index % accounts]],
-                        at=moment.isoformat(),
-                    ),
-                    now=now,
-                    approve=True,
+                writer.writerow(
+                    [
+                        campaign,
+                        moment.isoformat(),
+                        handles[index % accounts],
+                        f"Benchmark {tag} post {index}: on time, exactly once.",
+                    ]
                 )
+            import_schedule(session, lines=out.getvalue().splitlines(), now=now)
     finally:
         engine.dispose()
         if control is not None:
@@ -455,9 +492,15 @@ def noop_baseline(total: int, workers: int, concurrency: int, workdir: Path) -> 
                 raise SystemExit(f"no-op workers did not start; see {workdir}/noop-*.log")
         app.control.add_consumer(app.conf.task_default_queue, reply=True, timeout=5.0)
         deadline = time.time() + 300
+        asked = time.time()
         while client.get("bench:last") is None:
             if time.time() > deadline or any(p.poll() is not None for p in processes):
                 raise SystemExit(f"no-op baseline did not finish; see {workdir}/noop-*.log")
+            if client.get("bench:first") is None and time.time() - asked > 10:
+                # The broadcast is fire-and-forget (Redis pub/sub): a worker that missed it
+                # on a loaded host is asked again; asking a consuming worker changes nothing.
+                app.control.add_consumer(app.conf.task_default_queue, reply=True, timeout=5.0)
+                asked = time.time()
             time.sleep(0.2)
     finally:
         for process in processes:
@@ -495,7 +538,7 @@ def _run_workloads(
     workdir: Path,
     profiler: Profiler,
 ) -> list[dict[str, Any]]:
-    meter = CpuMeter()
+    meter = CpuMeter(database.name)
     platform: AbstractContextManager[str | None] = (
         _no_simulator()
         if args.platform == "mock"
@@ -538,11 +581,13 @@ def _run_workloads(
             for tag, due in plans:
                 time.sleep(max(0.0, min(due).timestamp() - time.time()))
                 before = meter.mark()
+                load_before = os.getloadavg()[0]
                 deadline = max(due).timestamp() + args.timeout
                 _wait_finished(database.url, tag=tag, count=len(due), deadline=deadline)
                 after = meter.mark()
                 result = _measure(database.url, tag=tag, accounts=sizes[tag], base_url=base_url)
                 result.cpu_ms_per_publish = CpuMeter.per_publish(before, after, result.published)
+                result.load_before, result.load_after = load_before, os.getloadavg()[0]
                 measured.append(asdict(result))
             return measured
         finally:
@@ -561,7 +606,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="publicist-bench-"))
     database = Database()
     broker = redis.Redis.from_url(BROKER)
-    broker.flushdb()
+    if broker.dbsize():
+        # Another run's workers on the same Redis database would take this run's messages
+        # (and it would flush theirs): each concurrent run needs its own BENCH_BROKER_URL.
+        raise SystemExit(
+            f"{BROKER} is not empty: another benchmark may be using it; set BENCH_BROKER_URL "
+            "to a free Redis database (or flush this one if it is left over from a crash)"
+        )
     env = {
         **os.environ,
         "PUBLICIST_DATABASE_URL": database.url,
@@ -630,6 +681,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--noop", type=int, default=5000, help="no-op tasks per baseline run")
     parser.add_argument("--noop-runs", type=int, default=3, help="baseline runs (median)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--scale",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="burst only, once per worker count (e.g. 1,2,4), each with its own baseline",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--keep-logs", action="store_true", help="keep the process logs")
     parser.add_argument(
@@ -641,11 +697,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main() -> None:
-    args = _parser().parse_args()
-    results = run(args)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+def _report(results: dict[str, Any]) -> None:
     baseline = float(results["noop_tasks_per_s"])
     for row in results.get("lateness", []):
         print(
@@ -659,15 +711,70 @@ def main() -> None:
         )
         cpu = row["cpu_ms_per_publish"]
         if cpu:
-            parts = ", ".join(f"{k} {v:.1f}" for k, v in cpu.items() if k != "cores_busy")
-            print(
-                f"        CPU per publish (ms): {parts}; cores busy: {cpu.get('cores_busy', 0):.2f}"
+            parts = ", ".join(
+                f"{k} {v:.2f}" for k, v in cpu.items() if k not in ("cores_busy", OTHER_DATABASES)
             )
+            print(
+                f"        CPU per publish (ms): {parts}; all {_cpu_total(cpu):.2f}; "
+                f"cores busy: {cpu.get('cores_busy', 0):.2f}; other jobs' PostgreSQL sessions "
+                f"{cpu.get(OTHER_DATABASES, 0):.2f} (not ours, not in the total)"
+            )
+        print(
+            f"        host load (1 min) {row['load_before']:.2f} at the due time, "
+            f"{row['load_after']:.2f} when drained"
+        )
     runs = ", ".join(f"{r:.0f}" for r in results["noop_runs_per_s"])
     print(
-        f"baseline: {baseline:.0f} no-op tasks/s ({args.workers} workers x {args.concurrency} "
-        f"threads; runs: {runs})"
+        f"baseline: {baseline:.0f} no-op tasks/s ({results['workers']} workers x "
+        f"{results['concurrency']} threads; runs: {runs})"
     )
+
+
+def _cpu_total(cpu: dict[str, float]) -> float:
+    return sum(v for k, v in cpu.items() if k not in ("cores_busy", OTHER_DATABASES))
+
+
+def _capacity(rows: list[dict[str, Any]]) -> None:
+    """The scale-out table: what each layout published, and what a core of each role does."""
+    print(
+        "\nworkers  drained  publishes/s  no-op/s  share  CPU ms/publish (workers, postgres+redis,"
+        " simulator, all)  per worker core/min  per db core/min  load"
+    )
+    for row in rows:
+        burst = row["lateness"][0]
+        cpu = burst["cpu_ms_per_publish"]
+        workers_ms = cpu.get("workers", 0.0) + cpu.get("beat", 0.0)
+        central_ms = cpu.get("postgres", 0.0) + cpu.get("redis", 0.0)
+        print(
+            f"{row['workers']:>7}  {burst['drained_after_due_s']:>6.1f}s  "
+            f"{burst['publishes_per_s']:>11.0f}  {row['noop_tasks_per_s']:>7.0f}  "
+            f"{burst['publishes_per_s'] / row['noop_tasks_per_s']:>5.0%}  "
+            f"{workers_ms:>6.2f}, {central_ms:.2f}, {cpu.get('simulator', 0.0):.2f}, "
+            f"{_cpu_total(cpu):.2f}  "
+            f"{60_000 / workers_ms if workers_ms else 0:>19,.0f}  "
+            f"{60_000 / central_ms if central_ms else 0:>15,.0f}  "
+            f"{burst['load_before']:.1f}/{burst['load_after']:.1f}"
+        )
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    if args.scale:
+        rows = []
+        for workers in args.scale:
+            layout = argparse.Namespace(**{**vars(args), "workers": workers, "workload": "burst"})
+            print(f"burst with {workers} worker process(es) of {args.concurrency} threads")
+            results = run(layout)
+            _report(results)
+            rows.append(results)
+        _capacity(rows)
+        if args.json:
+            args.json.write_text(json.dumps({"scale": rows}, indent=2) + "\n")
+        return
+    results = run(args)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    _report(results)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ finds nothing to do. The attempt is written and committed before the platform is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -20,6 +20,7 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Session, joinedload
@@ -45,6 +46,8 @@ class Claim:
     delivery_id: int
     ticket: int
     eta: datetime
+    account_id: int | None = None
+    """Lets the sender put several deliveries of one account, due together, in one task."""
 
 
 @dataclass(frozen=True)
@@ -123,10 +126,16 @@ def claim_due(
             queued_at=now,
             updated_at=now,
         )
-        .returning(_deliveries.c.id, _deliveries.c.ticket, _deliveries.c.next_attempt_at)
+        .returning(
+            _deliveries.c.id,
+            _deliveries.c.ticket,
+            _deliveries.c.next_attempt_at,
+            _deliveries.c.account_id,
+        )
     ).all()
     claims = [
-        Claim(id_, ticket, max(next_attempt_at, now)) for id_, ticket, next_attempt_at in rows
+        Claim(id_, ticket, max(next_attempt_at, now), account_id)
+        for id_, ticket, next_attempt_at, account_id in rows
     ]
     return sorted(claims, key=lambda claim: (claim.eta, claim.delivery_id))
 
@@ -162,9 +171,9 @@ def resend_lost(
         update(_deliveries)
         .where(_deliveries.c.id.in_(ids), _deliveries.c.state == DeliveryState.QUEUED)
         .values(queued_at=now)
-        .returning(_deliveries.c.id, _deliveries.c.ticket)
+        .returning(_deliveries.c.id, _deliveries.c.ticket, _deliveries.c.account_id)
     ).all()
-    return sorted(Claim(id_, ticket, now) for id_, ticket in rows)
+    return sorted(Claim(id_, ticket, now, account_id) for id_, ticket, account_id in rows)
 
 
 def mark_missed(
@@ -236,12 +245,24 @@ def _never_tried_before(session: Session, *, late: datetime, limit: int) -> list
 # publish worker spends its CPU here (profiled in benchmarks/timeliness.py).
 _now = bindparam("b_now", type_=UTCDateTime())
 
+_items: BindParameter[Any] = bindparam("b_items", expanding=True)
+# The compare-and-set of a whole batch in one statement: each row must still be ``queued``
+# under the ticket its message carries. Rows are locked in id order (the subquery, on
+# PostgreSQL), so two statements over overlapping rows cannot deadlock.
 _START = (
     update(_deliveries)
     .where(
-        _deliveries.c.id == bindparam("b_delivery_id"),
+        _deliveries.c.id.in_(
+            select(_deliveries.c.id)
+            .where(
+                tuple_(_deliveries.c.id, _deliveries.c.ticket).in_(_items),
+                _deliveries.c.state == DeliveryState.QUEUED,
+            )
+            .order_by(_deliveries.c.id)
+            .with_for_update()
+        ),
+        tuple_(_deliveries.c.id, _deliveries.c.ticket).in_(_items),
         _deliveries.c.state == DeliveryState.QUEUED,
-        _deliveries.c.ticket == bindparam("b_ticket"),
     )
     .values(
         state=DeliveryState.PUBLISHING,
@@ -249,6 +270,8 @@ _START = (
         updated_at=_now,
     )
     .returning(
+        _deliveries.c.id,
+        _deliveries.c.ticket,
         _deliveries.c.attempts,
         _deliveries.c.account_id,
         _deliveries.c.post_id,
@@ -288,12 +311,12 @@ _OPEN_ATTEMPT = insert(_attempts).values(
     started_at=_now,
     outcome="started",
 )
-_CONTENT = (
-    select(Post, Account)
-    .join(Account, Account.id == bindparam("b_account_id"))
-    .where(Post.id == bindparam("b_post_id"))
+_POSTS = (
+    select(Post)
+    .where(Post.id.in_(bindparam("b_post_ids", expanding=True)))
     .options(joinedload(Post.variants))
 )
+_ACCOUNTS = select(Account).where(Account.id.in_(bindparam("b_account_ids", expanding=True)))
 
 Admit = Callable[[Account, datetime | None], datetime | None]
 """Called by :func:`begin_attempt` with the account and the delivery's reserved rate-limit
@@ -312,54 +335,95 @@ def begin_attempt(
 ) -> Started | Deferred | None:
     """``queued`` → ``publishing`` for the holder of ``ticket``; ``None`` if it is not us.
 
-    The hot path of every publish, in one transaction of four statements: the
-    compare-and-set returns what the attempt needs, one query reads the account and the
-    content, ``admit`` may still call it off, then the lease, the first start and the first
-    attempt's lateness are kept, the reserved slot is spent, and the attempt row is inserted.
-    If ``admit`` defers it, one statement undoes the compare-and-set and gives the delivery
-    back to the schedule at the reserved slot instead (:class:`Deferred`). Whatever it
-    returns, the transaction is fit to commit.
+    :func:`begin_attempts` for one delivery.
     """
-    row = session.execute(
-        _START, {"b_delivery_id": delivery_id, "b_ticket": ticket, "b_now": now}
-    ).first()
-    if row is None:
-        return None
-    attempts, account_id, post_id, due_at, started_at, lateness_ms, reserved_slot_at = row
-    post, account = (
-        session.execute(_CONTENT, {"b_account_id": account_id, "b_post_id": post_id}).unique().one()
+    begun = begin_attempts(
+        session, items=[(delivery_id, ticket)], now=now, lease=lease, admit=admit
     )
-    if admit is not None:
-        later = admit(account, reserved_slot_at)
+    return begun.get(delivery_id)
+
+
+def begin_attempts(
+    session: Session,
+    *,
+    items: Sequence[tuple[int, int]],
+    now: datetime,
+    lease: timedelta,
+    admit: Admit | None = None,
+) -> dict[int, Started | Deferred]:
+    """``queued`` → ``publishing`` for each (delivery id, ticket) whose ticket still holds.
+
+    The hot path of every publish, for a batch (several deliveries of one account due
+    together) in one transaction of five statements whatever its size: one compare-and-set
+    of every row (each row's own state and ticket) returns what the attempts need, one query
+    reads their posts and one their accounts, ``admit`` may still call each off, then the
+    admitted ones keep their lease, first start and first attempt's lateness, spend their
+    reserved slot, and get their attempt rows. A deferred delivery has its compare-and-set
+    undone and goes back to the schedule at its reserved slot instead (:class:`Deferred`).
+    Deliveries that are not ours (stale or duplicated messages) are missing from the result.
+    Whatever it returns, the transaction is fit to commit.
+    """
+    if not items:
+        return {}
+    rows = session.execute(_START, {"b_items": [tuple(item) for item in items], "b_now": now}).all()
+    if not rows:
+        return {}
+    posts = {
+        post.id: post
+        for post in session.scalars(
+            _POSTS, {"b_post_ids": sorted({row.post_id for row in rows})}
+        ).unique()
+    }
+    accounts = {
+        account.id: account
+        for account in session.scalars(
+            _ACCOUNTS, {"b_account_ids": sorted({row.account_id for row in rows})}
+        )
+    }
+    begun: dict[int, Started | Deferred] = {}
+    admitted: list[dict[str, Any]] = []
+    deferred: list[dict[str, Any]] = []
+    opened: list[dict[str, Any]] = []
+    for row in sorted(rows, key=lambda r: r.id):
+        account = accounts[row.account_id]
+        later = admit(account, row.reserved_slot_at) if admit is not None else None
         if later is not None:
-            session.execute(_DEFER, {"b_delivery_id": delivery_id, "b_at": later, "b_now": now})
-            return Deferred(at=later, platform=account.platform)
-    if lateness_ms is None:
-        lateness_ms = max(0, round(((started_at or now) - due_at).total_seconds() * 1000))
-    session.execute(
-        _ADMITTED,
-        {
-            "b_delivery_id": delivery_id,
-            "b_lateness_ms": lateness_ms,
-            "b_lease_until": now + lease,
-            "b_now": now,
-        },
-    )
-    session.execute(
-        _OPEN_ATTEMPT, {"b_delivery_id": delivery_id, "b_number": attempts, "b_now": now}
-    )
-    marker = Delivery(id=delivery_id).marker  # a transient row: the one place markers are made
-    start = AttemptStart(
-        delivery_id=delivery_id,
-        attempt=attempts,
-        ticket=ticket,
-        account_id=account_id,
-        platform=account.platform,
-        content=content_for(post, account.platform, marker=marker),
-        started_at=now,
-        lateness_ms=lateness_ms,
-    )
-    return Started(start=start, account=account)
+            deferred.append({"b_delivery_id": row.id, "b_at": later, "b_now": now})
+            begun[row.id] = Deferred(at=later, platform=account.platform)
+            continue
+        lateness_ms = row.lateness_ms
+        if lateness_ms is None:
+            lateness_ms = max(
+                0, round(((row.started_at or now) - row.due_at).total_seconds() * 1000)
+            )
+        admitted.append(
+            {
+                "b_delivery_id": row.id,
+                "b_lateness_ms": lateness_ms,
+                "b_lease_until": now + lease,
+                "b_now": now,
+            }
+        )
+        opened.append({"b_delivery_id": row.id, "b_number": row.attempts, "b_now": now})
+        marker = Delivery(id=row.id).marker  # a transient row: the one place markers are made
+        start = AttemptStart(
+            delivery_id=row.id,
+            attempt=row.attempts,
+            ticket=row.ticket,
+            account_id=row.account_id,
+            platform=account.platform,
+            content=content_for(posts[row.post_id], account.platform, marker=marker),
+            started_at=now,
+            lateness_ms=lateness_ms,
+        )
+        begun[row.id] = Started(start=start, account=account)
+    # One execution each for the whole batch (psycopg pipelines the rows in one round trip).
+    if deferred:
+        session.execute(_DEFER, deferred)
+    if admitted:
+        session.execute(_ADMITTED, admitted)
+        session.execute(_OPEN_ATTEMPT, opened)
+    return begun
 
 
 def _owns(delivery: Delivery, start: AttemptStart) -> bool:
@@ -425,8 +489,12 @@ _SUCCEED = (
         last_error_kind=None,
         updated_at=_now,
     )
-    .returning(_deliveries.c.state)
 )
+# Read once after a batch's compare-and-sets: which of them took (the row now carries the
+# attempt's ticket and number and the state it set; nothing else writes under that ticket).
+_OUTCOMES = select(
+    _deliveries.c.id, _deliveries.c.state, _deliveries.c.attempts, _deliveries.c.ticket
+).where(_deliveries.c.id.in_(bindparam("b_delivery_ids", expanding=True)))
 _FINISH_ATTEMPT = (
     update(_attempts)
     .where(
@@ -473,45 +541,75 @@ def record_result(
 ) -> DeliveryState:
     """The platform accepted the post: ``published``, or ``submitted`` for async platforms.
 
-    A compare-and-set on the attempt, with no read first (two statements on the hot path):
-    if the reconciler has moved the delivery on, only the attempt's evidence is written.
-    Returns the delivery's state afterwards.
+    :func:`record_results` for one attempt. Returns the delivery's state afterwards.
     """
-    values = _result_values(result, now=now)
-    check_delivery_transition(start.delivery_id, DeliveryState.PUBLISHING, values["state"])
-    state = session.execute(
-        _SUCCEED,
-        {
-            "b_delivery_id": start.delivery_id,
-            "b_attempt": start.attempt,
-            "b_ticket": start.ticket,
-            "b_state": values["state"],
-            "b_submission_id": values.get("submission_id"),
-            "b_published_at": values.get("published_at"),
-            "b_remote_id": values.get("remote_id"),
-            "b_url": values.get("url"),
-            "b_now": now,
-        },
-    ).scalar()
-    message = None
-    if state is None:
-        # Someone else (the reconciler) moved on; keep the evidence, change nothing else.
-        state = session.scalars(
-            select(Delivery.state).where(Delivery.id == start.delivery_id)
-        ).one()
-        message = f"result arrived after the delivery became {state}"
-    session.execute(
-        _FINISH_ATTEMPT,
-        {
-            "b_delivery_id": start.delivery_id,
-            "b_number": start.attempt,
-            "b_outcome": "superseded" if message else state.value,
-            "b_message": message,
-            "b_now": now,
-            "b_duration_ms": round((now - start.started_at).total_seconds() * 1000),
-        },
-    )
-    return DeliveryState(state)
+    return record_results(session, accepted=[(start, result)], now=now)[start.delivery_id]
+
+
+def record_results(
+    session: Session,
+    *,
+    accepted: Sequence[tuple[AttemptStart, PublishResult]],
+    now: datetime,
+) -> dict[int, DeliveryState]:
+    """Record what the platform accepted, for a batch of attempts, in three statements.
+
+    A compare-and-set on each attempt (its state, number and ticket), with no read first;
+    if the reconciler has moved a delivery on, only its attempt's evidence is written. One
+    read tells which took, then one execution closes every attempt row. Returns each
+    delivery's state afterwards.
+    """
+    if not accepted:
+        return {}
+    succeed: list[dict[str, Any]] = []
+    wanted: dict[int, DeliveryState] = {}
+    for start, result in accepted:
+        values = _result_values(result, now=now)
+        check_delivery_transition(start.delivery_id, DeliveryState.PUBLISHING, values["state"])
+        wanted[start.delivery_id] = values["state"]
+        succeed.append(
+            {
+                "b_delivery_id": start.delivery_id,
+                "b_attempt": start.attempt,
+                "b_ticket": start.ticket,
+                "b_state": values["state"],
+                "b_submission_id": values.get("submission_id"),
+                "b_published_at": values.get("published_at"),
+                "b_remote_id": values.get("remote_id"),
+                "b_url": values.get("url"),
+                "b_now": now,
+            }
+        )
+    # One execution for every row (psycopg pipelines them), then one read of what took.
+    session.execute(_SUCCEED, succeed)
+    after = {
+        row.id: row for row in session.execute(_OUTCOMES, {"b_delivery_ids": sorted(wanted)}).all()
+    }
+    states: dict[int, DeliveryState] = {}
+    finished: list[dict[str, Any]] = []
+    for start, _ in accepted:
+        row = after[start.delivery_id]
+        state = DeliveryState(row.state)
+        took = (state, row.attempts, row.ticket) == (
+            wanted[start.delivery_id],
+            start.attempt,
+            start.ticket,
+        )
+        # If someone else (the reconciler) moved on, keep the evidence, change nothing else.
+        message = None if took else f"result arrived after the delivery became {state}"
+        states[start.delivery_id] = state
+        finished.append(
+            {
+                "b_delivery_id": start.delivery_id,
+                "b_number": start.attempt,
+                "b_outcome": state.value if took else "superseded",
+                "b_message": message,
+                "b_now": now,
+                "b_duration_ms": round((now - start.started_at).total_seconds() * 1000),
+            }
+        )
+    session.execute(_FINISH_ATTEMPT, finished)
+    return states
 
 
 def _result_values(result: PublishResult, *, now: datetime) -> dict[str, Any]:

@@ -37,6 +37,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_routes": {
             "scheduler.dispatch_due": {"queue": PUBLISH_QUEUE},
             "scheduler.publish_delivery": {"queue": PUBLISH_QUEUE},
+            "scheduler.publish_batch": {"queue": PUBLISH_QUEUE},
             "scheduler.check_submissions": {"queue": PUBLISH_QUEUE},
             "scheduler.reconcile": {"queue": PUBLISH_QUEUE},
             "scheduler.collect_metrics": {"queue": METRICS_QUEUE},

@@ -75,10 +75,44 @@ class LeaseKeeper:
         clock: Clock,
         taken_at: float,
     ) -> Iterator[CreationWindow]:
-        """Renew this attempt's lease while the block runs; yields its creation window.
+        """Renew this attempt's lease while the block runs; yields its creation window,
+        which is the one every request in the block checks.
 
         ``taken_at``: ``time.monotonic()`` when the lease was taken; ``ticket``: the one the
         attempt began with, which every renewal presents.
+        """
+        with (
+            self.keep(
+                delivery_id=delivery_id,
+                attempt=attempt,
+                ticket=ticket,
+                lease_seconds=lease_seconds,
+                margin_seconds=margin_seconds,
+                clock=clock,
+                taken_at=taken_at,
+            ) as window,
+            creation_window(window),
+        ):
+            yield window
+
+    @contextmanager
+    def keep(
+        self,
+        *,
+        delivery_id: int,
+        attempt: int,
+        ticket: int,
+        lease_seconds: float,
+        margin_seconds: float,
+        clock: Clock,
+        taken_at: float,
+    ) -> Iterator[CreationWindow]:
+        """Renew this attempt's lease while the block runs; yields its creation window
+        without making it the current one.
+
+        For a batch: every attempt it began holds its lease from the start, while the
+        deliveries wait their turn, and each platform call runs inside its own window
+        (:func:`connectors.http.creation_window`).
         """
         window = CreationWindow(taken_at + creation_budget(lease_seconds, margin_seconds))
         entry = _Hold(
@@ -96,8 +130,7 @@ class LeaseKeeper:
             self._holds[id(entry)] = entry
             self._start_thread()
         try:
-            with creation_window(window):
-                yield window
+            yield window
         finally:
             with self._lock:
                 self._holds.pop(id(entry), None)

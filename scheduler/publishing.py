@@ -10,18 +10,24 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from campaigns.accounts import connector_class, get_account, open_connector
 from campaigns.heartbeat import record_tick
 from campaigns.media import media_loader
 from campaigns.models import Account
 from campaigns.publishing import (
+    Admit,
     AttemptStart,
     Claim,
     Deferred,
-    begin_attempt,
+    Started,
+    begin_attempts,
     claim_due,
     mark_missed,
     postpone_reconcile,
@@ -29,7 +35,7 @@ from campaigns.publishing import (
     record_found,
     record_poll,
     record_poll_failure,
-    record_result,
+    record_results,
     record_unknown,
     renew_lease,
     resend_lost,
@@ -38,8 +44,9 @@ from campaigns.publishing import (
 from campaigns.reconcile import count_due_unstarted, expired_leases
 from campaigns.retry import Action, Decision, RetryPolicy
 from campaigns.states import DeliveryState
-from connectors.base import Connector
+from connectors.base import Connector, PublishResult
 from connectors.errors import AuthExpired, ConnectorError, DuplicateContent, RateLimited
+from connectors.http import creation_window
 from publicist.core import telemetry
 from publicist.core.clock import Clock
 from publicist.core.database import session_scope
@@ -71,10 +78,31 @@ SLOT_SLACK = timedelta(milliseconds=50)
 MAX_SLOT_WAIT = 7 * 24 * 3600.0
 
 
+DISPATCH_LOCK = 0x7075_626C_6973_68
+"""The PostgreSQL advisory lock a dispatcher tick holds for its transaction."""
+
+
+def _sole_dispatcher(session: Session) -> bool:
+    """Whether this tick is the only one running; a tick that is not skips its turn.
+
+    Beat sends a tick every second whatever the last one is doing: when the database is
+    slow (a loaded host), ticks piled up, up to one per worker thread, each claiming and
+    resending against the others' row locks, and the pile-up itself kept the database slow
+    (seen in benchmarks/timeliness.py at load average 30: no delivery started for minutes).
+    A transaction-scoped lock, so a crashed tick releases it. SQLite needs none: the
+    session begins ``IMMEDIATE``, which already runs claimers one at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(DISPATCH_LOCK))))
+
+
 def run_dispatch(*, settings: Settings, clock: Clock, enqueue: Enqueue) -> int:
     """Claim what is due within the look-ahead, commit, then hand it to the broker."""
     now = clock.now()
     with session_scope() as session:
+        if not _sole_dispatcher(session):
+            return 0  # another tick is still at it; the next one picks up where it ends
         record_tick(session, now=now)  # the workspace's banner: the beat is alive
         missed = mark_missed(
             session, now=now, grace=timedelta(seconds=settings.missed_grace_seconds)
@@ -111,12 +139,70 @@ def run_publish(
     rng: random.Random | None = None,
 ) -> str:
     """One publish attempt; returns the delivery's resulting state, ``skipped`` or ``deferred``."""
+    outcomes = run_publish_batch(
+        items=[(delivery_id, ticket)], settings=settings, clock=clock, limiter=limiter, rng=rng
+    )
+    return outcomes[delivery_id]
+
+
+def run_publish_batch(
+    *,
+    items: Sequence[tuple[int, int]],
+    settings: Settings,
+    clock: Clock,
+    limiter: RateLimiter,
+    rng: random.Random | None = None,
+) -> dict[int, str]:
+    """One publish attempt for each (delivery id, ticket): several deliveries of one account
+    due together, as the dispatcher sends them (:func:`scheduler.tasks.publish_batch`).
+
+    Every guarantee of a single publish holds for each delivery: its own compare-and-set
+    and rate-limit slot, its attempt committed before the platform is called, its lease
+    kept alive until its result is recorded. What a batch shares is the cost around them:
+    one transaction begins every attempt, one connector (and HTTP connection) calls the
+    platform for each in turn, one transaction records what was accepted. Returns each
+    delivery's resulting state, ``skipped`` (not ours: a stale or duplicated message) or
+    ``deferred``.
+    """
     now = clock.now()
-    began = time.monotonic()  # the lease runs from ``now``
+    began = time.monotonic()  # the leases run from ``now``
     secret = settings.encryption_key()
+    with session_scope() as session:
+        begun = begin_attempts(
+            session,
+            items=items,
+            now=now,
+            lease=timedelta(seconds=settings.publish_lease_seconds),
+            admit=_admission(limiter, now=now, secret=secret),
+        )
+    outcomes = {delivery_id: "skipped" for delivery_id, _ in items}
+    by_account: dict[int, list[Started]] = defaultdict(list)
+    for delivery_id, attempt in begun.items():
+        if isinstance(attempt, Deferred):
+            telemetry.DEFERRED.labels(platform=attempt.platform).inc()
+            outcomes[delivery_id] = "deferred"
+        else:
+            by_account[attempt.start.account_id].append(attempt)
+    for group in by_account.values():
+        outcomes.update(
+            _publish_group(
+                group,
+                settings=settings,
+                clock=clock,
+                limiter=limiter,
+                rng=rng or random.Random(),  # noqa: S311 - jitter, not secrecy
+                secret=secret,
+                began=began,
+            )
+        )
+    return outcomes
+
+
+def _admission(limiter: RateLimiter, *, now: datetime, secret: str) -> Admit:
+    """Asks the account's rate limiter for a slot for each attempt, inside the transaction
+    that begins it: a slot further off defers the delivery to it."""
 
     def admit(account: Account, reserved_slot_at: datetime | None) -> datetime | None:
-        # Inside the attempt's transaction: a slot further off defers the delivery to it.
         policy = rate_limit_policy(account)
         has_slot = reserved_slot_at is not None and reserved_slot_at <= now + SLOT_SLACK
         if policy is not None and not has_slot:
@@ -131,83 +217,128 @@ def run_publish(
                 return now + timedelta(seconds=reservation.wait_seconds)
         return None
 
-    with session_scope() as session:
-        begun = begin_attempt(
-            session,
-            delivery_id=delivery_id,
-            ticket=ticket,
-            now=now,
-            lease=timedelta(seconds=settings.publish_lease_seconds),
-            admit=admit,
-        )
-    if begun is None:
-        return "skipped"  # a stale or duplicated message
-    if isinstance(begun, Deferred):
-        telemetry.DEFERRED.labels(platform=begun.platform).inc()
-        return "deferred"
-    start, account = begun.start, begun.account
-    if start.attempt == 1 and start.lateness_ms is not None:
-        telemetry.LATENESS.labels(platform=start.platform).observe(start.lateness_ms / 1000)
+    return admit
+
+
+def _publish_group(
+    group: list[Started],
+    *,
+    settings: Settings,
+    clock: Clock,
+    limiter: RateLimiter,
+    rng: random.Random,
+    secret: str,
+    began: float,
+) -> dict[int, str]:
+    """Call the platform for each begun attempt of one account, then record the accepted ones.
+
+    Every attempt's lease is kept from the start (they all began together) until the
+    results are recorded; each call may create its post only inside its own attempt's
+    creation window. Every delivery meets the platform itself and its errors are settled
+    one by one, as a single publish settles them (after a 429 the next call asks again
+    rather than spending the others' attempts on an answer they never got).
+    """
+    account = group[0].account
     retry_policy = RetryPolicy(max_attempts=settings.publish_max_attempts)
-    with open_connector(
-        account, secret=secret, clock=clock, media=media_loader(settings)
-    ) as connector:
-        try:
-            with lease_keeper.hold(
-                delivery_id=start.delivery_id,
-                attempt=start.attempt,
-                ticket=start.ticket,
-                lease_seconds=settings.publish_lease_seconds,
-                margin_seconds=settings.publish_creation_margin_seconds,
-                clock=clock,
-                taken_at=began,
-            ):
-                result = connector.publish(start.content)
-        except ConnectorError as error:
-            decision = retry_policy.decide(
-                error,
-                attempt=start.attempt,
-                now=clock.now(),
-                rng=rng or random.Random(),  # noqa: S311 - jitter, not secrecy
+    outcomes: dict[int, str] = {}
+    accepted: list[tuple[AttemptStart, PublishResult]] = []
+    with (
+        open_connector(
+            account, secret=secret, clock=clock, media=media_loader(settings)
+        ) as connector,
+        ExitStack() as leases,
+    ):
+        windows = [
+            leases.enter_context(
+                lease_keeper.keep(
+                    delivery_id=attempt.start.delivery_id,
+                    attempt=attempt.start.attempt,
+                    ticket=attempt.start.ticket,
+                    lease_seconds=settings.publish_lease_seconds,
+                    margin_seconds=settings.publish_creation_margin_seconds,
+                    clock=clock,
+                    taken_at=began,
+                )
             )
-            if isinstance(error, RateLimited) and error.retry_at is not None:
-                limiter.block(publish_key(account), error.retry_at)
-            if decision.action is Action.RECONCILE:
-                return _reconcile(
+            for attempt in group
+        ]
+        for attempt, window in zip(group, windows, strict=True):
+            start = attempt.start
+            if start.attempt == 1 and start.lateness_ms is not None:
+                telemetry.LATENESS.labels(platform=start.platform).observe(start.lateness_ms / 1000)
+            try:
+                with creation_window(window):
+                    accepted.append((start, connector.publish(start.content)))
+            except ConnectorError as error:
+                outcomes[start.delivery_id] = _settle_failure(
                     start,
+                    error,
                     connector,
-                    reason=str(error),
+                    account=account,
+                    settings=settings,
                     clock=clock,
+                    limiter=limiter,
+                    rng=rng,
                     retry_policy=retry_policy,
-                    margin=timedelta(seconds=settings.publish_creation_margin_seconds),
-                    settle=timedelta(seconds=settings.reconcile_settle_seconds),
+                    secret=secret,
                 )
-            if isinstance(error, DuplicateContent) and start.attempt > 1:
-                # An earlier attempt of ours may have posted it after all (lost response):
-                # the platform's refusal is evidence, so look before calling it a failure.
-                return _reconcile(
-                    start,
-                    connector,
-                    reason=str(error),
-                    clock=clock,
-                    retry_policy=retry_policy,
-                    margin=timedelta(seconds=settings.publish_creation_margin_seconds),
-                    settle=None,
-                )
-            if decision.action is Action.REFRESH:
-                try:
-                    _refresh(start, connector, secret=secret)
-                except ConnectorError as refresh_error:
-                    error = refresh_error
-                    decision = Decision(
-                        Action.FAIL, reason=f"token refresh failed: {refresh_error}"
-                    )
-            return _settle_error(start, error, decision, clock=clock)
-    with session_scope() as session:
-        state = record_result(session, start=start, result=result, now=clock.now())
-    if state is DeliveryState.PUBLISHED:
-        telemetry.PUBLISHED.labels(platform=start.platform).inc()
-    return state.value
+        if accepted:
+            with session_scope() as session:
+                states = record_results(session, accepted=accepted, now=clock.now())
+            for start, _ in accepted:
+                state = states[start.delivery_id]
+                if state is DeliveryState.PUBLISHED:
+                    telemetry.PUBLISHED.labels(platform=start.platform).inc()
+                outcomes[start.delivery_id] = state.value
+    return outcomes
+
+
+def _settle_failure(
+    start: AttemptStart,
+    error: ConnectorError,
+    connector: Connector,
+    *,
+    account: Account,
+    settings: Settings,
+    clock: Clock,
+    limiter: RateLimiter,
+    rng: random.Random,
+    retry_policy: RetryPolicy,
+    secret: str,
+) -> str:
+    """The platform call failed: retry later, refresh and retry, reconcile, or fail."""
+    decision = retry_policy.decide(error, attempt=start.attempt, now=clock.now(), rng=rng)
+    if isinstance(error, RateLimited) and error.retry_at is not None:
+        limiter.block(publish_key(account), error.retry_at)
+    if decision.action is Action.RECONCILE:
+        return _reconcile(
+            start,
+            connector,
+            reason=str(error),
+            clock=clock,
+            retry_policy=retry_policy,
+            margin=timedelta(seconds=settings.publish_creation_margin_seconds),
+            settle=timedelta(seconds=settings.reconcile_settle_seconds),
+        )
+    if isinstance(error, DuplicateContent) and start.attempt > 1:
+        # An earlier attempt of ours may have posted it after all (lost response):
+        # the platform's refusal is evidence, so look before calling it a failure.
+        return _reconcile(
+            start,
+            connector,
+            reason=str(error),
+            clock=clock,
+            retry_policy=retry_policy,
+            margin=timedelta(seconds=settings.publish_creation_margin_seconds),
+            settle=None,
+        )
+    if decision.action is Action.REFRESH:
+        try:
+            _refresh(start, connector, secret=secret)
+        except ConnectorError as refresh_error:
+            error = refresh_error
+            decision = Decision(Action.FAIL, reason=f"token refresh failed: {refresh_error}")
+    return _settle_error(start, error, decision, clock=clock)
 
 
 def _settle_error(

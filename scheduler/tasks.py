@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
+from datetime import datetime
 from functools import lru_cache
 
 from campaigns.publishing import Claim
@@ -11,7 +14,13 @@ from scheduler.app import app
 from scheduler.channels import apprise_notify
 from scheduler.collecting import run_collect
 from scheduler.notifying import run_notify
-from scheduler.publishing import run_check_submissions, run_dispatch, run_publish, run_reconcile
+from scheduler.publishing import (
+    run_check_submissions,
+    run_dispatch,
+    run_publish,
+    run_publish_batch,
+    run_reconcile,
+)
 from scheduler.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from scheduler.tokens import run_keep_tokens_alive
 
@@ -28,15 +37,43 @@ def _clock() -> Clock:
     return configured_clock(get_settings().clock_file)
 
 
+BATCH_SIZE = 20
+"""Most deliveries of one account, due together, that one publish task carries.
+
+A launch sends hundreds of deliveries per account at one instant; in one task each, the
+Celery round (message, ETA timer, ack) and the transactions around each post cost more CPU
+than the post itself (docs/benchmarks.md, "Launch burst"). Twenty keep a batch's calls to
+the platform well under a second and leave enough tasks to spread over every worker."""
+
+
+def batches(claims: list[Claim], *, size: int = BATCH_SIZE) -> list[tuple[datetime, list[Claim]]]:
+    """The claims as tasks: each account's deliveries due at the same time, ``size`` at most.
+
+    In time order, and within one time every account's first batch before any second one,
+    so that a launch starts on every account at once.
+    """
+    grouped: dict[tuple[int, datetime], list[Claim]] = defaultdict(list)
+    for claim in claims:
+        # A claim that does not name its account travels alone (its own negative id).
+        owner = claim.account_id if claim.account_id is not None else -claim.delivery_id
+        grouped[(owner, claim.eta)].append(claim)
+    ordered = sorted(
+        (eta, index, owner, group[index * size : (index + 1) * size])
+        for (owner, eta), group in grouped.items()
+        for index in range(math.ceil(len(group) / size))
+    )
+    return [(eta, batch) for eta, _, _, batch in ordered]
+
+
 def _enqueue(claims: list[Claim]) -> None:
     now = _clock().now()
     with app.producer_or_acquire() as producer:
-        for claim in claims:
-            args = (claim.delivery_id, claim.ticket)
-            if claim.eta > now:
-                publish_delivery.apply_async(args, eta=claim.eta, producer=producer)
+        for eta, batch in batches(claims):
+            args = ([[claim.delivery_id, claim.ticket] for claim in batch],)
+            if eta > now:
+                publish_batch.apply_async(args, eta=eta, producer=producer)
             else:
-                publish_delivery.apply_async(args, producer=producer)
+                publish_batch.apply_async(args, producer=producer)
 
 
 @app.task(name="scheduler.dispatch_due")
@@ -46,9 +83,21 @@ def dispatch_due() -> int:
 
 @app.task(name="scheduler.publish_delivery")
 def publish_delivery(delivery_id: int, ticket: int) -> str:
+    """One delivery (messages sent before deliveries travelled in batches)."""
     return run_publish(
         delivery_id=delivery_id,
         ticket=ticket,
+        settings=get_settings(),
+        clock=_clock(),
+        limiter=rate_limiter(),
+    )
+
+
+@app.task(name="scheduler.publish_batch")
+def publish_batch(items: list[list[int]]) -> dict[int, str]:
+    """Several deliveries of one account due together: [[delivery id, ticket], ...]."""
+    return run_publish_batch(
+        items=[(delivery_id, ticket) for delivery_id, ticket in items],
         settings=get_settings(),
         clock=_clock(),
         limiter=rate_limiter(),

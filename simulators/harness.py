@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -364,6 +364,7 @@ class Simulation:
         self._provision = provision
         self.seed: int = seed
         self.clock = SimClock()
+        self._key_functions: dict[str, Callable[[str], str]] = {}
         self.reset(seed=seed)
 
     def reset(self, *, seed: int | None = None) -> None:
@@ -385,6 +386,11 @@ class Simulation:
         )
         self.accounts: dict[str, SimAccount] = {}
         self.posts: dict[str, SimPost] = {}
+        self._account_posts: dict[str, list[SimPost]] = {}
+        """Each account's posts in the order they were made (deleted ones included)."""
+        self._keyed: dict[tuple[str, str, str], list[SimPost]] = {}
+        """Posts by (index, account, key of their text): a platform's duplicate check looks its
+        key up here instead of reading every post of the simulation (``index_posts``)."""
         self.objects: dict[str, dict[str, Any]] = {}
         """Platform-specific records (drafts, media, publish jobs) keyed by their id."""
         self.calls: list[CallRecord] = []
@@ -439,20 +445,48 @@ class Simulation:
             created_at=self.clock.now(),
             fingerprint=content_fingerprint(text),
             url=url,
-            ordinal=sum(1 for p in self.posts.values() if p.account_id == account_id),
+            ordinal=len(self._account_posts.get(account_id, ())),
             visible_at=visible_at,
             extra=dict(extra),
         )
         self.posts[post.remote_id] = post
+        self._account_posts.setdefault(account_id, []).append(post)
+        for index, key_of in self._key_functions.items():
+            self._keyed.setdefault((index, account_id, key_of(text)), []).append(post)
         return post
 
+    def account_posts(self, account_id: str) -> list[SimPost]:
+        """The account's posts, oldest first, deleted ones included (a copy)."""
+        return list(self._account_posts.get(account_id, ()))
+
+    def recent_posts(self, account_id: str, since: datetime) -> Iterator[SimPost]:
+        """The account's posts made at or after ``since``, newest first (deleted included).
+
+        Walks back from the newest and stops at the first older one, so a check over a recent
+        window costs what the window holds, not the account's whole history.
+        """
+        for post in reversed(self._account_posts.get(account_id, ())):
+            if post.created_at < since:
+                return
+            yield post
+
+    def index_posts(self, index: str, key_of: Callable[[str], str]) -> None:
+        """Keep every post (made before or after, across resets) under ``key_of(its text)``."""
+        self._key_functions[index] = key_of
+        for post in self.posts.values():
+            self._keyed.setdefault((index, post.account_id, key_of(post.text)), []).append(post)
+
+    def posts_by_key(self, index: str, account_id: str, key: str) -> list[SimPost]:
+        """The account's posts kept under ``key`` in ``index``: one dictionary look-up."""
+        return self._keyed.get((index, account_id, key), [])
+
     def live_posts(self, account_id: str | None = None) -> list[SimPost]:
+        """Newest first. An account's posts come from its own list, not the whole simulation."""
+        source = (
+            self.posts.values() if account_id is None else self._account_posts.get(account_id, ())
+        )
         return sorted(
-            (
-                p
-                for p in self.posts.values()
-                if not p.deleted and (account_id is None or p.account_id == account_id)
-            ),
+            (p for p in source if not p.deleted),
             key=lambda p: (p.created_at, p.remote_id),
             reverse=True,
         )

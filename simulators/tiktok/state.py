@@ -152,8 +152,8 @@ class TiktokPlatform:
         since = self.sim.clock.now() - timedelta(hours=24)
         recent = sum(
             1
-            for post in self.sim.posts.values()
-            if post.account_id == account.account_id and post.created_at > since
+            for post in self.sim.recent_posts(account.account_id, since)
+            if post.created_at > since
         )
         if recent >= int(setting(account, "daily_post_cap")):
             raise ApiError(403, "spam_risk_too_many_posts", "The daily post cap has been reached.")

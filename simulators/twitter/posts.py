@@ -86,18 +86,20 @@ def _duplicate_key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+_DUPLICATES = "x:text"
+"""The simulation's index of posts by their duplicate key, kept as each post is made."""
+
+
 def is_duplicate(sim: Simulation, account: SimAccount, text: str) -> bool:
+    """One look-up of the account's posts with the same text, however many posts exist."""
     key = _duplicate_key(text)
     if not key:
         return False
     since = sim.clock.now() - timedelta(seconds=float(setting(account, "duplicate_window_seconds")))
     with_deleted = bool(setting(account, "deleted_posts_count_as_duplicates"))
     return any(
-        post.account_id == account.account_id
-        and post.created_at >= since
-        and (with_deleted or not post.deleted)
-        and _duplicate_key(post.text) == key
-        for post in sim.posts.values()
+        post.created_at >= since and (with_deleted or not post.deleted)
+        for post in sim.posts_by_key(_DUPLICATES, account.account_id, key)
     )
 
 
@@ -179,6 +181,7 @@ def parse_fields(request: Request) -> frozenset[str] | JSONResponse:
 def register(app: FastAPI, x: XSimulator) -> None:
     """The user and post endpoints."""
     sim = x.sim
+    sim.index_posts(_DUPLICATES, _duplicate_key)
 
     async def me(request: Request, grant: Grant, account: SimAccount, _: Fault | None) -> Response:
         handle = account.handle.lstrip("@")

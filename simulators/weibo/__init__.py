@@ -14,6 +14,7 @@ import ipaddress
 import secrets
 from dataclasses import asdict
 from datetime import timedelta
+from itertools import islice
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
@@ -191,9 +192,13 @@ def _check_repeats(sim: Simulation, account: SimAccount, status: str) -> None:
     """Weibo compares a new status with the user's recent ones (hidden ones included)."""
     now = sim.clock.now()
     window = timedelta(seconds=setting(account, "duplicate_seconds"))
-    recent = [
-        post for post in sim.live_posts(account.account_id) if post.created_at >= now - window
-    ][: setting(account, "duplicate_posts")]
+    # The newest first, read back only as far as the check looks (not the whole history).
+    recent = list(
+        islice(
+            (p for p in sim.recent_posts(account.account_id, now - window) if not p.deleted),
+            setting(account, "duplicate_posts"),
+        )
+    )
     # Near-duplicates: the same words with other links or spacing (a bare link has no words).
     fingerprint = content_fingerprint(status) if normalise_text(status) else None
     for post in recent:
