@@ -6,11 +6,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from campaigns.accounts import connector_class
-from campaigns.models import Account, Delivery, DeliveryAttempt, Post
+from campaigns.models import Account, Delivery, DeliveryAttempt, DeliveryCount, Post
 from campaigns.states import ENDED_BADLY, EXPIRED, DeliveryState, PostState
 from connectors.registry import UnknownPlatform
 from publicist.core.database import UTCDateTime
@@ -48,6 +58,13 @@ class Windows:
         )
 
 
+def in_states(*states: DeliveryState) -> ColumnElement[bool]:
+    """``deliveries.state IN (...)`` with the states as SQL literals: a partial index on
+    states (campaigns.models) is usable only when the planner sees the values, which a bound
+    parameter hides once psycopg prepares the statement and PostgreSQL plans it generically."""
+    return Delivery.state.in_([literal_column(f"'{state.value}'") for state in states])
+
+
 def processing_window(platform: str) -> timedelta:
     """How long the platform usually takes to publish an accepted (``submitted``) post."""
     try:
@@ -82,7 +99,8 @@ class _Cut:
 
     started: ScalarSelect[datetime]
     finished: ScalarSelect[datetime]
-    needs_attention: ColumnElement[bool]
+    stuck: ColumnElement[bool]
+    """In a waiting state for longer than its window; each term is one state's index range."""
 
     @classmethod
     def of(cls, session: Session, *, now: datetime, windows: Windows) -> _Cut:
@@ -107,7 +125,6 @@ class _Cut:
             else literal(now - DEFAULT_PROCESSING, UTCDateTime())
         )
         condition = or_(
-            Delivery.state.in_(ENDED_BADLY),
             and_(
                 Delivery.state.in_([DeliveryState.SCHEDULED, DeliveryState.QUEUED]),
                 Delivery.next_attempt_at < now - windows.late_start,
@@ -122,20 +139,43 @@ class _Cut:
 
 
 def attention_counts(
-    session: Session, *, now: datetime, windows: Windows, by: Literal["campaign", "account"]
+    session: Session,
+    *,
+    now: datetime,
+    windows: Windows,
+    by: Literal["campaign", "account"],
+    key: int | None = None,
 ) -> dict[int, int]:
-    """How many deliveries need attention, per campaign id or per account id (for reports)."""
+    """How many deliveries need attention, per campaign id or per account id (for reports);
+    with ``key``, for that one campaign or account only.
+
+    Those that ended badly come from the delivery counts; the stuck ones from the few
+    deliveries in a waiting state past their window (index ranges of state and time)."""
+    counted = DeliveryCount.campaign_id if by == "campaign" else DeliveryCount.account_id
+    ended = select(counted, func.sum(DeliveryCount.n)).where(
+        DeliveryCount.state.in_([s.value for s in ENDED_BADLY])
+    )
+    if key is not None:
+        ended = ended.where(counted == key)
+    found: dict[int, int] = {}
+    for k, n in session.execute(ended.group_by(counted)):
+        if n:
+            found[int(k)] = int(n)
     cut = _Cut.of(session, now=now, windows=windows)
-    key = Post.campaign_id if by == "campaign" else Delivery.account_id
-    rows = session.execute(
-        select(key, func.count())
+    grouped = Post.campaign_id if by == "campaign" else Delivery.account_id
+    stuck = (
+        select(grouped, func.count())
         .select_from(Delivery)
         .join(Post, Post.id == Delivery.post_id)
         .join(Account, Account.id == Delivery.account_id)
-        .where(cut.needs_attention)
-        .group_by(key)
+        .where(cut.stuck)
+        .group_by(grouped)
     )
-    return {int(k): int(n) for k, n in rows}
+    if key is not None:
+        stuck = stuck.where(grouped == key)
+    for k, n in session.execute(stuck):
+        found[int(k)] = found.get(int(k), 0) + int(n)
+    return found
 
 
 def deliveries_needing_attention(
@@ -153,20 +193,28 @@ def deliveries_needing_attention(
     dispatcher or worker took them), ``publishing`` for longer than a lease and its margin
     (the reconciler has not settled it), ``submitted`` for longer than the platform's usual
     processing time.
+
+    Two reads, each the first ``limit`` rows of an index that holds only what it looks
+    for (the partial index of deliveries that ended badly, and the waiting states' ranges
+    by state and time), merged: never a walk over published history.
     """
     cut = _Cut.of(session, now=now, windows=windows)
-    query = (
-        select(Delivery, Post, Account, cut.started, cut.finished)
-        .join(Post, Post.id == Delivery.post_id)
-        .join(Account, Account.id == Delivery.account_id)
-        .where(cut.needs_attention)
-        .order_by(Delivery.due_at.desc(), Delivery.id.desc())
-        .limit(limit)
-    )
-    if campaign_id is not None:
-        query = query.where(Post.campaign_id == campaign_id)
+    rows: list[tuple[Delivery, Post, Account, datetime | None, datetime | None]] = []
+    for condition in (in_states(*ENDED_BADLY), cut.stuck):
+        query = (
+            select(Delivery, Post, Account, cut.started, cut.finished)
+            .join(Post, Post.id == Delivery.post_id)
+            .join(Account, Account.id == Delivery.account_id)
+            .where(condition)
+            .order_by(Delivery.due_at.desc(), Delivery.id.desc())
+            .limit(limit)
+        )
+        if campaign_id is not None:
+            query = query.where(Post.campaign_id == campaign_id)
+        rows += [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+    rows.sort(key=lambda row: (row[0].due_at, row[0].id), reverse=True)
     found: list[Attention] = []
-    for delivery, post, account, began, ended in session.execute(query):
+    for delivery, post, account, began, ended in rows[:limit]:
         reason = delivery.last_error
         stuck = delivery.state in WAITING
         if stuck:
@@ -194,6 +242,40 @@ def deliveries_needing_attention(
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class CountMismatch:
+    """A (campaign, account, state) whose kept count differs from the deliveries."""
+
+    campaign_id: int
+    account_id: int
+    state: str
+    kept: int
+    actual: int
+
+
+def count_mismatches(session: Session) -> list[CountMismatch]:
+    """The delivery counts compared with a GROUP BY over every delivery: empty when the
+    triggers kept them exact (``publicist db check-counts``; the fault and race tests)."""
+    actual = {
+        (int(c), int(a), str(s)): int(n)
+        for c, a, s, n in session.execute(
+            select(Post.campaign_id, Delivery.account_id, Delivery.state, func.count())
+            .join(Post, Post.id == Delivery.post_id)
+            .group_by(Post.campaign_id, Delivery.account_id, Delivery.state)
+        )
+    }
+    kept = {
+        (row.campaign_id, row.account_id, row.state): int(row.n)
+        for row in session.scalars(select(DeliveryCount))
+    }
+    return [
+        CountMismatch(campaign, account, state, kept.get(k, 0), actual.get(k, 0))
+        for k in sorted(set(actual) | set(kept))
+        for campaign, account, state in [k]
+        if kept.get(k, 0) != actual.get(k, 0)
+    ]
 
 
 def _platforms(session: Session) -> list[str]:

@@ -43,6 +43,8 @@ class DeliveryMetrics(Base):
         Index("ix_delivery_metrics_campaign_platform", "campaign_id", "platform"),
         Index("ix_delivery_metrics_campaign_interactions", "campaign_id", "interactions"),
         Index("ix_delivery_metrics_account_id", "account_id"),
+        # An account's top posts: the first rows of one index range.
+        Index("ix_delivery_metrics_account_interactions", "account_id", "interactions"),
     )
 
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)
