@@ -1,0 +1,14 @@
+"""The delivery counts' consistency check, for tests that end with real commits."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from campaigns.queries import count_mismatches
+
+
+def assert_counts_exact(engine: Engine) -> None:
+    """The counts kept by the triggers equal a GROUP BY over the deliveries."""
+    with Session(engine) as session:
+        assert count_mismatches(session) == []
