@@ -9,7 +9,7 @@ import typer
 
 from connectors import registry
 from connectors.base import RateLimitPolicy
-from publicist.cli.common import Table, console, err_console, safe, settings
+from publicist.cli.common import Table, console, database, err_console, safe, settings
 from publicist.core.migrate import upgrade
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -23,6 +23,31 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     """
     upgrade(settings().database_url, revision)
     console.print(f"database at revision {revision}")
+
+
+@db_app.command("check-counts")
+def db_check_counts() -> None:
+    """Compare the delivery counts the database keeps with a count of every delivery; exit
+    code 1 and the differing rows if they differ (they never should: triggers keep them).
+
+    Example: [bold]publicist db check-counts[/]
+    """
+    from campaigns.queries import count_mismatches
+
+    with database() as session:
+        mismatches = count_mismatches(session)
+    if not mismatches:
+        console.print("[green]ok[/] delivery counts equal the deliveries")
+        return
+    table = Table("campaign", "account", "state", "kept", "actual")
+    for row in mismatches:
+        table.add_row(
+            str(row.campaign_id), str(row.account_id), safe(row.state), str(row.kept),
+            str(row.actual),
+        )  # fmt: skip
+    err_console.print(table)
+    err_console.print(f"[red]FAIL[/] {len(mismatches)} counts differ from the deliveries")
+    raise typer.Exit(1)
 
 
 def health() -> None:
