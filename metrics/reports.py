@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, bindparam, case, func, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from campaigns.models import Account, Campaign, Delivery, DeliveryCount, Post
-from campaigns.queries import Windows, attention_counts, in_states
-from campaigns.states import DeliveryState
+from campaigns.queries import Windows, in_states, stuck_counts
+from campaigns.states import ENDED_BADLY, DeliveryState
 from metrics.models import DailyRollup, DeliveryMetrics
 from metrics.platforms import gives
 from publicist.core.database import UTCDateTime
@@ -358,15 +358,27 @@ def _totals(platforms: list[PlatformTotals]) -> _Totals:
 
 def _attention(
     session: Session,
+    states: Mapping[tuple[Any, str], Mapping[str, int]],
     *,
     now: datetime | None,
     windows: Windows | None,
     by: Literal["campaign", "account"],
     key: int | None = None,
 ) -> dict[int, int] | None:
+    """Deliveries needing attention (campaigns.queries.attention_counts): those that ended
+    badly from the ``states`` already read, plus the stuck ones. Keyed by campaign, or by
+    ``key`` alone for one account."""
     if now is None or windows is None:
         return None
-    return attention_counts(session, now=now, windows=windows, by=by, key=key)
+    found: dict[int, int] = {}
+    for (campaign_id, _), counts in states.items():
+        ended = sum(counts.get(state.value, 0) for state in ENDED_BADLY)
+        if ended:
+            owner = int(campaign_id if by == "campaign" or key is None else key)
+            found[owner] = found.get(owner, 0) + ended
+    for owner, n in stuck_counts(session, now=now, windows=windows, by=by, key=key).items():
+        found[owner] = found.get(owner, 0) + n
+    return found
 
 
 def campaign_report(
@@ -380,8 +392,10 @@ def campaign_report(
     """Deliveries, views and interactions of one campaign: totals, per platform, per day.
 
     With ``now`` and ``windows``, also how many deliveries need attention."""
-    attention = _attention(session, now=now, windows=windows, by="campaign", key=campaign.id)
     states = _read_states(session, DeliveryCount.campaign_id == campaign.id)
+    attention = _attention(
+        session, states, now=now, windows=windows, by="campaign", key=campaign.id
+    )
     sums = _rollup_sums(session, campaign_id=campaign.id)
     platforms = _group_platforms(states, sums).get(campaign.id, [])
     totals = _totals(platforms)
@@ -477,8 +491,8 @@ def campaign_summaries(
 ) -> list[CampaignSummary]:
     """Every campaign's totals, newest campaign first, in two grouped queries (a third for
     the deliveries needing attention, with ``now`` and ``windows``)."""
-    attention = _attention(session, now=now, windows=windows, by="campaign")
     states = _read_states(session)
+    attention = _attention(session, states, now=now, windows=windows, by="campaign")
     sums = _rollup_sums(session)
     grouped = _group_platforms(states, sums)
     summaries: list[CampaignSummary] = []
@@ -593,8 +607,8 @@ def account_report(
     windows: Windows | None = None,
 ) -> AccountReport:
     """One account across every campaign since it was added (e.g. @IPRinCN's 80 articles)."""
-    attention = _attention(session, now=now, windows=windows, by="account", key=account.id)
     states = _read_states(session, DeliveryCount.account_id == account.id)
+    attention = _attention(session, states, now=now, windows=windows, by="account", key=account.id)
     sums = _read_sums(
         session,
         _metric_sums(DeliveryMetrics.campaign_id, DeliveryMetrics.account_id == account.id),
