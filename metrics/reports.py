@@ -20,7 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from campaigns.models import Account, Campaign, Delivery, DeliveryCount, Post
 from campaigns.queries import Windows, in_states, stuck_counts
 from campaigns.states import ENDED_BADLY, DeliveryState
-from metrics.models import DailyRollup, DeliveryMetrics
+from metrics.models import CampaignPlatformTotal, DailyRollup, DeliveryMetrics
 from metrics.platforms import gives
 from publicist.core.database import UTCDateTime
 
@@ -420,44 +420,42 @@ def campaign_report(
     )
 
 
-def _rollup_totals(*, one: bool) -> Any:
-    columns: list[Any] = [DailyRollup.campaign_id, DailyRollup.platform]
+def _kept_totals(*, one: bool) -> Any:
+    kept = CampaignPlatformTotal
+    columns: list[Any] = [kept.campaign_id, kept.platform]
     for name in COUNTERS:
-        column = getattr(DailyRollup, name)
-        columns += [func.sum(column), func.count(column)]
-    columns += [
-        func.coalesce(func.sum(DailyRollup.interactions), 0),
-        type_coerce(func.max(DailyRollup.updated_at), UTCDateTime()),
-    ]
-    statement = select(*columns).group_by(DailyRollup.campaign_id, DailyRollup.platform)
+        columns += [getattr(kept, name), getattr(kept, f"{name}_days")]
+    columns += [kept.interactions, kept.updated_at]
+    statement = select(*columns)
     if one:
-        statement = statement.where(DailyRollup.campaign_id == bindparam("campaign_id"))
-    return statement.order_by(DailyRollup.campaign_id, DailyRollup.platform)
+        statement = statement.where(kept.campaign_id == bindparam("campaign_id"))
+    return statement.order_by(kept.campaign_id, kept.platform)
 
 
-_ROLLUP_TOTALS = _rollup_totals(one=True)
-_ALL_ROLLUP_TOTALS = _rollup_totals(one=False)
+_TOTALS_OF_ONE = _kept_totals(one=True)
+_TOTALS_OF_ALL = _kept_totals(one=False)
 
 
 def _rollup_sums(
     session: Session, *, campaign_id: int | None = None
 ) -> dict[tuple[int, str], _Sums]:
-    """Views and interactions per (campaign, platform), summed over the daily rollups.
+    """Views and interactions per (campaign, platform): the sums of the daily rollups, as
+    the database keeps them with every rollup change (metrics.models.CampaignPlatformTotal).
 
     The days add up to the latest values (metrics.collection grows both in one
     transaction, and stamps the day with each collection's time), so these equal sums over
-    the deliveries' latest values: one index range of platforms × days per campaign,
-    whatever its number of posts."""
+    the deliveries' latest values: one row per platform, whatever the number of posts or
+    days."""
     if campaign_id is None:
-        return _read_sums(session, _ALL_ROLLUP_TOTALS)
-    return _read_sums(session, _ROLLUP_TOTALS, {"campaign_id": campaign_id})
+        return _read_sums(session, _TOTALS_OF_ALL)
+    return _read_sums(session, _TOTALS_OF_ONE, {"campaign_id": campaign_id})
 
 
 def campaign_totals(session: Session, *, campaign_id: int) -> CampaignTotals:
-    """Views and interactions of one campaign, summed over its daily rollups.
+    """Views and interactions of one campaign, from the sums of its daily rollups.
 
-    One index range of (platforms × days) rows, whatever the number of posts; equal to the
-    totals of ``campaign_report`` because the days add up to the latest values.
+    One row per platform, whatever the number of posts or days; equal to the totals of
+    ``campaign_report`` because the days add up to the latest values.
     """
     sums = _rollup_sums(session, campaign_id=campaign_id)
     platforms = [_platform_totals(platform, {}, item) for (_, platform), item in sums.items()]

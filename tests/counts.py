@@ -6,9 +6,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from campaigns.queries import count_mismatches
+from metrics.consistency import total_mismatches
 
 
 def assert_counts_exact(engine: Engine) -> None:
-    """The counts kept by the triggers equal a GROUP BY over the deliveries."""
+    """The counts and totals kept by the triggers equal a GROUP BY over the deliveries and
+    the daily rollups."""
     with Session(engine) as session:
         assert count_mismatches(session) == []
+        assert total_mismatches(session) == []

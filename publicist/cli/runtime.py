@@ -27,17 +27,26 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 @db_app.command("check-counts")
 def db_check_counts() -> None:
-    """Compare the delivery counts the database keeps with a count of every delivery; exit
-    code 1 and the differing rows if they differ (they never should: triggers keep them).
+    """Compare the delivery counts and campaign totals the database keeps with a count of
+    every delivery and a sum of every daily rollup; exit code 1 and the differing rows if
+    they differ (they never should: triggers keep them).
 
     Example: [bold]publicist db check-counts[/]
     """
     from campaigns.queries import count_mismatches
+    from metrics.consistency import total_mismatches
 
     with database() as session:
         mismatches = count_mismatches(session)
-    if not mismatches:
-        console.print("[green]ok[/] delivery counts equal the deliveries")
+        totals = total_mismatches(session)
+    for total in totals:
+        err_console.print(
+            f"campaign {total.campaign_id} on {safe(total.platform)}: kept {total.kept}, "
+            f"rollups {total.actual}",
+            highlight=False,
+        )
+    if not mismatches and not totals:
+        console.print("[green]ok[/] delivery counts equal the deliveries, totals the rollups")
         return
     table = Table("campaign", "account", "state", "kept", "actual")
     for row in mismatches:
@@ -45,8 +54,12 @@ def db_check_counts() -> None:
             str(row.campaign_id), str(row.account_id), safe(row.state), str(row.kept),
             str(row.actual),
         )  # fmt: skip
-    err_console.print(table)
-    err_console.print(f"[red]FAIL[/] {len(mismatches)} counts differ from the deliveries")
+    if mismatches:
+        err_console.print(table)
+    err_console.print(
+        f"[red]FAIL[/] {len(mismatches)} counts differ from the deliveries, "
+        f"{len(totals)} totals from the rollups"
+    )
     raise typer.Exit(1)
 
 

@@ -27,7 +27,9 @@ from campaigns.queries import (
     deliveries_needing_attention,
 )
 from campaigns.states import ENDED_BADLY, DeliveryState, PostState
-from metrics.reports import account_report, campaign_report, campaign_summaries
+from metrics.consistency import total_mismatches
+from metrics.models import DailyRollup
+from metrics.reports import account_report, campaign_report, campaign_summaries, campaign_totals
 from publicist.core.migrate import upgrade
 from tests.conftest import drop_postgres_database, postgres_database
 
@@ -355,14 +357,30 @@ def test_the_revision_backfills_counts_and_reverses(bare_url: str) -> None:
                     ),
                     {"n": n, "a": 1 if n < 3 else 2, "s": state},
                 )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO metric_daily_rollups (campaign_id, platform, day, views, likes, "
+                    "comments, shares, interactions, updated_at) VALUES "
+                    "(1, 'x', '2026-04-20', 100, 5, NULL, 1, 6, '2026-04-20 00:00:00+00:00'), "
+                    "(1, 'x', '2026-04-21', 50, 2, NULL, 0, 2, '2026-04-21 00:00:00+00:00')"
+                )
+            )
         upgrade(bare_url, "0018")
         with engine.connect() as connection:
+            totals = connection.execute(
+                sa.text(
+                    "SELECT views, interactions, views_days, comments_days FROM "
+                    "campaign_platform_totals"
+                )
+            ).all()
+            assert [tuple(t) for t in totals] == [(150, 8, 2, 0)]
             rows = connection.execute(
                 sa.text("SELECT account_id, state, n FROM delivery_counts ORDER BY 1, 2")
             ).all()
         assert [tuple(r) for r in rows] == [(1, "published", 2), (2, "failed", 1)]
         with Session(engine) as session:
             assert count_mismatches(session) == []
+            assert total_mismatches(session) == []
         from alembic import command
 
         from publicist.core.migrate import alembic_config
@@ -373,3 +391,48 @@ def test_the_revision_backfills_counts_and_reverses(bare_url: str) -> None:
             connection.execute(sa.text("UPDATE deliveries SET state = 'cancelled'"))
     finally:
         engine.dispose()
+
+
+def test_campaign_totals_follow_every_rollup_change(session: Session) -> None:
+    """Rollup rows inserted, grown (a counter reported for the first time too) and deleted:
+    the kept totals stay the sums of the days, and the reports read them."""
+    rng = random.Random(5)
+    _build(session, rng, deliveries=5)
+    campaign_ids = list(session.scalars(select(Campaign.id)))
+    days = [NOW.date() - timedelta(days=n) for n in range(6)]
+    keys = [(c, p, d) for c in campaign_ids for p in PLATFORMS for d in days]
+    chosen = rng.sample(keys, 30)
+    for campaign_id, platform, day in chosen:
+        session.add(
+            DailyRollup(
+                campaign_id=campaign_id,
+                platform=platform,
+                day=day,
+                views=None if platform == "weibo" else rng.randint(0, 500),
+                likes=rng.randint(0, 50),
+                comments=None,
+                shares=rng.randint(0, 9),
+                interactions=rng.randint(0, 80),
+                updated_at=NOW + timedelta(minutes=rng.randint(0, 90)),
+            )
+        )
+    session.flush()
+    assert total_mismatches(session) == []
+    for row in rng.sample(list(session.scalars(select(DailyRollup))), 12):
+        row.comments = (row.comments or 0) + rng.randint(1, 5)
+        row.interactions += 3
+        row.updated_at = NOW + timedelta(hours=3)
+    session.flush()
+    assert total_mismatches(session) == []
+    for row in rng.sample(list(session.scalars(select(DailyRollup))), 5):
+        session.delete(row)
+    session.flush()
+    assert total_mismatches(session) == []
+    for campaign_id in campaign_ids:
+        fast = campaign_totals(session, campaign_id=campaign_id)
+        rows = session.scalars(
+            select(DailyRollup).where(DailyRollup.campaign_id == campaign_id)
+        ).all()
+        assert fast.interactions == sum(r.interactions for r in rows)
+        stamps = [r.updated_at for r in rows]
+        assert fast.last_updated == (max(stamps) if stamps else None)

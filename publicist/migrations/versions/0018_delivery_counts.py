@@ -11,6 +11,15 @@ changes in key order, so two statements that move deliveries of the same account
 count rows in the same order and cannot deadlock on them. SQLite has one writer at a time:
 per-row triggers.
 
+Campaign totals per platform (``campaign_platform_totals``) follow the daily rollups the
+same way: every rollup insert or update adds its change, so the campaign list and a report
+read one row per platform instead of summing platforms × days. A collector grows rollup
+rows in key order (campaign, platform, day), and all rows of one recording carry the same
+day per campaign (the collection's time in the campaign's zone), so the totals row of a
+(campaign, platform) is taken right after its one day row, in the same order by every
+collector: no lock cycle. It adds no new waiting either: concurrent collectors of one
+campaign and platform already queue on that day's rollup row.
+
 Also indexes for the reads that still touch deliveries: those that ended badly (failed,
 unknown, missed) by due time, an account's published deliveries by publish time, and an
 account's latest values by interactions (its top posts).
@@ -23,6 +32,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+import publicist.core.database
 
 revision = "0018"
 down_revision = "0013"
@@ -89,6 +100,105 @@ BACKFILL = (
 )
 
 
+COUNTERS = ("views", "likes", "comments", "shares")
+_TOTAL_COLUMNS = (
+    "campaign_id, platform, views, likes, comments, shares, interactions, "
+    "views_days, likes_days, comments_days, shares_days, updated_at"
+)
+
+
+def _total_values(new: str, old: str | None) -> str:
+    """The change one rollup row brings: sums, days with a value, its time."""
+    flag = "(CASE WHEN {row}.{c} IS NULL THEN 0 ELSE 1 END)"
+    sums = [
+        f"coalesce({new}.{c}, 0)" + (f" - coalesce({old}.{c}, 0)" if old else "") for c in COUNTERS
+    ]
+    interactions = f"{new}.interactions" + (f" - {old}.interactions" if old else "")
+    days = [
+        flag.format(row=new, c=c) + (" - " + flag.format(row=old, c=c) if old else "")
+        for c in COUNTERS
+    ]
+    return ", ".join(
+        [f"{new}.campaign_id", f"{new}.platform", *sums, interactions, *days, f"{new}.updated_at"]
+    )
+
+
+def _total_upsert(values: str, *, postgres: bool) -> str:
+    later = "greatest" if postgres else "max"
+    # SQLite takes no alias for the target inside a trigger; PostgreSQL needs one.
+    t = "t" if postgres else "campaign_platform_totals"
+    alias = " AS t" if postgres else ""
+    sets = ", ".join(
+        f"{c} = {t}.{c} + excluded.{c}"
+        for c in (*COUNTERS, "interactions", *(f"{c}_days" for c in COUNTERS))
+    )
+    return (
+        # The SQL is built from this module's constant names only, never from input.
+        f"INSERT INTO campaign_platform_totals{alias} ({_TOTAL_COLUMNS}) VALUES ({values}) "  # noqa: S608
+        f"ON CONFLICT (campaign_id, platform) DO UPDATE SET {sets}, "
+        f"updated_at = {later}(coalesce({t}.updated_at, excluded.updated_at), excluded.updated_at)"
+    )
+
+
+def _total_recount(row: str) -> str:
+    """A pair's totals recounted from its days (after a rollup row is deleted: rare)."""
+    sums = ", ".join(f"coalesce(sum({c}), 0)" for c in COUNTERS)
+    days = ", ".join(f"count({c})" for c in COUNTERS)
+    where = f"campaign_id = {row}.campaign_id AND platform = {row}.platform"
+    return (
+        f"DELETE FROM campaign_platform_totals WHERE {where}; "  # noqa: S608 - constant names
+        f"INSERT INTO campaign_platform_totals ({_TOTAL_COLUMNS}) "
+        f"SELECT campaign_id, platform, {sums}, coalesce(sum(interactions), 0), {days}, "
+        f"max(updated_at) FROM metric_daily_rollups WHERE {where} GROUP BY campaign_id, platform;"
+    )
+
+
+TOTALS_BACKFILL = (
+    f"INSERT INTO campaign_platform_totals ({_TOTAL_COLUMNS}) "  # noqa: S608 - constant names
+    "SELECT campaign_id, platform, "
+    + ", ".join(f"coalesce(sum({c}), 0)" for c in COUNTERS)
+    + ", coalesce(sum(interactions), 0), "
+    + ", ".join(f"count({c})" for c in COUNTERS)
+    + ", max(updated_at) FROM metric_daily_rollups GROUP BY campaign_id, platform"
+)
+
+
+def _totals_triggers(postgres: bool) -> None:
+    if postgres:
+        op.execute(
+            "CREATE FUNCTION campaign_platform_totals_follow() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "IF TG_OP = 'INSERT' THEN "
+            + _total_upsert(_total_values("NEW", None), postgres=True)
+            + "; ELSIF TG_OP = 'UPDATE' THEN "
+            + _total_upsert(_total_values("NEW", "OLD"), postgres=True)
+            + "; ELSE "
+            + _total_recount("OLD")
+            + " END IF; RETURN NULL; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER rollups_total AFTER INSERT OR UPDATE OR DELETE "
+            "ON metric_daily_rollups FOR EACH ROW "
+            "EXECUTE FUNCTION campaign_platform_totals_follow()"
+        )
+        return
+    op.execute(
+        "CREATE TRIGGER rollups_total_insert AFTER INSERT ON metric_daily_rollups BEGIN "
+        + _total_upsert(_total_values("NEW", None), postgres=False)
+        + "; END"
+    )
+    op.execute(
+        "CREATE TRIGGER rollups_total_update AFTER UPDATE ON metric_daily_rollups BEGIN "
+        + _total_upsert(_total_values("NEW", "OLD"), postgres=False)
+        + "; END"
+    )
+    op.execute(
+        "CREATE TRIGGER rollups_total_delete AFTER DELETE ON metric_daily_rollups BEGIN "
+        + _total_recount("OLD")
+        + " END"
+    )
+
+
 def upgrade() -> None:
     # No foreign keys: checking them would lock the campaign and account rows on every
     # transition; the counts follow deliveries, which have theirs.
@@ -106,6 +216,17 @@ def upgrade() -> None:
         "ix_delivery_counts_account_campaign",
         "delivery_counts",
         ["account_id", "campaign_id", "state"],
+    )
+    op.create_table(
+        "campaign_platform_totals",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=32), nullable=False),
+        *(sa.Column(c, sa.BigInteger(), nullable=False) for c in (*COUNTERS, "interactions")),
+        *(sa.Column(f"{c}_days", sa.Integer(), nullable=False) for c in COUNTERS),
+        sa.Column("updated_at", publicist.core.database.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint(
+            "campaign_id", "platform", name=op.f("pk_campaign_platform_totals")
+        ),
     )
     op.create_index(
         "ix_deliveries_ended_badly_due_at",
@@ -126,9 +247,10 @@ def upgrade() -> None:
         "delivery_metrics",
         ["account_id", "interactions"],
     )
-    if op.get_bind().dialect.name == "postgresql":
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
         # Nothing moves while the triggers start and the counts are backfilled: exact.
-        op.execute("LOCK TABLE deliveries IN SHARE MODE")
+        op.execute("LOCK TABLE deliveries, metric_daily_rollups IN SHARE MODE")
         for event, body in _POSTGRES_FUNCTIONS.items():
             op.execute(
                 f"CREATE FUNCTION delivery_counts_{event}() RETURNS trigger "
@@ -143,10 +265,19 @@ def upgrade() -> None:
         for event, (when, body) in _SQLITE_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER deliveries_count_{event} {when} BEGIN {body} END")
     op.execute(BACKFILL)
+    _totals_triggers(postgres)
+    op.execute(TOTALS_BACKFILL)
 
 
 def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
+        op.execute("DROP TRIGGER IF EXISTS rollups_total ON metric_daily_rollups")
+        op.execute("DROP FUNCTION IF EXISTS campaign_platform_totals_follow()")
+    else:
+        for event in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS rollups_total_{event}")
+    op.drop_table("campaign_platform_totals")
     for event in _SQLITE_TRIGGERS:
         op.execute(
             f"DROP TRIGGER IF EXISTS deliveries_count_{event}"
