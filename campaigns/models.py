@@ -185,6 +185,8 @@ class Delivery(Base):
             sqlite_where=text(ENDED_BADLY_WHERE),
             postgresql_where=text(ENDED_BADLY_WHERE),
         ),
+        # A calendar month of one campaign: one range of this index (campaigns.calendar).
+        Index("ix_deliveries_campaign_due_at", "campaign_id", "due_at", "id"),
         Index(
             "ix_deliveries_account_published_at",
             "account_id",
@@ -200,6 +202,9 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    """The post's campaign, written by the database on insert (migration 0018), never by
+    Python: an object inserted in this session holds None until refreshed."""
     state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState, "delivery_state"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())

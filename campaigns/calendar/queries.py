@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -83,11 +83,14 @@ def first_entries_per_day(
     (two columns from the due-time index) and the text of only the entries shown."""
     ids = (
         select(Delivery.id, Delivery.due_at)
-        .join(Post, Post.id == Delivery.post_id)
-        .where(*_window(session, start, end))
+        .where(Delivery.due_at >= start, Delivery.due_at < end)
         .order_by(Delivery.due_at, Delivery.id)
     )
-    for term in _filter_terms(session, filters):
+    # The campaign as the delivery carries it: one range of (campaign, due time, id).
+    unscoped = replace(filters, campaign_id=None)
+    if filters.campaign_id is not None:
+        ids = ids.where(Delivery.campaign_id == filters.campaign_id)
+    for term in _filter_terms(session, unscoped):
         ids = ids.where(term)
     if filters.platform is not None:
         ids = ids.join(Account, Account.id == Delivery.account_id)
