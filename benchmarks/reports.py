@@ -686,6 +686,11 @@ def explain(url: str) -> dict[str, str]:
             "SELECT min(published_at), max(published_at) FROM deliveries "
             "WHERE account_id = 1 AND state IN ('published')"
         ),
+        "calendar month of campaign 1, ids and due times": (
+            "SELECT id, due_at FROM deliveries WHERE campaign_id = 1 AND due_at >= "
+            "(SELECT min(due_at) FROM deliveries) AND due_at < "
+            "(SELECT min(due_at) FROM deliveries) + interval '31 days' ORDER BY due_at, id"
+        ),
         "an account's top 5": (
             "SELECT delivery_id FROM delivery_metrics WHERE account_id = 1 "
             "ORDER BY interactions DESC, delivery_id LIMIT 5"
