@@ -673,9 +673,9 @@ def explain(url: str) -> dict[str, str]:
             "SELECT c.campaign_id, a.platform, c.state, sum(c.n) FROM delivery_counts c "
             "JOIN accounts a ON a.id = c.account_id WHERE c.n <> 0 GROUP BY 1, 2, 3"
         ),
-        "rollup sums of every campaign": (
-            "SELECT campaign_id, platform, sum(views), count(views), sum(interactions), "
-            "max(updated_at) FROM metric_daily_rollups GROUP BY 1, 2"
+        "campaign totals of every campaign (kept per platform)": (
+            "SELECT campaign_id, platform, views, views_days, interactions, updated_at "
+            "FROM campaign_platform_totals ORDER BY campaign_id, platform"
         ),
         "failures, first 100 that ended badly": (
             "SELECT d.id FROM deliveries d JOIN posts p ON p.id = d.post_id "
