@@ -95,7 +95,8 @@ class Attention:
 
 @dataclass(frozen=True)
 class _Cut:
-    """The "needs attention" condition, written once for the list and the counts."""
+    """The "stuck" half of needing attention (the other: ended badly), written once for the
+    list and the counts."""
 
     started: ScalarSelect[datetime]
     finished: ScalarSelect[datetime]
