@@ -89,6 +89,9 @@ class Results:
     direct: list[Timing] = field(default_factory=list)
     api: list[Timing] = field(default_factory=list)
     api_note: str = ""
+    baseline: dict[str, Any] = field(default_factory=dict)
+    """The host's same-run floor: a trivial request, a ``SELECT 1`` round trip, the load."""
+    plans: dict[str, str] = field(default_factory=dict)
     collection: dict[str, Any] = field(default_factory=dict)
 
 
@@ -240,6 +243,15 @@ def load(url: str, shape: Shape, *, now: datetime, seed: int = 7) -> dict[str, f
             "SELECT setval('deliveries_id_seq', (SELECT max(id) FROM deliveries))",
         ):
             connection.execute(statement)
+        # Something for the failures list to find: one delivery in a hundred failed, one in a
+        # thousand unknown (one set-based statement each; the count triggers follow).
+        connection.execute(
+            "UPDATE deliveries SET state = 'failed', last_error = 'content rejected', "
+            "last_error_code = 'rejected', published_at = NULL WHERE id % 100 = 7"
+        )
+        connection.execute(
+            "UPDATE deliveries SET state = 'unknown', published_at = NULL WHERE id % 1000 = 13"
+        )
         connection.commit()
         timings["domain rows, latest values, rollups"] = time.perf_counter() - started
 
@@ -375,6 +387,7 @@ def timed(what: str, call: Callable[[], object], *, repeat: int, warmup: int = 2
 
 def measure_direct(url: str, shape: Shape, *, repeat: int) -> list[Timing]:
     from campaigns.models import Account, Campaign
+    from campaigns.queries import Windows, attention_counts, deliveries_needing_attention
     from metrics.reports import (
         account_report,
         campaign_report,
@@ -386,6 +399,8 @@ def measure_direct(url: str, shape: Shape, *, repeat: int) -> list[Timing]:
 
     engine = make_engine(url)
     sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    windows = Windows(late_start=timedelta(seconds=60), publishing=timedelta(seconds=90))
     typical = 2 if shape.campaigns > 1 else 1
     big_size = shape.big
     typical_size = (shape.deliveries - shape.big) // max(1, shape.campaigns - 1)
@@ -445,6 +460,16 @@ def measure_direct(url: str, shape: Shape, *, repeat: int) -> list[Timing]:
             repeat=max(20, repeat // 50),
             warmup=3,
         ),
+        timed(
+            "needing attention, first 100 of every campaign (deliveries_needing_attention)",
+            run(lambda s: deliveries_needing_attention(s, now=now, windows=windows)),
+            repeat=repeat,
+        ),
+        timed(
+            "attention counts per campaign (attention_counts)",
+            run(lambda s: attention_counts(s, now=now, windows=windows, by="campaign")),
+            repeat=repeat,
+        ),
     ]
     engine.dispose()
     return timings
@@ -456,20 +481,63 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _busiest_month(url: str, campaign_id: int) -> tuple[str, int]:
+    """The first day of the month (Asia/Shanghai) holding most of the campaign's deliveries,
+    and how many it holds: the calendar page's heaviest month."""
+    with psycopg.connect(_libpq(url)) as connection:
+        row = connection.execute(
+            "SELECT date_trunc('month', d.due_at AT TIME ZONE 'Asia/Shanghai')::date, count(*) "
+            "FROM deliveries d JOIN posts p ON p.id = d.post_id WHERE p.campaign_id = %s "
+            "GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+            (campaign_id,),
+        ).fetchone()
+    if row is None:
+        return datetime.now(UTC).date().replace(day=1).isoformat(), 0
+    return row[0].isoformat(), int(row[1])
+
+
+def baseline(url: str, *, repeat: int) -> dict[str, Any]:
+    """What this host does for nothing: a ``SELECT 1`` round trip on a kept connection, and
+    the load average (read again after the reads; compare ratios across hosts, not ms)."""
+    with psycopg.connect(_libpq(url), autocommit=True) as connection:
+        select_one = timed(
+            "SELECT 1 round trip (psycopg, kept connection)",
+            lambda: connection.execute("SELECT 1").fetchone(),
+            repeat=repeat,
+        )
+    return {
+        "select_1": asdict(select_one),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+    }
+
+
 def measure_api(url: str, shape: Shape, *, repeat: int) -> tuple[list[Timing], str]:
     try:
         import publicist.web.app  # noqa: F401
+        from campaigns.people.services import add_person
         from publicist.web.tokens import Role, create_token
+        from publicist.web.websessions import COOKIE, start_session
     except ImportError as error:
         return [], f"skipped: the HTTP API is not installed ({error})"
     from publicist.core.database import make_engine, session_scope
 
     engine = make_engine(url)
+    now = datetime.now(UTC)
     with session_scope(engine) as session:
-        token = create_token(
-            session, role=Role.VIEWER, name="benchmark", now=datetime.now(UTC)
-        ).secret
+        token = create_token(session, role=Role.VIEWER, name="benchmark", now=now).secret
+        person = add_person(
+            session,
+            name="Benchmark viewer",
+            email=f"bench-{uuid.uuid4().hex[:6]}@example.org",
+            role=Role.VIEWER,
+            password=uuid.uuid4().hex,
+            now=now,
+            language="en",
+        )
+        cookie, _ = start_session(session, person=person, now=now)
     engine.dispose()
+    month, in_month = _busiest_month(url, 1)
     port = _free_port()
     env = {**os.environ, "PUBLICIST_DATABASE_URL": url, "PUBLICIST_SECRET_KEY": SECRET}
     log = tempfile.NamedTemporaryFile(prefix="bench-api-", suffix=".log", delete=False)  # noqa: SIM115
@@ -486,6 +554,7 @@ def measure_api(url: str, shape: Shape, *, repeat: int) -> tuple[list[Timing], s
     )  # fmt: skip
     typical = 2 if shape.campaigns > 1 else 1
     typical_size = (shape.deliveries - shape.big) // max(1, shape.campaigns - 1)
+    per_account = shape.deliveries // shape.accounts
     try:
         client = httpx.Client(
             base_url=f"http://127.0.0.1:{port}",
@@ -503,32 +572,42 @@ def measure_api(url: str, shape: Shape, *, repeat: int) -> tuple[list[Timing], s
                 return [], f"skipped: the API did not start (log: {log.name})"
             time.sleep(0.2)
 
-        def get(path: str) -> Callable[[], object]:
+        def get(path: str, **options: Any) -> Callable[[], object]:
             def call() -> object:
-                response = client.get(path)
+                response = client.get(path, **options)
                 response.raise_for_status()
                 return response.content
 
             return call
 
-        timings: list[Timing] = []
-        has_totals = client.get("/api/reports/campaigns/1/totals").status_code == 200
-        if has_totals:
-            timings.append(
-                timed(
-                    f"GET campaign totals, {shape.big:,}-post campaign",
-                    get("/api/reports/campaigns/1/totals"),
-                    repeat=repeat,
-                )
+        def page(path: str) -> Callable[[], object]:
+            """A signed-in person's page: the session cookie, no token."""
+            browser = httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", cookies={COOKIE: cookie}, timeout=30
             )
-            timings.append(
-                timed(
-                    f"GET campaign totals, {typical_size:,}-post campaign",
-                    get(f"/api/reports/campaigns/{typical}/totals"),
-                    repeat=repeat,
-                )
-            )
-        timings += [
+
+            def call() -> object:
+                response = browser.get(path)
+                response.raise_for_status()
+                if "/signin" in str(response.url):
+                    raise RuntimeError(f"{path}: not signed in")
+                return response.content
+
+            return call
+
+        few = max(50, repeat // 10)
+        timings = [
+            timed("GET /health (the floor: one request, SELECT 1)", get("/health"), repeat=repeat),
+            timed(
+                f"GET campaign totals, {shape.big:,}-post campaign",
+                get("/api/reports/campaigns/1/totals"),
+                repeat=repeat,
+            ),
+            timed(
+                f"GET campaign totals, {typical_size:,}-post campaign",
+                get(f"/api/reports/campaigns/{typical}/totals"),
+                repeat=repeat,
+            ),
             timed(
                 f"GET per-day series, {shape.big:,}-post campaign",
                 get("/api/reports/campaigns/1/series"),
@@ -542,18 +621,35 @@ def measure_api(url: str, shape: Shape, *, repeat: int) -> tuple[list[Timing], s
             timed(
                 f"GET campaign report, {shape.big:,} posts",
                 get("/api/reports/campaigns/1"),
-                repeat=max(50, repeat // 10),
+                repeat=repeat,
+            ),
+            timed(
+                f"GET account view, {per_account:,} posts (per campaign, top 5)",
+                get("/api/reports/accounts/1"),
+                repeat=repeat,
             ),
             timed(
                 f"GET campaign list, {shape.campaigns} campaigns",
                 get("/api/reports/campaigns"),
-                repeat=max(20, repeat // 50),
-                warmup=3,
+                repeat=few,
             ),
-        ]
+            timed(
+                f"GET failures of the {shape.big:,}-post campaign (first 100)",
+                get("/api/reports/campaigns/1/failures"),
+                repeat=repeat,
+            ),
+            timed("GET failures of every campaign (first 100)", get("/api/reports/failures"),
+                  repeat=repeat),
+            timed(
+                f"GET /calendar month {month[:7]}, {shape.big:,}-post campaign "
+                f"({in_month:,} entries)",
+                page(f"/calendar?view=month&start={month}&campaign=1"),
+                repeat=few,
+                warmup=5,
+            ),
+        ]  # fmt: skip
         client.close()
-        note = "" if has_totals else "the API has no totals-only route; not measured"
-        return timings, note
+        return timings, ""
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -563,6 +659,49 @@ def measure_api(url: str, shape: Shape, *, repeat: int) -> tuple[list[Timing], s
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
         log.close()
+
+
+def explain(url: str) -> dict[str, str]:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of the reads' heaviest statements, as the API runs them."""
+    statements = {
+        "delivery counts of one campaign": (
+            "SELECT c.campaign_id, a.platform, c.state, sum(c.n) FROM delivery_counts c "
+            "JOIN accounts a ON a.id = c.account_id WHERE c.n <> 0 AND c.campaign_id = 1 "
+            "GROUP BY 1, 2, 3"
+        ),
+        "delivery counts of every campaign": (
+            "SELECT c.campaign_id, a.platform, c.state, sum(c.n) FROM delivery_counts c "
+            "JOIN accounts a ON a.id = c.account_id WHERE c.n <> 0 GROUP BY 1, 2, 3"
+        ),
+        "campaign totals of every campaign (kept per platform)": (
+            "SELECT campaign_id, platform, views, views_days, interactions, updated_at "
+            "FROM campaign_platform_totals ORDER BY campaign_id, platform"
+        ),
+        "failures, first 100 that ended badly": (
+            "SELECT d.id FROM deliveries d JOIN posts p ON p.id = d.post_id "
+            "WHERE d.state IN ('failed', 'unknown', 'missed') "
+            "ORDER BY d.due_at DESC, d.id DESC LIMIT 100"
+        ),
+        "an account's first and last publish": (
+            "SELECT min(published_at), max(published_at) FROM deliveries "
+            "WHERE account_id = 1 AND state IN ('published')"
+        ),
+        "calendar month of campaign 1, ids and due times": (
+            "SELECT id, due_at FROM deliveries WHERE campaign_id = 1 AND due_at >= "
+            "(SELECT min(due_at) FROM deliveries) AND due_at < "
+            "(SELECT min(due_at) FROM deliveries) + interval '31 days' ORDER BY due_at, id"
+        ),
+        "an account's top 5": (
+            "SELECT delivery_id FROM delivery_metrics WHERE account_id = 1 "
+            "ORDER BY interactions DESC, delivery_id LIMIT 5"
+        ),
+    }
+    found: dict[str, str] = {}
+    with psycopg.connect(_libpq(url), autocommit=True) as connection:
+        for name, sql in statements.items():
+            rows = connection.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}").fetchall()
+            found[name] = "\n".join(str(row[0]) for row in rows)
+    return found
 
 
 # -- collection ---------------------------------------------------------------------------------
@@ -736,6 +875,8 @@ def collection(url: str, *, posts: int, accounts: int, workers: int) -> dict[str
 
 def _print(results: Results) -> None:
     print(f"\nshape: {results.shape}")
+    if results.baseline:
+        print(f"baseline: {json.dumps(results.baseline)}")
     for what, seconds in results.load_seconds.items():
         print(f"  load: {what}: {seconds:.1f} s")
     for table, size in results.sizes.items():
@@ -747,6 +888,8 @@ def _print(results: Results) -> None:
             print(f"  {row.what:<78} p50 {row.p50_ms:8.3f} ms   p99 {row.p99_ms:8.3f} ms")
     if results.api_note:
         print(f"  {results.api_note}")
+    for name, plan in results.plans.items():
+        print(f"\nplan: {name}\n{plan}")
     print(f"\ncollection: {json.dumps(results.collection, indent=2)}")
 
 
@@ -777,8 +920,11 @@ def main() -> None:
         results.sizes = table_sizes(url)
         if args.repeat:
             print("measuring reads ...")
+            results.baseline = baseline(url, repeat=args.repeat)
             results.direct = measure_direct(url, shape, repeat=args.repeat)
             results.api, results.api_note = measure_api(url, shape, repeat=args.repeat)
+            results.baseline["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+            results.plans = explain(url)
         if args.collect:
             print(f"collecting {args.collect:,} posts ...")
             results.collection = collection(

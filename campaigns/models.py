@@ -29,6 +29,10 @@ from publicist.core.database import Base, UTCDateTime
 NEVER_TRIED = "state = 'scheduled' AND attempts = 0 AND reserved_slot_at IS NULL"
 """Predicate of a partial index of the deliveries; the query using it repeats the same terms
 with literal values (a bound parameter would hide them from the planner)."""
+ENDED_BADLY_WHERE = "state IN ('failed', 'unknown', 'missed')"
+"""Predicate of the partial index of deliveries that ended badly (campaigns.states.ENDED_BADLY);
+queries name the states as literals too (campaigns.queries.in_states)."""
+PUBLISHED_WHERE = "state = 'published'"
 
 LEASED = "state = 'publishing'"
 """Predicate of the reconciler's index: only attempts in flight, by lease end."""
@@ -211,6 +215,24 @@ class Delivery(Base):
             sqlite_where=text(METRICS_UNPLANNED),
             postgresql_where=text(METRICS_UNPLANNED),
         ),
+        # Reads of what needs attention walk only the deliveries that ended badly, by due time
+        # (campaigns.queries); an account's first and last publish times are two index ends.
+        Index(
+            "ix_deliveries_ended_badly_due_at",
+            "due_at",
+            "id",
+            sqlite_where=text(ENDED_BADLY_WHERE),
+            postgresql_where=text(ENDED_BADLY_WHERE),
+        ),
+        # A calendar month of one campaign: one range of this index (campaigns.calendar).
+        Index("ix_deliveries_campaign_due_at", "campaign_id", "due_at", "id"),
+        Index(
+            "ix_deliveries_account_published_at",
+            "account_id",
+            "published_at",
+            sqlite_where=text(PUBLISHED_WHERE),
+            postgresql_where=text(PUBLISHED_WHERE),
+        ),
         # A publish task names its delivery by id: an id of a removed delivery (an edit
         # removes those not started) must never be given to a new one (migration 0009).
         {"sqlite_autoincrement": True},
@@ -219,6 +241,9 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    """The post's campaign, written by the database on insert (migration 0018), never by
+    Python: an object inserted in this session holds None until refreshed."""
     state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState, "delivery_state"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -254,6 +279,26 @@ class Delivery(Base):
     def marker(self) -> str:
         """Unique per delivery; lets reconciliation find the post on the platform."""
         return f"publicist-{self.id}"
+
+
+class DeliveryCount(Base):
+    """How many deliveries of a campaign's posts one account has in one state.
+
+    Written only by the database's triggers on ``deliveries`` (migration 0018), in the same
+    transaction as each insert, state change and delete; reads sum it instead of grouping
+    deliveries. One row per account, not per campaign, so concurrent transitions of
+    different accounts never wait for each other. Rows whose count fell to 0 stay.
+    """
+
+    __tablename__ = "delivery_counts"
+    __table_args__ = (
+        Index("ix_delivery_counts_account_campaign", "account_id", "campaign_id", "state"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class DeliveryAttempt(Base):

@@ -56,6 +56,8 @@ class DeliveryMetrics(Base):
             sqlite_where=text(COLLECTING),
             postgresql_where=text(COLLECTING),
         ),
+        # An account's top posts: the first rows of one index range.
+        Index("ix_delivery_metrics_account_interactions", "account_id", "interactions"),
     )
 
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)
@@ -92,3 +94,28 @@ class DailyRollup(Base):
     shares: Mapped[int | None] = mapped_column(BigInteger)
     interactions: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CampaignPlatformTotal(Base):
+    """A campaign's totals on one platform: the sum of its daily rollups.
+
+    Written only by the database's triggers on ``metric_daily_rollups`` (migration 0018),
+    in the same transaction as each rollup change; the campaign list, reports and totals
+    read one row per platform instead of summing every day. ``<counter>_days`` counts the
+    days that have the counter (0: never reported, shown as "not available").
+    """
+
+    __tablename__ = "campaign_platform_totals"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    views: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    comments: Mapped[int] = mapped_column(BigInteger)
+    shares: Mapped[int] = mapped_column(BigInteger)
+    interactions: Mapped[int] = mapped_column(BigInteger)
+    views_days: Mapped[int] = mapped_column(Integer)
+    likes_days: Mapped[int] = mapped_column(Integer)
+    comments_days: Mapped[int] = mapped_column(Integer)
+    shares_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

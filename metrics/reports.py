@@ -17,10 +17,10 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, bindparam, case, func, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from campaigns.models import Account, Campaign, Delivery, Post
-from campaigns.queries import Windows, attention_counts
-from campaigns.states import DeliveryState
-from metrics.models import DailyRollup, DeliveryMetrics
+from campaigns.models import Account, Campaign, Delivery, DeliveryCount, Post
+from campaigns.queries import Windows, in_states, stuck_counts
+from campaigns.states import ENDED_BADLY, DeliveryState
+from metrics.models import CampaignPlatformTotal, DailyRollup, DeliveryMetrics
 from metrics.platforms import gives
 from publicist.core.database import UTCDateTime
 
@@ -240,9 +240,11 @@ def _metric_sums(group: _Group, *where: ColumnElement[bool]) -> Any:
     return select(*columns).where(*where).group_by(group, DeliveryMetrics.platform)
 
 
-def _read_sums(session: Session, statement: Any) -> dict[tuple[Any, str], _Sums]:
+def _read_sums(
+    session: Session, statement: Any, parameters: dict[str, Any] | None = None
+) -> dict[tuple[Any, str], _Sums]:
     sums: dict[tuple[Any, str], _Sums] = {}
-    for row in session.execute(statement):
+    for row in session.execute(statement, parameters or {}):
         key, platform, *rest = row
         item = _Sums()
         for index, name in enumerate(COUNTERS):
@@ -254,20 +256,28 @@ def _read_sums(session: Session, statement: Any) -> dict[tuple[Any, str], _Sums]
     return sums
 
 
-def _state_counts(group: _Group, *where: ColumnElement[bool]) -> Any:
-    return (
-        select(group, Account.platform, Delivery.state, func.count())
-        .join(Account, Account.id == Delivery.account_id)
-        .join(Post, Post.id == Delivery.post_id)
-        .where(*where)
-        .group_by(group, Account.platform, Delivery.state)
+def _read_states(
+    session: Session, where: ColumnElement[bool] | None = None
+) -> dict[tuple[Any, str], dict[str, int]]:
+    """Deliveries per (campaign, platform) and state, from the counts the database keeps
+    with every transition (campaigns.models.DeliveryCount): never a GROUP BY of deliveries."""
+    statement = (
+        select(
+            DeliveryCount.campaign_id,
+            Account.platform,
+            DeliveryCount.state,
+            func.sum(DeliveryCount.n),
+        )
+        .join(Account, Account.id == DeliveryCount.account_id)
+        .where(DeliveryCount.n != 0)
+        .group_by(DeliveryCount.campaign_id, Account.platform, DeliveryCount.state)
     )
-
-
-def _read_states(session: Session, statement: Any) -> dict[tuple[Any, str], dict[str, int]]:
+    if where is not None:
+        statement = statement.where(where)
     states: dict[tuple[Any, str], dict[str, int]] = defaultdict(dict)
     for key, platform, state, count in session.execute(statement):
-        states[(key, platform)][DeliveryState(state).value] = int(count)
+        if count:
+            states[(key, platform)][DeliveryState(state).value] = int(count)
     return states
 
 
@@ -348,14 +358,27 @@ def _totals(platforms: list[PlatformTotals]) -> _Totals:
 
 def _attention(
     session: Session,
+    states: Mapping[tuple[Any, str], Mapping[str, int]],
     *,
     now: datetime | None,
     windows: Windows | None,
     by: Literal["campaign", "account"],
+    key: int | None = None,
 ) -> dict[int, int] | None:
+    """Deliveries needing attention (campaigns.queries.attention_counts): those that ended
+    badly from the ``states`` already read, plus the stuck ones. Keyed by campaign, or by
+    ``key`` alone for one account."""
     if now is None or windows is None:
         return None
-    return attention_counts(session, now=now, windows=windows, by=by)
+    found: dict[int, int] = {}
+    for (campaign_id, _), counts in states.items():
+        ended = sum(counts.get(state.value, 0) for state in ENDED_BADLY)
+        if ended:
+            owner = int(campaign_id if by == "campaign" or key is None else key)
+            found[owner] = found.get(owner, 0) + ended
+    for owner, n in stuck_counts(session, now=now, windows=windows, by=by, key=key).items():
+        found[owner] = found.get(owner, 0) + n
+    return found
 
 
 def campaign_report(
@@ -369,12 +392,11 @@ def campaign_report(
     """Deliveries, views and interactions of one campaign: totals, per platform, per day.
 
     With ``now`` and ``windows``, also how many deliveries need attention."""
-    attention = _attention(session, now=now, windows=windows, by="campaign")
-    states = _read_states(session, _state_counts(Post.campaign_id, Post.campaign_id == campaign.id))
-    sums = _read_sums(
-        session,
-        _metric_sums(DeliveryMetrics.campaign_id, DeliveryMetrics.campaign_id == campaign.id),
+    states = _read_states(session, DeliveryCount.campaign_id == campaign.id)
+    attention = _attention(
+        session, states, now=now, windows=windows, by="campaign", key=campaign.id
     )
+    sums = _rollup_sums(session, campaign_id=campaign.id)
     platforms = _group_platforms(states, sums).get(campaign.id, [])
     totals = _totals(platforms)
     return CampaignReport(
@@ -398,40 +420,45 @@ def campaign_report(
     )
 
 
-def _rollup_totals() -> Any:
-    columns: list[Any] = [DailyRollup.platform]
+def _kept_totals(*, one: bool) -> Any:
+    kept = CampaignPlatformTotal
+    columns: list[Any] = [kept.campaign_id, kept.platform]
     for name in COUNTERS:
-        column = getattr(DailyRollup, name)
-        columns += [func.sum(column), func.count(column)]
-    columns += [
-        func.coalesce(func.sum(DailyRollup.interactions), 0),
-        func.max(DailyRollup.updated_at),
-    ]
-    return (
-        select(*columns)
-        .where(DailyRollup.campaign_id == bindparam("campaign_id"))
-        .group_by(DailyRollup.platform)
-        .order_by(DailyRollup.platform)
-    )
+        columns += [getattr(kept, name), getattr(kept, f"{name}_days")]
+    columns += [kept.interactions, kept.updated_at]
+    statement = select(*columns)
+    if one:
+        statement = statement.where(kept.campaign_id == bindparam("campaign_id"))
+    return statement.order_by(kept.campaign_id, kept.platform)
 
 
-_ROLLUP_TOTALS = _rollup_totals()
+_TOTALS_OF_ONE = _kept_totals(one=True)
+_TOTALS_OF_ALL = _kept_totals(one=False)
+
+
+def _rollup_sums(
+    session: Session, *, campaign_id: int | None = None
+) -> dict[tuple[int, str], _Sums]:
+    """Views and interactions per (campaign, platform): the sums of the daily rollups, as
+    the database keeps them with every rollup change (metrics.models.CampaignPlatformTotal).
+
+    The days add up to the latest values (metrics.collection grows both in one
+    transaction, and stamps the day with each collection's time), so these equal sums over
+    the deliveries' latest values: one row per platform, whatever the number of posts or
+    days."""
+    if campaign_id is None:
+        return _read_sums(session, _TOTALS_OF_ALL)
+    return _read_sums(session, _TOTALS_OF_ONE, {"campaign_id": campaign_id})
 
 
 def campaign_totals(session: Session, *, campaign_id: int) -> CampaignTotals:
-    """Views and interactions of one campaign, summed over its daily rollups.
+    """Views and interactions of one campaign, from the sums of its daily rollups.
 
-    One index range of (platforms × days) rows, whatever the number of posts; equal to the
-    totals of ``campaign_report`` because the days add up to the latest values.
+    One row per platform, whatever the number of posts or days; equal to the totals of
+    ``campaign_report`` because the days add up to the latest values.
     """
-    rows = session.execute(_ROLLUP_TOTALS, {"campaign_id": campaign_id}).all()
-    platforms: list[PlatformTotals] = []
-    for platform, *rest in rows:
-        sums = _Sums(interactions=int(rest[-2]), updated=_aware(rest[-1]))
-        for index, name in enumerate(COUNTERS):
-            sums.values[name] = int(rest[2 * index] or 0)
-            sums.reported[name] = int(rest[2 * index + 1])
-        platforms.append(_platform_totals(platform, {}, sums))
+    sums = _rollup_sums(session, campaign_id=campaign_id)
+    platforms = [_platform_totals(platform, {}, item) for (_, platform), item in sums.items()]
     totals = _totals(platforms)
     return CampaignTotals(
         campaign_id=campaign_id,
@@ -462,9 +489,9 @@ def campaign_summaries(
 ) -> list[CampaignSummary]:
     """Every campaign's totals, newest campaign first, in two grouped queries (a third for
     the deliveries needing attention, with ``now`` and ``windows``)."""
-    attention = _attention(session, now=now, windows=windows, by="campaign")
-    states = _read_states(session, _state_counts(Post.campaign_id))
-    sums = _read_sums(session, _metric_sums(DeliveryMetrics.campaign_id))
+    states = _read_states(session)
+    attention = _attention(session, states, now=now, windows=windows, by="campaign")
+    sums = _rollup_sums(session)
     grouped = _group_platforms(states, sums)
     summaries: list[CampaignSummary] = []
     for campaign in session.scalars(select(Campaign).order_by(Campaign.id.desc())):
@@ -578,10 +605,8 @@ def account_report(
     windows: Windows | None = None,
 ) -> AccountReport:
     """One account across every campaign since it was added (e.g. @IPRinCN's 80 articles)."""
-    attention = _attention(session, now=now, windows=windows, by="account")
-    states = _read_states(
-        session, _state_counts(Post.campaign_id, Delivery.account_id == account.id)
-    )
+    states = _read_states(session, DeliveryCount.account_id == account.id)
+    attention = _attention(session, states, now=now, windows=windows, by="account", key=account.id)
     sums = _read_sums(
         session,
         _metric_sums(DeliveryMetrics.campaign_id, DeliveryMetrics.account_id == account.id),
@@ -614,7 +639,7 @@ def account_report(
     totals = _totals(overall)
     first, last = session.execute(
         select(func.min(Delivery.published_at), func.max(Delivery.published_at)).where(
-            Delivery.account_id == account.id, Delivery.state == DeliveryState.PUBLISHED
+            Delivery.account_id == account.id, in_states(DeliveryState.PUBLISHED)
         )
     ).one()
 

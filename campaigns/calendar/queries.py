@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Account, Campaign, Delivery, Post, PostVariant
@@ -56,7 +58,78 @@ def entries(
 ) -> list[Entry]:
     """Deliveries due in ``[start, end)``, by due time then id, with the text each will carry
     (the platform's variant where the post has one)."""
-    query = (
+    return _entries(session, _entries_query(session, start=start, end=end, filters=filters))
+
+
+@dataclass(frozen=True)
+class DayPage:
+    """The first entries of each day, and how many each day holds in all."""
+
+    entries: list[Entry]
+    per_day: dict[date, int]
+
+
+def first_entries_per_day(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    limit: int,
+    filters: Filters = Filters(),
+) -> DayPage:
+    """Like :func:`entries`, but at most ``limit`` of each day (in ``zone``), with each day's
+    full count: a month of a 10,000-post campaign reads the window's ids and due times
+    (two columns from the due-time index) and the text of only the entries shown."""
+    ids = (
+        select(Delivery.id, Delivery.due_at)
+        .where(Delivery.due_at >= start, Delivery.due_at < end)
+        .order_by(Delivery.due_at, Delivery.id)
+    )
+    # The campaign as the delivery carries it: one range of (campaign, due time, id).
+    unscoped = replace(filters, campaign_id=None)
+    if filters.campaign_id is not None:
+        ids = ids.where(Delivery.campaign_id == filters.campaign_id)
+    for term in _filter_terms(session, unscoped):
+        ids = ids.where(term)
+    if filters.platform is not None:
+        ids = ids.join(Account, Account.id == Delivery.account_id)
+    per_day: dict[date, int] = {}
+    shown: list[int] = []
+    for delivery_id, due_at in session.execute(ids):
+        day = due_at.astimezone(zone).date()
+        seen = per_day.get(day, 0)
+        per_day[day] = seen + 1
+        if seen < limit:
+            shown.append(delivery_id)
+    if not shown:
+        return DayPage(entries=[], per_day=per_day)
+    query = _entries_query(session, start=start, end=end, filters=Filters()).where(
+        Delivery.id.in_(shown)
+    )
+    return DayPage(entries=_entries(session, query), per_day=per_day)
+
+
+def _filter_terms(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
+    terms: list[ColumnElement[bool]] = []
+    if filters.campaign_id is not None:
+        campaign: ColumnElement[int] = Post.campaign_id.expression
+        if session.get_bind().dialect.name == "sqlite":
+            campaign = campaign + 0  # see _window: not a way in for SQLite's planner
+        terms.append(campaign == filters.campaign_id)
+    if filters.platform is not None:
+        terms.append(Account.platform == filters.platform)
+    if filters.account_id is not None:
+        terms.append(Delivery.account_id == filters.account_id)
+    if filters.states is not None:
+        terms.append(Delivery.state.in_(list(filters.states)))
+    return terms
+
+
+def _entries_query(
+    session: Session, *, start: datetime, end: datetime, filters: Filters
+) -> Select[*tuple[Any, ...]]:
+    query: Select[*tuple[Any, ...]] = (
         select(
             Delivery.id,
             Delivery.post_id,
@@ -78,20 +151,13 @@ def entries(
             PostVariant,
             and_(PostVariant.post_id == Post.id, PostVariant.platform == Account.platform),
         )
-        .where(*_window(session, start, end))
+        .where(*_window(session, start, end), *_filter_terms(session, filters))
         .order_by(Delivery.due_at, Delivery.id)
     )
-    if filters.campaign_id is not None:
-        campaign: ColumnElement[int] = Post.campaign_id.expression
-        if session.get_bind().dialect.name == "sqlite":
-            campaign = campaign + 0  # see _window: not a way in for SQLite's planner
-        query = query.where(campaign == filters.campaign_id)
-    if filters.platform is not None:
-        query = query.where(Account.platform == filters.platform)
-    if filters.account_id is not None:
-        query = query.where(Delivery.account_id == filters.account_id)
-    if filters.states is not None:
-        query = query.where(Delivery.state.in_(list(filters.states)))
+    return query
+
+
+def _entries(session: Session, query: Select[*tuple[Any, ...]]) -> list[Entry]:
     return [
         Entry(
             delivery_id=delivery_id,

@@ -9,7 +9,7 @@ import typer
 
 from connectors import registry
 from connectors.base import RateLimitPolicy
-from publicist.cli.common import Table, console, err_console, safe, settings
+from publicist.cli.common import Table, console, database, err_console, safe, settings
 from publicist.core.migrate import upgrade
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -23,6 +23,44 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     """
     upgrade(settings().database_url, revision)
     console.print(f"database at revision {revision}")
+
+
+@db_app.command("check-counts")
+def db_check_counts() -> None:
+    """Compare the delivery counts and campaign totals the database keeps with a count of
+    every delivery and a sum of every daily rollup; exit code 1 and the differing rows if
+    they differ (they never should: triggers keep them).
+
+    Example: [bold]publicist db check-counts[/]
+    """
+    from campaigns.queries import count_mismatches
+    from metrics.consistency import total_mismatches
+
+    with database() as session:
+        mismatches = count_mismatches(session)
+        totals = total_mismatches(session)
+    for total in totals:
+        err_console.print(
+            f"campaign {total.campaign_id} on {safe(total.platform)}: kept {total.kept}, "
+            f"rollups {total.actual}",
+            highlight=False,
+        )
+    if not mismatches and not totals:
+        console.print("[green]ok[/] delivery counts equal the deliveries, totals the rollups")
+        return
+    table = Table("campaign", "account", "state", "kept", "actual")
+    for row in mismatches:
+        table.add_row(
+            str(row.campaign_id), str(row.account_id), safe(row.state), str(row.kept),
+            str(row.actual),
+        )  # fmt: skip
+    if mismatches:
+        err_console.print(table)
+    err_console.print(
+        f"[red]FAIL[/] {len(mismatches)} counts differ from the deliveries, "
+        f"{len(totals)} totals from the rollups"
+    )
+    raise typer.Exit(1)
 
 
 def health() -> None:

@@ -107,6 +107,8 @@ class Day:
     in_period: bool
     """False for the days of the neighbouring months that fill a month's first and last week."""
     entries: list[Entry] = field(default_factory=list)
+    more: int = 0
+    """Entries of the day not shown (a month shows the first few of each day)."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,15 @@ def window(shown: Period, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def days(shown: Period, month: date | None, found: list[Entry], zone: ZoneInfo) -> list[Day]:
+def days(
+    shown: Period,
+    month: date | None,
+    found: list[Entry],
+    zone: ZoneInfo,
+    per_day: dict[date, int] | None = None,
+) -> list[Day]:
+    """The period's days with their entries; with ``per_day`` (each day's full count, when
+    ``found`` holds only the first few of each day), how many more each day has."""
     by_day: dict[date, list[Entry]] = {}
     for entry in found:
         by_day.setdefault(entry.due_at.astimezone(zone).date(), []).append(entry)
@@ -163,7 +173,9 @@ def days(shown: Period, month: date | None, found: list[Entry], zone: ZoneInfo) 
     day = shown.first
     while day <= shown.last:
         in_period = month is None or (day.year, day.month) == (month.year, month.month)
-        result.append(Day(day=day, in_period=in_period, entries=by_day.get(day, [])))
+        listed = by_day.get(day, [])
+        more = (per_day or {}).get(day, len(listed)) - len(listed)
+        result.append(Day(day=day, in_period=in_period, entries=listed, more=more))
         day += timedelta(days=1)
     return result
 

@@ -14,6 +14,7 @@ from publicist.core.migrate import upgrade
 from simulators.control import SimulatorControl
 from simulators.server import SimulatorServer
 from tests import factories
+from tests.counts import assert_counts_exact
 from tests.faults.rig import Stack
 from tests.faults.services import PrivatePostgres, PrivateRedis
 
@@ -51,6 +52,8 @@ def database(private_postgres: PrivatePostgres) -> Iterator[tuple[str, Engine]]:
     engine = make_engine(url)
     try:
         yield url, engine
+        # Whatever the fault did, the kept delivery counts still equal the deliveries.
+        assert_counts_exact(engine)
     finally:
         engine.dispose()
 

@@ -204,3 +204,24 @@ def test_a_stuck_delivery_is_listed_as_failed_and_counted_in_the_report(
     code, out, _ = world("report")
     assert code == 0
     assert "attention" in out
+
+
+def test_db_check_counts_finds_counts_that_differ_from_the_deliveries(
+    world: Run, embedded_env: Path
+) -> None:
+    code, _, err = world(
+        "post", "add", "-c", "IP Creates a Better Life", "-t", "Opening today",
+        "--to", "mock:@IPRinCN", "--at", "2099-04-20 09:30", "--approve",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = world("db", "check-counts")
+    assert (code, "equal the deliveries" in out) == (0, True)
+    engine = sa.create_engine(f"sqlite:///{embedded_env / 'publicist.db'}")
+    try:
+        with engine.begin() as connection:  # what no code path can do: write a count by hand
+            connection.execute(sa.text("UPDATE delivery_counts SET n = n + 2"))
+    finally:
+        engine.dispose()
+    code, _, err = world("db", "check-counts")
+    assert code == 1
+    assert "1 counts differ" in " ".join(err.split())

@@ -10,7 +10,7 @@ hashed, shown once, and kept out of the access log (``publicist.web.redact``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 from campaigns.actors import person_actor
 from campaigns.calendar.feeds import create_feed, feed_path, find_feed, live_feeds, revoke_feed
 from campaigns.calendar.ical import campaign_calendar
-from campaigns.calendar.queries import Filters, entries, filter_choices, post_detail
+from campaigns.calendar.queries import (
+    Filters,
+    entries,
+    filter_choices,
+    first_entries_per_day,
+    post_detail,
+)
 from campaigns.models import Campaign
 from campaigns.people.roles import Role
 from campaigns.services import reschedule_post
@@ -52,6 +58,10 @@ FormBody = Annotated[bytes, Body(media_type="application/x-www-form-urlencoded")
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
 router = APIRouter(include_in_schema=False)
+
+
+MONTH_DAY_LIMIT = 6
+"""Entries a month view shows per day; "N more" links to that day's week for the rest."""
 
 
 def _may_edit(visitor: Visitor) -> bool:
@@ -145,7 +155,16 @@ def _page(
         account_id=query.account_id,
         states=[query.state] if query.state else None,
     )
-    found = entries(session, start=start, end=end, filters=filters)
+    per_day: dict[date, int] | None = None
+    if query.view == "month":
+        # A month shows the first entries of each day and how many more it holds, so that
+        # a month of a 10,000-post campaign stays a page (the week and list show them all).
+        page = first_entries_per_day(
+            session, start=start, end=end, zone=zone, limit=MONTH_DAY_LIMIT, filters=filters
+        )
+        found, per_day = page.entries, page.per_day
+    else:
+        found = entries(session, start=start, end=end, filters=filters)
     campaigns, accounts = filter_choices(session)
     detail = None
     if query.post_id is not None:
@@ -170,7 +189,7 @@ def _page(
         "query_fields": {k: v for k, v in query.fields().items() if k in QUERY_FIELDS},
         "period": shown,
         "today": today,
-        "days": days(shown, anchor if query.view == "month" else None, found, zone),
+        "days": days(shown, anchor if query.view == "month" else None, found, zone, per_day),
         "entries": found,
         "zone": zone_name,
         "zone_info": zone,

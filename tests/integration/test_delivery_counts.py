@@ -1,0 +1,438 @@
+"""Delivery counts kept by the database's triggers (revision 0018): exact after inserts,
+single and multi-row transitions and deletes, on SQLite and PostgreSQL; the reports,
+attention counts and failures list built on them equal a plain GROUP BY over deliveries;
+concurrent transitions on PostgreSQL neither deadlock nor lose a count; the revision
+backfills existing deliveries."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from campaigns.models import Account, Campaign, Delivery, Post
+from campaigns.queries import (
+    Windows,
+    _Cut,
+    attention_counts,
+    count_mismatches,
+    deliveries_needing_attention,
+)
+from campaigns.states import ENDED_BADLY, DeliveryState, PostState
+from metrics.consistency import total_mismatches
+from metrics.models import DailyRollup
+from metrics.reports import account_report, campaign_report, campaign_summaries, campaign_totals
+from publicist.core.migrate import upgrade
+from tests.conftest import drop_postgres_database, postgres_database
+
+NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
+WINDOWS = Windows(late_start=timedelta(seconds=60), publishing=timedelta(seconds=90))
+PLATFORMS = ("twitter", "weibo", "wechat")
+
+
+def _build(session: Session, rng: random.Random, *, deliveries: int) -> list[Delivery]:
+    campaigns = [
+        Campaign(name=f"Week {n}", timezone="Asia/Shanghai", hashtags=[], created_at=NOW)
+        for n in range(3)
+    ]
+    accounts = [
+        Account(
+            platform=PLATFORMS[n % len(PLATFORMS)],
+            handle=f"office-{n}",
+            credentials_encrypted=b"\x00",
+            created_at=NOW,
+        )
+        for n in range(5)
+    ]
+    session.add_all([*campaigns, *accounts])
+    session.flush()
+    made: list[Delivery] = []
+    for n in range(deliveries // len(accounts) + 1):
+        post = Post(
+            campaign_id=rng.choice(campaigns).id,
+            text=f"post {n}",
+            media=[],
+            state=PostState.SCHEDULED,
+            created_at=NOW,
+        )
+        session.add(post)
+        session.flush()
+        for account in rng.sample(accounts, rng.randint(1, len(accounts))):
+            due = NOW + timedelta(minutes=rng.randint(-600, 600))
+            made.append(
+                Delivery(
+                    post_id=post.id,
+                    account_id=account.id,
+                    state=rng.choice(list(DeliveryState)),
+                    due_at=due,
+                    next_attempt_at=due,
+                    updated_at=NOW - timedelta(minutes=rng.randint(0, 60)),
+                )
+            )
+    session.add_all(made)
+    session.flush()
+    return made
+
+
+def _straight_states(session: Session) -> dict[tuple[int, str], Counter[str]]:
+    """Deliveries per (campaign, platform) and state, grouped the plain way."""
+    found: dict[tuple[int, str], Counter[str]] = {}
+    for campaign_id, platform, state, n in session.execute(
+        select(Post.campaign_id, Account.platform, Delivery.state, func.count())
+        .join(Post, Post.id == Delivery.post_id)
+        .join(Account, Account.id == Delivery.account_id)
+        .group_by(Post.campaign_id, Account.platform, Delivery.state)
+    ):
+        found.setdefault((campaign_id, platform), Counter())[DeliveryState(state).value] = n
+    return found
+
+
+def _straight_attention(session: Session) -> list[int]:
+    """Ids needing attention, most recently due first: the one-query form of the rule."""
+    cut = _Cut.of(session, now=NOW, windows=WINDOWS)
+    return list(
+        session.scalars(
+            select(Delivery.id)
+            .join(Post, Post.id == Delivery.post_id)
+            .join(Account, Account.id == Delivery.account_id)
+            .where(sa.or_(Delivery.state.in_(ENDED_BADLY), cut.stuck))
+            .order_by(Delivery.due_at.desc(), Delivery.id.desc())
+        )
+    )
+
+
+def _assert_reads_equal_group_by(session: Session) -> None:
+    assert count_mismatches(session) == []
+    straight = _straight_states(session)
+    for campaign in session.scalars(select(Campaign)):
+        report = campaign_report(session, campaign=campaign, top=0, now=NOW, windows=WINDOWS)
+        for platform in report.platforms:
+            states = straight.get((campaign.id, platform.platform), Counter())
+            assert platform.published == states["published"]
+            assert platform.failed == states["failed"]
+            assert platform.unknown == states["unknown"]
+            assert platform.scheduled == sum(states.values()) - states["cancelled"]
+        assert {p.platform for p in report.platforms} == {
+            platform for (c, platform), states in straight.items() if c == campaign.id
+        }
+    summaries = {s.campaign_id: s for s in campaign_summaries(session, now=NOW, windows=WINDOWS)}
+    for campaign in session.scalars(select(Campaign)):
+        one = campaign_report(session, campaign=campaign, top=0, now=NOW, windows=WINDOWS)
+        listed = summaries[campaign.id]
+        assert (listed.scheduled, listed.published, listed.failed, listed.unknown) == (
+            one.scheduled,
+            one.published,
+            one.failed,
+            one.unknown,
+        )
+        assert listed.attention == one.attention
+    for account in session.scalars(select(Account)):
+        mine = account_report(session, account=account, top=0, now=NOW, windows=WINDOWS)
+        rows = session.scalars(select(Delivery).where(Delivery.account_id == account.id)).all()
+        states = Counter(d.state.value for d in rows)
+        assert (mine.published, mine.failed, mine.unknown) == (
+            states["published"],
+            states["failed"],
+            states["unknown"],
+        )
+    ids = _straight_attention(session)
+    listed_ids = [
+        a.delivery_id
+        for a in deliveries_needing_attention(session, now=NOW, windows=WINDOWS, limit=10_000)
+    ]
+    assert listed_ids == ids
+    first = deliveries_needing_attention(session, now=NOW, windows=WINDOWS, limit=7)
+    assert [a.delivery_id for a in first] == ids[:7]
+    per_campaign = Counter(
+        session.get_one(Post, session.get_one(Delivery, i).post_id).campaign_id for i in ids
+    )
+    assert attention_counts(session, now=NOW, windows=WINDOWS, by="campaign") == dict(per_campaign)
+    per_account = Counter(session.get_one(Delivery, i).account_id for i in ids)
+    assert attention_counts(session, now=NOW, windows=WINDOWS, by="account") == dict(per_account)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_counts_follow_inserts_transitions_and_deletes(session: Session, seed: int) -> None:
+    rng = random.Random(seed)
+    made = _build(session, rng, deliveries=60)
+    _assert_reads_equal_group_by(session)
+
+    for delivery in rng.sample(made, 20):  # one row at a time, as the publish path does
+        delivery.state = rng.choice(list(DeliveryState))
+        session.flush()
+    _assert_reads_equal_group_by(session)
+
+    moved = [d.id for d in rng.sample(made, 25)]  # several rows in one statement
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(moved), Delivery.state != DeliveryState.PUBLISHED)
+        .values(state=DeliveryState.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(  # a statement that changes no state moves no count
+        update(Delivery)
+        .where(Delivery.id.in_(moved))
+        .values(updated_at=NOW)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    _assert_reads_equal_group_by(session)
+
+    gone = [d.id for d in rng.sample(made, 10)]
+    session.execute(
+        delete(Delivery).where(Delivery.id.in_(gone)).execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    _assert_reads_equal_group_by(session)
+
+
+def test_a_campaign_without_deliveries_left_lists_no_platform(session: Session) -> None:
+    made = _build(session, random.Random(9), deliveries=10)
+    session.execute(delete(Delivery).execution_options(synchronize_session=False))
+    session.expire_all()
+    assert made
+    for summary in campaign_summaries(session):
+        assert (summary.scheduled, summary.platforms) == (0, [])
+
+
+# -- on committed data: concurrency and the revision's backfill --------------------------------
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    url, admin = postgres_database("publicist_counts")
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_postgres_database(url, admin)
+
+
+def _seed(engine: sa.Engine, *, accounts: int, per_account: int) -> list[tuple[int, int]]:
+    """(delivery id, account id) of ``per_account`` scheduled deliveries per account."""
+    with Session(engine) as session:
+        campaign = Campaign(name="Launch", timezone="Asia/Shanghai", hashtags=[], created_at=NOW)
+        owners = [
+            Account(platform="twitter", handle=f"p{n}", credentials_encrypted=b"", created_at=NOW)
+            for n in range(accounts)
+        ]
+        session.add_all([campaign, *owners])
+        session.flush()
+        posts = [
+            Post(campaign_id=campaign.id, text="launch", media=[], state=PostState.SCHEDULED,
+                 created_at=NOW)
+            for _ in range(per_account)
+        ]  # fmt: skip
+        session.add_all(posts)
+        session.flush()
+        rows = [
+            Delivery(post_id=post.id, account_id=owner.id, state=DeliveryState.SCHEDULED,
+                     due_at=NOW, next_attempt_at=NOW, updated_at=NOW)
+            for post in posts
+            for owner in owners
+        ]  # fmt: skip
+        session.add_all(rows)
+        session.commit()
+        return [(d.id, d.account_id) for d in rows]
+
+
+@pytest.mark.postgres
+def test_concurrent_transitions_neither_deadlock_nor_lose_counts(postgres_url: str) -> None:
+    """Eight writers move the same accounts' deliveries at once: batches of many accounts
+    in opposite orders in one statement each (the dispatcher's claim, a batch's start), and
+    one delivery per transaction (a publish task's compare-and-set)."""
+    engine = sa.create_engine(postgres_url, pool_size=10)
+    try:
+        rows = _seed(engine, accounts=20, per_account=40)
+        ids = [i for i, _ in rows]
+        chunks = [ids[n::8] for n in range(8)]
+        errors: list[BaseException] = []
+        start = threading.Barrier(8)
+
+        def writer(n: int) -> None:
+            mine = chunks[n]
+            rng = random.Random(n)
+            try:
+                start.wait()
+                for step in ("queued", "publishing"):
+                    for batch in range(0, len(mine), 25):
+                        part = mine[batch : batch + 25]
+                        if n % 2:
+                            part = list(reversed(part))
+                        with engine.begin() as connection:
+                            # Row order of the statement follows the list, one way or the other.
+                            connection.execute(
+                                sa.text(
+                                    "UPDATE deliveries SET state = :state FROM unnest("
+                                    "CAST(:ids AS int[])) WITH ORDINALITY AS o(id, k) "
+                                    "WHERE deliveries.id = o.id"
+                                ),
+                                {"state": step, "ids": part},
+                            )
+                for delivery_id in rng.sample(mine, len(mine)):
+                    with engine.begin() as connection:
+                        connection.execute(
+                            sa.text(
+                                "UPDATE deliveries SET state = :new WHERE id = :id "
+                                "AND state = 'publishing'"
+                            ),
+                            {
+                                "new": rng.choice(["published", "failed", "unknown"]),
+                                "id": delivery_id,
+                            },
+                        )
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        with Session(engine) as session:
+            assert count_mismatches(session) == []
+            total = session.execute(
+                sa.text("SELECT sum(n) FROM delivery_counts WHERE state = 'publishing'")
+            ).scalar_one()
+        assert total == 0
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def bare_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'counts.db'}"
+        return
+    address, admin = postgres_database("publicist_counts_up")
+    try:
+        yield address
+    finally:
+        drop_postgres_database(address, admin)
+
+
+def test_the_revision_backfills_counts_and_reverses(bare_url: str) -> None:
+    upgrade(bare_url, "0020")
+    engine = sa.create_engine(bare_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO campaigns (id, name, timezone, hashtags, late_policy, "
+                    "created_at, self_approval) VALUES (1, 'Week', 'UTC', '[]', 'publish', "
+                    "'2026-04-20 00:00:00+00:00', false)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO accounts (id, platform, handle, credentials_encrypted, "
+                    "created_at) VALUES (1, 'x', 'a', :b, '2026-04-20 00:00:00+00:00'), "
+                    "(2, 'x', 'b', :b, '2026-04-20 00:00:00+00:00')"
+                ),
+                {"b": b""},
+            )
+            for n, state in enumerate(["published", "published", "failed"], start=1):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO posts (id, campaign_id, text, media, state, created_at) "
+                        "VALUES (:n, 1, 't', '[]', 'scheduled', '2026-04-20 00:00:00+00:00')"
+                    ),
+                    {"n": n},
+                )
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO deliveries (post_id, account_id, state, due_at, "
+                        "next_attempt_at, ticket, attempts, updated_at) VALUES (:n, :a, :s, "
+                        "'2026-04-20 00:00:00+00:00', '2026-04-20 00:00:00+00:00', 0, 0, "
+                        "'2026-04-20 00:00:00+00:00')"
+                    ),
+                    {"n": n, "a": 1 if n < 3 else 2, "s": state},
+                )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO metric_daily_rollups (campaign_id, platform, day, views, likes, "
+                    "comments, shares, interactions, updated_at) VALUES "
+                    "(1, 'x', '2026-04-20', 100, 5, NULL, 1, 6, '2026-04-20 00:00:00+00:00'), "
+                    "(1, 'x', '2026-04-21', 50, 2, NULL, 0, 2, '2026-04-21 00:00:00+00:00')"
+                )
+            )
+        upgrade(bare_url, "0018")
+        with engine.connect() as connection:
+            totals = connection.execute(
+                sa.text(
+                    "SELECT views, interactions, views_days, comments_days FROM "
+                    "campaign_platform_totals"
+                )
+            ).all()
+            assert [tuple(t) for t in totals] == [(150, 8, 2, 0)]
+            rows = connection.execute(
+                sa.text("SELECT account_id, state, n FROM delivery_counts ORDER BY 1, 2")
+            ).all()
+        assert [tuple(r) for r in rows] == [(1, "published", 2), (2, "failed", 1)]
+        with Session(engine) as session:
+            assert count_mismatches(session) == []
+            assert total_mismatches(session) == []
+        from alembic import command
+
+        from publicist.core.migrate import alembic_config
+
+        command.downgrade(alembic_config(bare_url), "0020")
+        assert "delivery_counts" not in sa.inspect(engine).get_table_names()
+        with engine.begin() as connection:  # the triggers went with the table
+            connection.execute(sa.text("UPDATE deliveries SET state = 'cancelled'"))
+    finally:
+        engine.dispose()
+
+
+def test_campaign_totals_follow_every_rollup_change(session: Session) -> None:
+    """Rollup rows inserted, grown (a counter reported for the first time too) and deleted:
+    the kept totals stay the sums of the days, and the reports read them."""
+    rng = random.Random(5)
+    _build(session, rng, deliveries=5)
+    campaign_ids = list(session.scalars(select(Campaign.id)))
+    days = [NOW.date() - timedelta(days=n) for n in range(6)]
+    keys = [(c, p, d) for c in campaign_ids for p in PLATFORMS for d in days]
+    chosen = rng.sample(keys, 30)
+    for campaign_id, platform, day in chosen:
+        session.add(
+            DailyRollup(
+                campaign_id=campaign_id,
+                platform=platform,
+                day=day,
+                views=None if platform == "weibo" else rng.randint(0, 500),
+                likes=rng.randint(0, 50),
+                comments=None,
+                shares=rng.randint(0, 9),
+                interactions=rng.randint(0, 80),
+                updated_at=NOW + timedelta(minutes=rng.randint(0, 90)),
+            )
+        )
+    session.flush()
+    assert total_mismatches(session) == []
+    for row in rng.sample(list(session.scalars(select(DailyRollup))), 12):
+        row.comments = (row.comments or 0) + rng.randint(1, 5)
+        row.interactions += 3
+        row.updated_at = NOW + timedelta(hours=3)
+    session.flush()
+    assert total_mismatches(session) == []
+    for row in rng.sample(list(session.scalars(select(DailyRollup))), 5):
+        session.delete(row)
+    session.flush()
+    assert total_mismatches(session) == []
+    for campaign_id in campaign_ids:
+        fast = campaign_totals(session, campaign_id=campaign_id)
+        rows = session.scalars(
+            select(DailyRollup).where(DailyRollup.campaign_id == campaign_id)
+        ).all()
+        assert fast.interactions == sum(r.interactions for r in rows)
+        stamps = [r.updated_at for r in rows]
+        assert fast.last_updated == (max(stamps) if stamps else None)
