@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from campaigns.composing import COMPOSER_PLATFORMS, VariantCheck
 from campaigns.schemas import CampaignInput, PostChanges, PostInput, VariantInput
+from campaigns.series import OVERLAPS, SeriesInput
 from connectors.errors import Violation
 from publicist.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PublicistError
 from publicist.core.ids import parse_id
@@ -86,6 +87,15 @@ class VariantForm:
     """A library item's id, or empty: the base's media."""
 
 
+REPEATS: dict[str, str] = {
+    "daily": "FREQ=DAILY",
+    "weekdays": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+    "weekly": "FREQ=WEEKLY",
+    "monthly": "FREQ=MONTHLY",
+}
+"""The composer's repetitions as RFC 5545 rules (the API and CLI take any rule)."""
+
+
 @dataclass(frozen=True)
 class ComposerForm:
     """The composer's fields as typed (strings, so a refused form is shown back as it was)."""
@@ -100,6 +110,12 @@ class ComposerForm:
     at: str = ""
     """An exact time with its offset, chosen after a DST refusal."""
     revision: str = ""
+    repeat: str = ""
+    """A key of ``REPEATS`` (empty: one post)."""
+    repeat_overlap: str = ""
+    """For a repetition in the hour the clocks go back: "earlier" or "later" (empty: ask)."""
+    repeat_until: str = ""
+    """The last day (``YYYY-MM-DD``, in the campaign's zone) a repetition may fall on."""
     variants: dict[str, VariantForm] = field(default_factory=dict)
 
     @classmethod
@@ -122,7 +138,35 @@ class ComposerForm:
             time=first(form, "time").strip(),
             at=first(form, "at").strip(),
             revision=first(form, "revision").strip(),
+            repeat=first(form, "repeat").strip(),
+            repeat_until=first(form, "repeat_until").strip(),
+            repeat_overlap=first(form, "repeat_overlap").strip(),
             variants=variants,
+        )
+
+    def series_input(self, post: PostInput, *, approve: bool = False) -> SeriesInput:
+        """The form as a recurring series: every occurrence at the typed wall time."""
+        rule = REPEATS.get(self.repeat)
+        if rule is None:
+            raise InvalidInput("repeat", self.repeat, f"must be one of {', '.join(REPEATS)}")
+        if not self.date or not self.time:
+            raise InvalidInput("starts", self.typed_time, "needs a date and a time to repeat")
+        try:
+            until = date.fromisoformat(self.repeat_until)
+        except ValueError:
+            raise InvalidInput(
+                "repeat_until", self.repeat_until, "must be the last day, as YYYY-MM-DD"
+            ) from None
+        overlap = OVERLAPS.get(self.repeat_overlap)
+        if self.repeat_overlap and overlap is None:
+            raise InvalidInput("repeat_overlap", self.repeat_overlap, "must be earlier or later")
+        return SeriesInput(
+            post=post,
+            rule=rule,
+            starts=f"{self.date} {self.time[:5]}",
+            until=until,
+            overlap=overlap,
+            approve=approve,
         )
 
     @property

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from campaigns.accounts import create_account
 from campaigns.models import Campaign, MediaItem, Post
@@ -444,3 +446,58 @@ def test_a_post_whose_media_the_composer_cannot_show_is_not_edited_there(
         stored = session.get(Post, post_id)
         assert stored is not None
         assert stored.media == [{"kind": "image", "url": "https://example.org/poster.png"}]
+
+
+def test_a_repeated_post_becomes_a_series_of_posts_each_submitted_for_review(
+    api: Api, plan: dict[str, int], clients: list[TestClient]
+) -> None:
+    editor = _signed_in(api, clients, Role.EDITOR)
+    fields = {
+        "text": "IP Week, every weekday",
+        "accounts": [str(plan["twitter"])],
+        "date": "2026-04-20",
+        "time": "09:30",
+        "repeat": "weekdays",
+        "repeat_until": "2026-04-26",
+        "action": "submit",
+    }
+    page, made = _compose(editor, plan["main"], fields)
+    assert 'name="repeat"' in page
+    assert 'for="repeat_until"' in page
+    assert made.status_code == 303, made.text  # type: ignore[attr-defined]
+    location = made.headers["location"]  # type: ignore[attr-defined]
+    assert re.fullmatch(r"/series/\d+", location)
+    with api.sessions() as session:
+        posts = session.scalars(
+            select(Post).where(Post.series_id == int(location.rsplit("/", 1)[1])).order_by(Post.id)
+        ).all()
+        local = [p.publish_at.astimezone(ZoneInfo("Asia/Shanghai")) for p in posts if p.publish_at]
+        assert [(t.day, t.hour, t.minute) for t in local] == [(d, 9, 30) for d in range(20, 25)]
+        assert {p.state for p in posts} == {PostState.IN_REVIEW}
+    assert "Post " in editor.get(location).text
+
+
+def test_a_repetition_the_clocks_pass_twice_is_refused_until_one_is_chosen_and_nothing_is_written(
+    api: Api, plan: dict[str, int], clients: list[TestClient]
+) -> None:
+    editor = _signed_in(api, clients, Role.EDITOR, language="zh_CN")
+    fields = {
+        "text": "Daily at 01:30",
+        "accounts": [str(plan["twitter"])],
+        "date": "2026-10-30",
+        "time": "01:30",
+        "repeat": "daily",
+        "repeat_until": "2026-11-02",
+    }
+    with api.sessions() as session:
+        before = session.scalar(select(func.count(Post.id)))
+    page, refused = _compose(editor, plan["york"], fields)
+    assert "每个工作日" in page  # the repeat choices in the person's language
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert "2026-11-01" in refused.text  # type: ignore[attr-defined]
+    with api.sessions() as session:
+        assert session.scalar(select(func.count(Post.id))) == before
+    _, made = _compose(editor, plan["york"], {**fields, "repeat_overlap": "later"})
+    assert made.status_code == 303, made.text  # type: ignore[attr-defined]
+    with api.sessions() as session:
+        assert session.scalar(select(func.count(Post.id))) == (before or 0) + 4

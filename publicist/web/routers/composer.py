@@ -16,12 +16,13 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.actors import person_actor
+from campaigns.actors import Actor, person_actor
 from campaigns.audit.queries import post_revision
 from campaigns.composing import COMPOSER_PLATFORMS, check_variants
 from campaigns.media import get_media, list_media, media_file
 from campaigns.models import Account, Campaign, MediaItem, Post
 from campaigns.people.roles import Role
+from campaigns.series import create_series
 from campaigns.services import add_post, edit_post, get_post, submit_post
 from campaigns.states import PostState
 from publicist.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PublicistError
@@ -283,6 +284,8 @@ def create(
     kinds = _kind_of(session)
     platforms = {a.platform for a in _chosen(_accounts(session), form)}
     try:
+        if form.repeat:
+            return _create_series(session, form, raw, campaign=campaign, now=now, actor=actor)
         data = form.post_input(
             campaign=campaign.name, kind_of=kinds, platforms=platforms, timed=True
         )
@@ -295,6 +298,30 @@ def create(
         )
     done = "submitted" if _action(raw) == "submit" else "saved"
     return RedirectResponse(f"/posts/{post.id}?done={done}", status_code=303)
+
+
+def _create_series(
+    session: Session,
+    form: ComposerForm,
+    raw: dict[str, list[str]],
+    *,
+    campaign: Campaign,
+    now: datetime,
+    actor: Actor,
+) -> Response:
+    """The composed post repeated by its rule: one post per occurrence (campaigns.series),
+    each submitted for review when the person pressed Submit; all or none."""
+    platforms = {a.platform for a in _chosen(_accounts(session), form)}
+    data = form.post_input(
+        campaign=campaign.name, kind_of=_kind_of(session), platforms=platforms, timed=False
+    )
+    series = create_series(session, data=form.series_input(data), now=now, actor=actor)
+    if _action(raw) == "submit":
+        for post_id in session.scalars(
+            select(Post.id).where(Post.series_id == series.id).order_by(Post.id)
+        ):
+            submit_post(session, post_id=post_id, now=now, actor=actor)
+    return RedirectResponse(f"/series/{series.id}", status_code=303)
 
 
 def _action(raw: dict[str, list[str]]) -> str:
