@@ -11,7 +11,7 @@ from contextlib import nullcontext
 
 import httpx
 
-from campaigns.events.checks import record_expired, record_unclaimed
+from campaigns.events.checks import record_expired, record_lapsing, record_unclaimed
 from campaigns.events.fanout import (
     claim_sends,
     claim_webhooks,
@@ -42,6 +42,7 @@ def run_notify(
     with session_scope() as session:
         record_expired(session, now=clock.now())
         record_unclaimed(session, now=clock.now())
+        record_lapsing(session, now=clock.now())
     run_scheduled_reports(settings=settings, clock=clock, notifier=notifier)
     with session_scope() as session:
         fan_out(session, now=clock.now())

@@ -1,5 +1,6 @@
-"""Periodic checks that find events no single change causes: approvals that expired, and due
-posts that no worker picked up. Each fact is recorded once (an event's ``dedup_key``)."""
+"""Periodic checks that find events no single change causes: approvals that expired, due
+posts that no worker picked up, and tokens that cannot be refreshed and lapse soon. Each fact
+is recorded once (an event's ``dedup_key``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.connections.queries import lapsing_tokens
 from campaigns.events.kinds import EventKind
 from campaigns.events.services import record_event
 from campaigns.models import Delivery, Post
@@ -80,3 +82,25 @@ def record_unclaimed(session: Session, *, now: datetime) -> bool:
         extra={"waiting": count},
     )
     return event is not None
+
+
+def record_lapsing(session: Session, *, now: datetime) -> int:
+    """An event for each account whose token cannot be refreshed (Weibo) and lapses within
+    the warning window, once per account and expiry: reconnecting gives a new expiry."""
+    recorded = 0
+    for account in lapsing_tokens(session, now=now):
+        expires = account.token_expires_at
+        if expires is None:  # excluded by the query; keeps the type checker sure
+            continue
+        event = record_event(
+            session,
+            kind=EventKind.TOKEN_LAPSING,
+            reason=f"its token cannot be refreshed and lapses on {expires:%Y-%m-%d %H:%M} UTC; "
+            "reconnect the account before then or its posts will fail",
+            now=now,
+            account_id=account.id,
+            dedup_key=f"lapsing:{account.id}:{expires.isoformat()}",
+            extra={"account": account.label},
+        )
+        recorded += event is not None
+    return recorded

@@ -13,6 +13,7 @@ class EventKind(StrEnum):
     APPROVAL_EXPIRED = "approval_expired"
     DUE_UNCLAIMED = "due_unclaimed"
     ACCOUNT_RECONNECT = "account_reconnect"
+    TOKEN_LAPSING = "token_lapsing"  # noqa: S105 - an event kind, not a password
     RATE_LIMITED = "rate_limited"
     REPORT_READY = "report_ready"
 

@@ -20,6 +20,7 @@ TITLES = {
     EventKind.APPROVAL_EXPIRED: N_("A post was not approved in time"),
     EventKind.DUE_UNCLAIMED: N_("Posts are due but no worker picked them up"),
     EventKind.ACCOUNT_RECONNECT: N_("An account needs reconnecting"),
+    EventKind.TOKEN_LAPSING: N_("An account's authorisation lapses soon"),
     EventKind.RATE_LIMITED: N_("An account is rate-limited for more than an hour"),
     EventKind.REPORT_READY: N_("A report is ready"),
 }
@@ -29,6 +30,7 @@ KIND_NAMES = {
     EventKind.APPROVAL_EXPIRED: N_("Approval expired"),
     EventKind.DUE_UNCLAIMED: N_("Due but not picked up"),
     EventKind.ACCOUNT_RECONNECT: N_("Account needs reconnecting"),
+    EventKind.TOKEN_LAPSING: N_("Authorisation lapses soon"),
     EventKind.RATE_LIMITED: N_("Rate-limited for over an hour"),
     EventKind.REPORT_READY: N_("Report ready"),
 }

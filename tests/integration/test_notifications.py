@@ -14,7 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from campaigns.accounts import create_account
 from campaigns.events.channels import add_channel, subscribe
+from campaigns.events.checks import record_lapsing
 from campaigns.events.fanout import claim_sends, fan_out
 from campaigns.events.kinds import EventKind
 from campaigns.events.models import Event, Send, WebhookAttempt, WebhookDelivery
@@ -22,12 +24,13 @@ from campaigns.events.queries import webhook_log
 from campaigns.events.schedules import schedule_report
 from campaigns.events.services import record_event
 from campaigns.events.webhooks import TargetRefused, add_webhook
-from campaigns.models import Delivery
+from campaigns.models import Account, Delivery
 from campaigns.people.roles import Role
 from campaigns.people.services import add_person
 from campaigns.schemas import PostInput
 from campaigns.services import add_post, submit_post
 from campaigns.states import DeliveryState
+from connectors.base import Credentials
 from connectors.errors import ReauthorizationRequired
 from connectors.mock import MockPlatform
 from publicist.core.clock import FrozenClock
@@ -528,3 +531,38 @@ def test_the_notify_task_runs_on_the_metrics_queue_every_few_seconds(
     assert notify() == 1
     assert notify() == 0
     assert len(smtp.mailbox.messages) == 1
+
+
+def test_a_weibo_token_lapsing_within_a_week_is_told_once_per_expiry(notify_db: Settings) -> None:
+    with session_scope() as session:
+        weibo = create_account(
+            session,
+            platform="weibo",
+            handle="cnipa",
+            credentials=Credentials(access_token="weibo-token", user_id="1"),
+            secret=factories.SECRET,
+            now=NOW,
+        )
+        weibo.token_expires_at = NOW + timedelta(days=5)
+        later = create_account(
+            session,
+            platform="weibo",
+            handle="far",
+            credentials=Credentials(access_token="weibo-token-2", user_id="2"),
+            secret=factories.SECRET,
+            now=NOW,
+        )
+        later.token_expires_at = NOW + timedelta(days=30)
+        factories.account(session, now=NOW).token_expires_at = NOW + timedelta(days=1)  # refreshes
+        weibo_id = weibo.id
+    for _ in range(3):  # every notify tick checks; one event per account and expiry
+        with session_scope() as session:
+            record_lapsing(session, now=NOW)
+    with session_scope() as session:
+        events = session.scalars(select(Event)).all()
+        assert [(e.kind, e.account_id) for e in events] == [("token_lapsing", weibo_id)]
+        assert "lapses on" in events[0].payload["reason"]
+        assert events[0].payload["account"] == "weibo:cnipa"
+        session.get_one(Account, weibo_id).token_expires_at = NOW + timedelta(days=6)
+    with session_scope() as session:  # reconnected with a new token that lapses again
+        assert record_lapsing(session, now=NOW) == 1
