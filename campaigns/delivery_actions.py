@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.actors import OPERATOR, Actor
-from campaigns.audit.log import delivery_fields, post_fields, record
+from campaigns.audit.log import delivery_fields, post_fields, record, record_delivery
 from campaigns.models import Delivery, Post
 from campaigns.people.roles import Role
 from campaigns.services import _lock_post, set_delivery_state
@@ -57,32 +57,6 @@ def _require(delivery: Delivery, allowed: tuple[DeliveryState, ...], target: str
         raise DeliveryChanged("delivery", delivery.id, delivery.state.value, target)
 
 
-def _record(
-    session: Session,
-    delivery: Delivery,
-    action: str,
-    before: dict[str, object],
-    *,
-    actor: Actor,
-    now: datetime,
-) -> None:
-    record(
-        session,
-        actor=actor,
-        action=action,
-        kind="delivery",
-        object_id=delivery.id,
-        post_id=delivery.post_id,
-        before=before,
-        after={**delivery_fields(delivery), "url": delivery.url},
-        now=now,
-    )
-
-
-def _before(delivery: Delivery) -> dict[str, object]:
-    return {**delivery_fields(delivery), "url": delivery.url}
-
-
 def _schedule_again(delivery: Delivery, *, at: datetime, now: datetime) -> None:
     if delivery.state is not DeliveryState.SCHEDULED:
         set_delivery_state(delivery, DeliveryState.SCHEDULED, now=now)
@@ -107,10 +81,10 @@ def retry_delivery(
     allowed = tuple(s for s in RETRYABLE if s is not DeliveryState.UNKNOWN)
     _require(delivery, allowed, DeliveryState.SCHEDULED.value)
     _require_scheduled_post(post, delivery)
-    before = _before(delivery)
+    before = delivery_fields(delivery)
     _schedule_again(delivery, at=now, now=now)
     session.flush()
-    _record(session, delivery, "delivery.retry", before, actor=actor, now=now)
+    record_delivery(session, delivery, "delivery.retry", before, actor=actor, now=now)
     return delivery
 
 
@@ -132,11 +106,11 @@ def reschedule_delivery(
     _require_scheduled_post(post, delivery)
     moment = parse_publish_time(at, zone=parse_timezone(post.campaign.timezone))
     require_future(moment, now=now)
-    before = _before(delivery)
+    before = delivery_fields(delivery)
     _schedule_again(delivery, at=moment, now=now)
     delivery.due_at = moment
     session.flush()
-    _record(session, delivery, "delivery.reschedule", before, actor=actor, now=now)
+    record_delivery(session, delivery, "delivery.reschedule", before, actor=actor, now=now)
     return delivery
 
 
@@ -148,10 +122,10 @@ def cancel_delivery(
     actor.require(Role.APPROVER, "cancelling a delivery")
     post, delivery = _locked(session, delivery_id)
     _require(delivery, RETRYABLE, DeliveryState.CANCELLED.value)
-    before = _before(delivery)
+    before = delivery_fields(delivery)
     set_delivery_state(delivery, DeliveryState.CANCELLED, now=now)
     session.flush()
-    _record(session, delivery, "delivery.cancel", before, actor=actor, now=now)
+    record_delivery(session, delivery, "delivery.cancel", before, actor=actor, now=now)
     if post.state is not PostState.CANCELLED and all(
         d.state is DeliveryState.CANCELLED for d in post.deliveries
     ):
@@ -205,7 +179,7 @@ def confirm_delivery(
     live = check_live_url(url)
     _, delivery = _locked(session, delivery_id)
     _require(delivery, (DeliveryState.UNKNOWN,), DeliveryState.PUBLISHED.value)
-    before = _before(delivery)
+    before = delivery_fields(delivery)
     set_delivery_state(delivery, DeliveryState.PUBLISHED, now=now)
     delivery.url = live
     delivery.published_at = now
@@ -214,7 +188,7 @@ def confirm_delivery(
     delivery.last_error_code = None
     delivery.last_error_kind = None
     session.flush()
-    _record(session, delivery, "delivery.confirm", before, actor=actor, now=now)
+    record_delivery(session, delivery, "delivery.confirm", before, actor=actor, now=now)
     return delivery
 
 
@@ -227,10 +201,10 @@ def republish_delivery(
     post, delivery = _locked(session, delivery_id)
     _require(delivery, (DeliveryState.UNKNOWN,), DeliveryState.SCHEDULED.value)
     _require_scheduled_post(post, delivery)
-    before = _before(delivery)
+    before = delivery_fields(delivery)
     _schedule_again(delivery, at=now, now=now)
     session.flush()
-    _record(session, delivery, "delivery.republish", before, actor=actor, now=now)
+    record_delivery(session, delivery, "delivery.republish", before, actor=actor, now=now)
     return delivery
 
 

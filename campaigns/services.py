@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from campaigns.accounts import find_account, refuse_nul
 from campaigns.actors import OPERATOR, Actor
-from campaigns.audit.log import delivery_fields, post_fields, record
+from campaigns.audit.log import delivery_fields, post_fields, record, record_delivery
 from campaigns.audit.queries import post_revision
 from campaigns.connections.health import require_usable
 from campaigns.content import MediaLookup, library_of, resolve_content
@@ -534,32 +534,10 @@ def cancel_post(session: Session, *, post_id: int, now: datetime, actor: Actor =
         ):
             old = delivery_fields(delivery)
             set_delivery_state(delivery, DeliveryState.CANCELLED, now=now)
-            _record_delivery(session, delivery, "delivery.cancel", old, actor=actor, now=now)
+            record_delivery(session, delivery, "delivery.cancel", old, actor=actor, now=now)
     session.flush()
     _record_post(session, post, "post.cancel", before, actor=actor, now=now)
     return post
-
-
-def _record_delivery(
-    session: Session,
-    delivery: Delivery,
-    action: str,
-    before: dict[str, object],
-    *,
-    actor: Actor,
-    now: datetime,
-) -> None:
-    record(
-        session,
-        actor=actor,
-        action=action,
-        kind="delivery",
-        object_id=delivery.id,
-        post_id=delivery.post_id,
-        before=before,
-        after=delivery_fields(delivery),
-        now=now,
-    )
 
 
 def reschedule_post(
@@ -627,7 +605,7 @@ def retry_post(
         set_delivery_state(delivery, DeliveryState.SCHEDULED, now=now)
         delivery.next_attempt_at = now
         delivery.attempts = 0
-        _record_delivery(session, delivery, "delivery.retry", old, actor=actor, now=now)
+        record_delivery(session, delivery, "delivery.retry", old, actor=actor, now=now)
     session.flush()
     return stuck
 

@@ -35,6 +35,30 @@ def record(
     session.flush()
 
 
+def record_delivery(
+    session: Session,
+    delivery: Delivery,
+    action: str,
+    before: Fields,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Add the entry of a staff action on one delivery (``before``: its ``delivery_fields``
+    read before the change)."""
+    record(
+        session,
+        actor=actor,
+        action=action,
+        kind="delivery",
+        object_id=delivery.id,
+        post_id=delivery.post_id,
+        before=before,
+        after=delivery_fields(delivery),
+        now=now,
+    )
+
+
 def record_many(session: Session, entries: list[AuditEntry]) -> None:
     """Add many entries with one INSERT (the CSV import writes one per post)."""
     if not entries:
@@ -112,6 +136,7 @@ def delivery_fields(delivery: Delivery) -> Fields:
         "due_at": _time(delivery.due_at),
         "next_attempt_at": _time(delivery.next_attempt_at),
         "attempts": delivery.attempts,
+        "url": delivery.url,
     }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.accounts import get_account, store_credentials
 from campaigns.actors import OPERATOR, Actor
-from campaigns.audit.log import account_fields, delivery_fields, record
+from campaigns.audit.log import account_fields, delivery_fields, record, record_delivery
 from campaigns.connections.queries import CANCELLABLE, FutureDelivery, future_deliveries
 from campaigns.models import Account, Delivery
 from campaigns.people.roles import Role
@@ -64,17 +64,7 @@ def _retire(
         old = delivery_fields(delivery)
         # A queued delivery's task then finds nothing to start (its compare-and-set fails).
         set_delivery_state(delivery, DeliveryState.CANCELLED, now=now)
-        record(
-            session,
-            actor=actor,
-            action="delivery.cancel",
-            kind="delivery",
-            object_id=delivery.id,
-            post_id=delivery.post_id,
-            before=old,
-            after=delivery_fields(delivery),
-            now=now,
-        )
+        record_delivery(session, delivery, "delivery.cancel", old, actor=actor, now=now)
     before = account_fields(account)
     account.status = status
     account.status_reason = f"{status.value} by {actor.label}"
