@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +20,7 @@ from publicist.core.settings import Settings, get_settings, reset_settings
 from publicist.web.app import create_app
 from publicist.web.tokens import Role, create_token
 from tests.conftest import TEST_SECRET
+from tests.web.browsing import chromium
 from tests.web.seed import START, Seeded, seed_engagement
 
 
@@ -111,3 +113,14 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settin
             MockPlatform.forget_memory()
             dispose_engines()
     reset_settings()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless, once per browser-test module (no browser download)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium(), headless=True, args=["--no-sandbox"]
+        )
+        yield launched
+        launched.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from campaigns.accounts import create_account
 from campaigns.models import Post
@@ -36,7 +35,7 @@ from publicist.core.database import dispose_engines, session_scope
 from publicist.core.migrate import upgrade
 from publicist.core.settings import reset_settings
 from tests.conftest import TEST_SECRET
-from tests.web.test_dashboard_browser import REPO, _wait_for_url, chromium
+from tests.web.browsing import REPO, stop_process, wait_for_url
 from tests.web.test_workspace_browser import UNLABELLED
 
 PASSWORD = "correct horse battery"
@@ -147,7 +146,7 @@ def plan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plan]:
                 start_new_session=True,
             )
         try:
-            address = _wait_for_url(process, log)
+            address = wait_for_url(process, log)
             shots = workdir / "screenshots"
             shots.mkdir()
             secrets: list[str] = []
@@ -159,25 +158,9 @@ def plan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plan]:
             for secret in secrets:
                 assert secret not in written
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            stop_process(process)
             dispose_engines()
     reset_settings()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium(), headless=True, args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
 
 
 def _sign_in(page: Page, plan: Plan, target: str) -> None:

@@ -9,12 +9,9 @@ it this test fails, so a missing browser can never pass silently. Set
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -28,21 +25,10 @@ from publicist.core.database import dispose_engines, session_scope
 from publicist.core.settings import Settings
 from publicist.web.tokens import Role, create_token
 from tests.conftest import TEST_SECRET
+from tests.web.browsing import REPO, chromium, stop_process, wait_for_url
 from tests.web.seed import START, Seeded
 
-REPO = Path(__file__).resolve().parents[2]
-STARTUP_SECONDS = 60
 BROWSER_SECONDS = 90
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        pytest.fail(
-            "Chromium is not installed, so the dashboard cannot be checked in a browser. "
-            "Install Debian's package: apt-get install -y chromium (.ci/run does this)."
-        )
-    return found
 
 
 @dataclass
@@ -88,33 +74,10 @@ def server(
             start_new_session=True,
         )
     try:
-        url = _wait_for_url(process, log)
+        url = wait_for_url(process, log)
         yield Server(url=url, token=token, seeded=seeded, log=log)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-def _wait_for_url(process: subprocess.Popen[bytes], log: Path) -> str:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"publicist api exited with {process.returncode}:\n{log.read_text()}")
-        found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log.read_text())
-        if found:
-            url = found.group(1)
-            try:
-                if httpx.get(url + "/health", timeout=5).status_code == 200:
-                    return url
-            except httpx.TransportError:
-                pass
-        time.sleep(0.2)
-    pytest.fail(f"publicist api did not start in {STARTUP_SECONDS} s:\n{log.read_text()}")
+        stop_process(process)
 
 
 def browse(url: str, profile: Path, *extra: str) -> str:

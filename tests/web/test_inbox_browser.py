@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import update
 
 from campaigns.accounts import create_account
@@ -41,8 +40,8 @@ from publicist.core.migrate import upgrade
 from publicist.core.settings import get_settings, reset_settings
 from scheduler.publishing import run_dispatch
 from tests.conftest import TEST_SECRET
+from tests.web.browsing import REPO, stop_process, wait_for_url
 from tests.web.inbox_data import DUPLICATE, end_as
-from tests.web.test_dashboard_browser import REPO, _wait_for_url, chromium
 from tests.web.test_workspace_browser import UNLABELLED
 
 PASSWORD = "correct horse battery"
@@ -178,31 +177,15 @@ def inbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Inbox]:
                 start_new_session=True,
             )
         try:
-            address = _wait_for_url(process, log)
+            address = wait_for_url(process, log)
             shots = workdir / "screenshots"
             shots.mkdir()
             yield Inbox(address, failed, unknown, series, shots)
             assert PASSWORD not in log.read_text()
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            stop_process(process)
             dispose_engines()
     reset_settings()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium(), headless=True, args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
 
 
 def _sign_in(page: Page, inbox: Inbox) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 
 from campaigns.events.channels import add_channel
@@ -37,7 +36,7 @@ from publicist.core.database import dispose_engines, session_scope
 from publicist.core.migrate import upgrade
 from publicist.core.settings import reset_settings
 from tests.conftest import TEST_SECRET
-from tests.web.test_dashboard_browser import REPO, _wait_for_url, chromium
+from tests.web.browsing import REPO, stop_process, wait_for_url
 from tests.web.test_workspace_browser import UNLABELLED
 
 PASSWORD = "correct horse battery"
@@ -114,7 +113,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 start_new_session=True,
             )
         try:
-            address = _wait_for_url(process, log)
+            address = wait_for_url(process, log)
             shots = workdir / "screenshots"
             shots.mkdir()
             yield Site(address, shots)
@@ -122,25 +121,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             assert SMTP_PASSWORD not in written
             assert CHAT_TOKEN not in written
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            stop_process(process)
             dispose_engines()
     reset_settings()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium(), headless=True, args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
 
 
 def _sign_in(page: Page, site: Site, email: str, target: str) -> None:

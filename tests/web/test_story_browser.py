@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from campaigns.accounts import create_account
 from campaigns.people.roles import Role
@@ -41,7 +40,7 @@ from publicist.core.settings import Settings
 from simulators.control import SimulatorControl
 from simulators.server import SimulatorServer
 from tests.conftest import TEST_SECRET, drop_postgres_database, postgres_database
-from tests.web.test_dashboard_browser import REPO, _wait_for_url, chromium
+from tests.web.browsing import REPO, stop_process, wait_for_url
 from tests.web.test_workspace_browser import (
     PASSWORD,
     _every_control_labelled,
@@ -92,16 +91,6 @@ def _start(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +147,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         shots = workdir / "screenshots"
         shots.mkdir()
         yield Stack(
-            url=_wait_for_url(api, api_log),
+            url=wait_for_url(api, api_log),
             workdir=workdir,
             shots=shots,
             cover=media.cover,
@@ -170,22 +159,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         assert PASSWORD not in api_log.read_text()
     finally:
         for process, _ in processes:
-            _stop(process)
+            stop_process(process)
         for control in controls.values():
             control.close()
         server.stop()
         engine.dispose()
         drop_postgres_database(url, admin)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium(), headless=True, args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
 
 
 def _context(browser: Browser, locale: str) -> BrowserContext:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from campaigns.people.roles import Role
 from campaigns.people.services import add_person
@@ -28,8 +27,8 @@ from publicist.core.database import dispose_engines, session_scope
 from publicist.core.settings import Settings
 from publicist.web.tokens import create_token
 from tests.conftest import TEST_SECRET
+from tests.web.browsing import REPO, stop_process, wait_for_url
 from tests.web.seed import START, Seeded
-from tests.web.test_dashboard_browser import REPO, _wait_for_url, chromium
 
 PASSWORD = "correct horse battery"
 PEOPLE = {
@@ -80,29 +79,13 @@ def workspace(
             start_new_session=True,
         )
     try:
-        url = _wait_for_url(process, log)
+        url = wait_for_url(process, log)
         shots = workdir / "screenshots"
         shots.mkdir()
         yield Workspace(url=url, token=token, seeded=seeded, shots=shots)
         assert PASSWORD not in log.read_text()
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium(), headless=True, args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
+        stop_process(process)
 
 
 def _no_sideways_scroll(page: Page, width: int) -> None:
