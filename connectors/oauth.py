@@ -156,20 +156,7 @@ def refresh_grant(
         data=dict(form),
         headers=dict(headers or {}),
     )
-    body = unwrap(json_body(response))
-    access = body.get("access_token")
-    if not isinstance(access, str) or not access:
-        raise TransientError(
-            "the token endpoint answered without an access token", platform=platform
-        )
-    refresh = body.get("refresh_token")
-    return TokenAnswer(
-        access_token=access,
-        expires_in=parse_int(body.get("expires_in")),
-        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
-        refresh_expires_in=parse_int(body.get("refresh_expires_in")),
-        body=body,
-    )
+    return _token_answer(unwrap(json_body(response)), platform=platform, missing=TransientError)
 
 
 def renewed(
@@ -324,13 +311,20 @@ def code_grant(
         data=dict(form),
         headers=dict(headers or {}),
     )
-    body = unwrap(json_body(response))
+    # A 2xx without a token is the platform's envelope carrying a refusal (Douyin, Weibo).
+    return _token_answer(
+        unwrap(json_body(response)), platform=platform, missing=AuthorizationRefused
+    )
+
+
+def _token_answer(
+    body: Mapping[str, Any], *, platform: str, missing: type[ConnectorError]
+) -> TokenAnswer:
+    """A token endpoint's answer read once for refresh and code exchange alike; ``missing``
+    is the error when it carries no access token."""
     access = body.get("access_token")
     if not isinstance(access, str) or not access:
-        # A 2xx without a token is the platform's envelope carrying a refusal (Douyin, Weibo).
-        raise AuthorizationRefused(
-            "the token endpoint answered without an access token", platform=platform
-        )
+        raise missing("the token endpoint answered without an access token", platform=platform)
     refresh = body.get("refresh_token")
     return TokenAnswer(
         access_token=access,
