@@ -239,7 +239,8 @@ class Delivery(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    # Looked up by post through the unique (post, account) index: no index of its own.
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(Integer)
     """The post's campaign, written by the database on insert (migration 0018), never by

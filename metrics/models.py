@@ -45,7 +45,6 @@ class DeliveryMetrics(Base):
     __table_args__ = (
         Index("ix_delivery_metrics_campaign_platform", "campaign_id", "platform"),
         Index("ix_delivery_metrics_campaign_interactions", "campaign_id", "interactions"),
-        Index("ix_delivery_metrics_account_id", "account_id"),
         # Each collection tick reads what is due from here, in claim order; a delivery past
         # its last cadence tier (90 days by default) leaves it, so the index holds the
         # collection window, not the history.

@@ -436,3 +436,35 @@ def test_campaign_totals_follow_every_rollup_change(session: Session) -> None:
         assert fast.interactions == sum(r.interactions for r in rows)
         stamps = [r.updated_at for r in rows]
         assert fast.last_updated == (max(stamps) if stamps else None)
+
+
+def test_revision_0021_keeps_counts_without_the_post_join_and_reverses(bare_url: str) -> None:
+    """The join-free count functions of 0021 count a move of every kind, and 0021 reverses
+    to 0018 (its indexes back) and comes again."""
+    from alembic import command
+
+    from publicist.core.migrate import alembic_config
+
+    upgrade(bare_url)
+    engine = sa.create_engine(bare_url)
+    try:
+        indexes = {i["name"] for i in sa.inspect(engine).get_indexes("deliveries")}
+        assert "ix_deliveries_post_id" not in indexes
+        with Session(engine) as session:
+            rng = random.Random(21)
+            _build(session, rng, deliveries=40)
+            session.execute(sa.text("UPDATE deliveries SET state = 'published' WHERE id % 3 = 0"))
+            session.execute(sa.text("UPDATE deliveries SET attempts = attempts + 1"))
+            session.execute(sa.text("DELETE FROM deliveries WHERE id % 7 = 0"))
+            session.commit()
+            assert count_mismatches(session) == []
+        command.downgrade(alembic_config(bare_url), "0018")
+        indexes = {i["name"] for i in sa.inspect(engine).get_indexes("deliveries")}
+        assert "ix_deliveries_post_id" in indexes
+        upgrade(bare_url)
+        with Session(engine) as session:
+            session.execute(sa.text("UPDATE deliveries SET state = 'cancelled' WHERE id % 2 = 0"))
+            session.commit()
+            assert count_mismatches(session) == []
+    finally:
+        engine.dispose()
