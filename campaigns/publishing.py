@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BindParameter,
+    Integer,
     Table,
     bindparam,
     func,
@@ -35,6 +36,7 @@ from campaigns.states import DeliveryState, LatePolicy, PostState, check_deliver
 from connectors.base import Content, PublishResult, PublishState, RemotePost
 from connectors.errors import ConnectorError
 from publicist.core.database import UTCDateTime
+from publicist.core.sql_time import MillisecondsLate
 
 _deliveries = cast(Table, Delivery.__table__)
 _attempts = cast(Table, DeliveryAttempt.__table__)
@@ -246,21 +248,32 @@ def _never_tried_before(session: Session, *, late: datetime, limit: int) -> list
 _now = bindparam("b_now", type_=UTCDateTime())
 
 _items: BindParameter[Any] = bindparam("b_items", expanding=True)
-# The compare-and-set of a whole batch in one statement: each row must still be ``queued``
-# under the ticket its message carries. Rows are locked in id order (the subquery, on
-# PostgreSQL), so two statements over overlapping rows cannot deadlock.
+# The rows a batch may start, locked in id order (on PostgreSQL; SQLite has one writer), so
+# two batches over overlapping rows cannot deadlock; with what the start overwrites, for a
+# deferral to undo (SQLite's RETURNING cannot name another table of an UPDATE ... FROM).
+_STARTABLE = (
+    select(
+        _deliveries.c.id,
+        _deliveries.c.started_at,
+        _deliveries.c.lateness_ms,
+        _deliveries.c.reserved_slot_at,
+    )
+    .where(
+        tuple_(_deliveries.c.id, _deliveries.c.ticket).in_(_items),
+        _deliveries.c.state == DeliveryState.QUEUED,
+    )
+    .order_by(_deliveries.c.id)
+    .with_for_update()
+)
+_first_start = func.coalesce(_deliveries.c.started_at, _now)
+# The compare-and-set of the locked rows in one statement: each must still be ``queued``
+# under the ticket its message carries. It also takes the lease, keeps the first start and
+# that start's lateness, and spends the reserved slot (a retry asks the rate limiter again):
+# one row version per start, where a second UPDATE would write every index of the table
+# again. A delivery the rate limiter then defers is put back by ``_DEFER``.
 _START = (
     update(_deliveries)
     .where(
-        _deliveries.c.id.in_(
-            select(_deliveries.c.id)
-            .where(
-                tuple_(_deliveries.c.id, _deliveries.c.ticket).in_(_items),
-                _deliveries.c.state == DeliveryState.QUEUED,
-            )
-            .order_by(_deliveries.c.id)
-            .with_for_update()
-        ),
         tuple_(_deliveries.c.id, _deliveries.c.ticket).in_(_items),
         _deliveries.c.state == DeliveryState.QUEUED,
     )
@@ -268,6 +281,12 @@ _START = (
         state=DeliveryState.PUBLISHING,
         attempts=_deliveries.c.attempts + 1,
         updated_at=_now,
+        lease_until=bindparam("b_lease_until", type_=UTCDateTime()),
+        started_at=_first_start,
+        reserved_slot_at=None,
+        lateness_ms=func.coalesce(
+            _deliveries.c.lateness_ms, MillisecondsLate(_first_start, _deliveries.c.due_at)
+        ),
     )
     .returning(
         _deliveries.c.id,
@@ -275,21 +294,7 @@ _START = (
         _deliveries.c.attempts,
         _deliveries.c.account_id,
         _deliveries.c.post_id,
-        _deliveries.c.due_at,
-        _deliveries.c.started_at,
         _deliveries.c.lateness_ms,
-        _deliveries.c.reserved_slot_at,
-    )
-)
-# What only an admitted attempt writes: a deferred one leaves these columns as they were.
-_ADMITTED = (
-    update(_deliveries)
-    .where(_deliveries.c.id == bindparam("b_delivery_id"))
-    .values(
-        lease_until=bindparam("b_lease_until", type_=UTCDateTime()),
-        started_at=func.coalesce(_deliveries.c.started_at, _now),
-        reserved_slot_at=None,  # spent: a retry asks the rate limiter again
-        lateness_ms=func.coalesce(_deliveries.c.lateness_ms, bindparam("b_lateness_ms")),
     )
 )
 # Undoes the compare-and-set and gives the delivery back to the schedule at its slot.
@@ -302,6 +307,9 @@ _DEFER = (
         attempts=_deliveries.c.attempts - 1,
         next_attempt_at=_at,
         reserved_slot_at=_at,
+        lease_until=None,
+        started_at=bindparam("b_was_started_at", type_=UTCDateTime()),
+        lateness_ms=bindparam("b_was_lateness_ms", type_=Integer()),
         updated_at=_now,
     )
 )
@@ -354,20 +362,31 @@ def begin_attempts(
     """``queued`` → ``publishing`` for each (delivery id, ticket) whose ticket still holds.
 
     The hot path of every publish, for a batch (several deliveries of one account due
-    together) in one transaction of five statements whatever its size: one compare-and-set
-    of every row (each row's own state and ticket) returns what the attempts need, one query
-    reads their posts and one their accounts, ``admit`` may still call each off, then the
-    admitted ones keep their lease, first start and first attempt's lateness, spend their
-    reserved slot, and get their attempt rows. A deferred delivery has its compare-and-set
-    undone and goes back to the schedule at its reserved slot instead (:class:`Deferred`).
+    together) in one transaction of five statements whatever its size: one read locks the
+    rows that are still ``queued`` under their ticket, one compare-and-set of every row
+    (each row's own state and ticket), which also takes the lease, keeps the
+    first start and its lateness and spends the reserved slot, returns what the attempts
+    need; one query reads their posts and one their accounts; ``admit`` may still call each
+    off; the admitted ones get their attempt rows. A deferred delivery has its
+    compare-and-set undone and goes back to the schedule at its reserved slot instead
+    (:class:`Deferred`).
     Deliveries that are not ours (stale or duplicated messages) are missing from the result.
     Whatever it returns, the transaction is fit to commit.
     """
     if not items:
         return {}
-    rows = session.execute(_START, {"b_items": [tuple(item) for item in items], "b_now": now}).all()
-    if not rows:
+    startable = [tuple(item) for item in items]
+    was = {row.id: row for row in session.execute(_STARTABLE, {"b_items": startable})}
+    if not was:
         return {}
+    rows = session.execute(
+        _START,
+        {
+            "b_items": [item for item in startable if item[0] in was],
+            "b_now": now,
+            "b_lease_until": now + lease,
+        },
+    ).all()
     posts = {
         post.id: post
         for post in session.scalars(
@@ -381,29 +400,24 @@ def begin_attempts(
         )
     }
     begun: dict[int, Started | Deferred] = {}
-    admitted: list[dict[str, Any]] = []
     deferred: list[dict[str, Any]] = []
     opened: list[dict[str, Any]] = []
     for row in sorted(rows, key=lambda r: r.id):
         account = accounts[row.account_id]
-        later = admit(account, row.reserved_slot_at) if admit is not None else None
+        before = was[row.id]
+        later = admit(account, before.reserved_slot_at) if admit is not None else None
         if later is not None:
-            deferred.append({"b_delivery_id": row.id, "b_at": later, "b_now": now})
+            deferred.append(
+                {
+                    "b_delivery_id": row.id,
+                    "b_at": later,
+                    "b_was_started_at": before.started_at,
+                    "b_was_lateness_ms": before.lateness_ms,
+                    "b_now": now,
+                }
+            )
             begun[row.id] = Deferred(at=later, platform=account.platform)
             continue
-        lateness_ms = row.lateness_ms
-        if lateness_ms is None:
-            lateness_ms = max(
-                0, round(((row.started_at or now) - row.due_at).total_seconds() * 1000)
-            )
-        admitted.append(
-            {
-                "b_delivery_id": row.id,
-                "b_lateness_ms": lateness_ms,
-                "b_lease_until": now + lease,
-                "b_now": now,
-            }
-        )
         opened.append({"b_delivery_id": row.id, "b_number": row.attempts, "b_now": now})
         marker = Delivery(id=row.id).marker  # a transient row: the one place markers are made
         start = AttemptStart(
@@ -414,14 +428,13 @@ def begin_attempts(
             platform=account.platform,
             content=content_for(posts[row.post_id], account.platform, marker=marker),
             started_at=now,
-            lateness_ms=lateness_ms,
+            lateness_ms=row.lateness_ms,
         )
         begun[row.id] = Started(start=start, account=account)
     # One execution each for the whole batch (psycopg pipelines the rows in one round trip).
     if deferred:
         session.execute(_DEFER, deferred)
-    if admitted:
-        session.execute(_ADMITTED, admitted)
+    if opened:
         session.execute(_OPEN_ATTEMPT, opened)
     return begun
 

@@ -116,3 +116,25 @@ def test_a_later_slot_defers_the_delivery_to_it_and_makes_no_attempt(
     delivery = _delivery(session, delivery_id)
     assert (delivery.attempts, delivery.started_at, delivery.reserved_slot_at) == (1, SLOT, None)
     assert delivery.lateness_ms == round((SLOT - NOW).total_seconds() * 1000)
+
+
+@pytest.mark.parametrize(
+    ("after_due", "expected_ms"),
+    [
+        (timedelta(seconds=1, microseconds=234_700), 1_235),
+        (timedelta(hours=26, milliseconds=3), 93_600_003),
+        (timedelta(microseconds=400), 0),
+        (-timedelta(seconds=2), 0),  # started early (the dispatcher's look-ahead): not late
+    ],
+)
+def test_the_database_measures_the_first_start_to_the_millisecond(
+    session: Session, claimed: tuple[int, int], after_due: timedelta, expected_ms: int
+) -> None:
+    delivery_id, ticket = claimed
+    started = NOW + after_due
+    begun = begin_attempt(session, delivery_id=delivery_id, ticket=ticket, now=started, lease=LEASE)
+    assert isinstance(begun, Started)
+    assert begun.start.lateness_ms == expected_ms
+    delivery = _delivery(session, delivery_id)
+    assert (delivery.started_at, delivery.lateness_ms) == (started, expected_ms)
+    assert delivery.lease_until == started + LEASE

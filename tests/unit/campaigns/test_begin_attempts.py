@@ -137,7 +137,8 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(session: Session, p
     with _statements(session) as seen:
         begun = begin_attempts(session, items=items, now=NOW, lease=LEASE)
     assert len(begun) == posts
-    # The compare-and-set, the posts, the account, the leases, the attempt rows.
+    # The rows locked, the compare-and-set (with the leases), the posts, the account, the
+    # attempt rows.
     assert len(seen) == 5, seen
     accepted = [
         (b.start, PublishResult(PublishState.PUBLISHED, remote_id=str(b.start.delivery_id)))
