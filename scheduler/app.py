@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Celery
@@ -14,6 +15,12 @@ from publicist.core.settings import Settings, get_settings
 
 PUBLISH_QUEUE = "publish"
 METRICS_QUEUE = "metrics"
+
+# httpx writes an INFO line for every request: at the worker's INFO level that is a line
+# per platform call (twenty per launch batch), which says nothing the delivery's own
+# record does not, and costs CPU on the publish path. Its warnings still come through.
+for _chatty in ("httpx", "httpcore"):
+    logging.getLogger(_chatty).setLevel(logging.WARNING)
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
