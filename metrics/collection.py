@@ -30,6 +30,7 @@ from metrics.cadence import Cadence
 from metrics.dialect import insert_for
 from metrics.interactions import interactions
 from metrics.models import DailyRollup, DeliveryMetrics, MetricSnapshot
+from publicist.core.database import UTCDateTime
 
 log = logging.getLogger("publicist.metrics")
 
@@ -70,6 +71,19 @@ _UNPLANNED_SQLITE = text(
     + METRICS_UNPLANNED
     + " ORDER BY id LIMIT :limit"
 )
+# PostgreSQL plans the deliveries taken from the queue in one statement: mark them planned
+# and give each its unmeasured row due now ("as of publication, nothing measured": older
+# than any real answer). No rows pass through Python; the ids are a literal list, so the
+# planner knows how few they are and updates them by primary key.
+_PLAN_POSTGRES = text(
+    "WITH planned AS (UPDATE deliveries SET metrics_planned = true WHERE id IN :ids "
+    "RETURNING id, campaign_id, account_id, published_at) "
+    "INSERT INTO delivery_metrics (delivery_id, campaign_id, account_id, platform, "
+    "collected_at, interactions, extras, next_collect_at, collections) "
+    "SELECT p.id, p.campaign_id, p.account_id, a.platform, coalesce(p.published_at, :now), "
+    "0, '{}', :now, 0 FROM planned AS p JOIN accounts AS a ON a.id = p.account_id "
+    "ON CONFLICT (delivery_id) DO NOTHING"
+).bindparams(bindparam("ids", expanding=True), bindparam("now", type_=UTCDateTime()))
 
 
 def plan_new(session: Session, *, now: datetime, limit: int = PLAN_LIMIT) -> int:
@@ -84,18 +98,20 @@ def plan_new(session: Session, *, now: datetime, limit: int = PLAN_LIMIT) -> int
         # SQLite keeps no statistics: it would take the equality on ``state`` that
         # ix_deliveries_state_next_attempt_at offers and read every published delivery.
         ids = list(session.scalars(_UNPLANNED_SQLITE, {"limit": limit}))
-    else:
-        queue = (
-            select(_DELIVERIES.c.id)
-            # The predicate as written in the index, so the planner sees it is the index's.
-            .where(text(METRICS_UNPLANNED))
-            .order_by(_DELIVERIES.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        ids = list(session.scalars(queue))
+        for chunk in _chunks(ids):
+            _insert_rows(session, delivery_ids=chunk, now=now)
+        return len(ids)
+    queue = (
+        select(_DELIVERIES.c.id)
+        # The predicate as written in the index, so the planner sees it is the index's.
+        .where(text(METRICS_UNPLANNED))
+        .order_by(_DELIVERIES.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(session.scalars(queue))
     for chunk in _chunks(ids):
-        _insert_rows(session, delivery_ids=chunk, now=now)
+        session.execute(_PLAN_POSTGRES, {"ids": list(chunk), "now": now})
     return len(ids)
 
 
