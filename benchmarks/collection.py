@@ -7,11 +7,12 @@ Builds a fresh PostgreSQL database (dropped afterwards). Two parts:
   with its attempt's metrics row as a running system has it: collected again within a day
   while younger than 90 days, finished (``next_collect_at`` NULL) after. Beside them, the
   same at every size: 20 deliveries published since the last tick (not planned yet) and 200
-  due now. At each size, after ``ANALYZE``, a collection tick's planning step
-  (``claim_collections``: plan the new ones, claim what is due) is timed many times, each in a
-  transaction that is rolled back, once with that work and once idle (nothing new, nothing
-  due), next to a ``SELECT 1`` round trip (the host's baseline) and the query the previous
-  planner (up to revision 0013) ran on every tick, for comparison.
+  due now. At each size, after ``ANALYZE``, a collection tick's planning step (``plan_new``:
+  the new ones) and the whole of its start (``claim_collections``: plan the new ones, claim
+  what is due) are timed many times, each in a transaction that is rolled back, with that
+  work and idle (nothing new, nothing due), next to a ``SELECT 1`` round trip (the host's
+  baseline) and the query the previous planner (up to revision 0013) ran on every tick, for
+  comparison.
 * **Refresh.** N published posts (default 1,000,000) on 100 mock accounts (the mock
   platform keeps them in a SQLite file, in-process), all due: ``run_collect`` ticks, as the
   Celery task runs them, through the Redis rate limiter with X's read quota, in W processes
@@ -267,7 +268,11 @@ def planning(url: str, *, sizes: list[int], repeat: int) -> list[dict[str, Any]]
                 "baseline SELECT 1": _timed(
                     engine, lambda s: s.execute(sa.text("SELECT 1")), repeat=repeat
                 ),
-                f"planning, {NEW_PER_TICK} new + {DUE_PER_TICK} due": _timed(
+                # The planning step alone: the deliveries published since the last tick.
+                f"planning, {NEW_PER_TICK} new (plan_new)": _timed(
+                    engine, lambda s: plan_new(s, now=now), repeat=repeat
+                ),
+                f"planning and claim, {NEW_PER_TICK} new + {DUE_PER_TICK} due": _timed(
                     engine, lambda s: claim_collections(s, now=now), repeat=repeat
                 ),
                 "planning, idle (nothing new or due)": _timed(
