@@ -43,6 +43,8 @@ from connectors.errors import (
     Violation,
 )
 
+_IDS_PER_QUERY = 500  # well under SQLite's limit of parameters per statement
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
     remote_id TEXT PRIMARY KEY,
@@ -204,14 +206,27 @@ class MockPlatform:
         return datetime.fromtimestamp(float(row[0]), UTC) if row else None
 
     def engagement(self, remote_id: str, now: datetime) -> Engagement | None:
-        row = self._db.execute(
-            "SELECT published_at FROM posts WHERE remote_id = ?", (remote_id,)
-        ).fetchone()
-        if row is None:
-            return None
+        return self.engagements([remote_id], now).get(remote_id)
+
+    def engagements(self, remote_ids: Sequence[str], now: datetime) -> dict[str, Engagement]:
+        """The counters of the posts among ``remote_ids`` that exist, read in one query (a
+        collection asks for a platform's whole batch at once)."""
         frozen = self.frozen_at()
         moment = min(now, frozen) if frozen else now
-        age_hours = max(0.0, moment.timestamp() - float(row[0])) * self.speed / 3600
+        found: dict[str, Engagement] = {}
+        for start in range(0, len(remote_ids), _IDS_PER_QUERY):
+            chunk = list(remote_ids[start : start + _IDS_PER_QUERY])
+            marks = ", ".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT remote_id, published_at FROM posts WHERE remote_id IN ({marks})",  # noqa: S608 - placeholders only
+                chunk,
+            )
+            for remote_id, published_at in rows:
+                found[remote_id] = self._grown(remote_id, float(published_at), moment)
+        return found
+
+    def _grown(self, remote_id: str, published_at: float, moment: datetime) -> Engagement:
+        age_hours = max(0.0, moment.timestamp() - published_at) * self.speed / 3600
         seed = int(hashlib.sha256(remote_id.encode()).hexdigest()[:8], 16)
         audience = 5_000 + seed % 40_000
         views = math.floor(audience * (1 - math.exp(-age_hours / 6)))
@@ -225,9 +240,7 @@ class MockPlatform:
     def totals(self, now: datetime) -> Engagement:
         """Ground truth over every post: what a report must show after a final collection."""
         views = likes = comments = shares = 0
-        for remote_id, *_ in self.posts():
-            counts = self.engagement(remote_id, now)
-            assert counts is not None
+        for counts in self.engagements([remote_id for remote_id, *_ in self.posts()], now).values():
             views += counts.views
             likes += counts.likes
             comments += counts.comments
@@ -336,10 +349,11 @@ class MockConnector(BaseConnector):
             return self._fetch(store, remote_ids)
 
     def _fetch(self, store: MockPlatform, remote_ids: Sequence[str]) -> list[MetricCounts]:
-        now = self.clock.now()
+        asked = remote_ids[: self.capabilities.metrics_batch_size]
+        found = store.engagements(asked, self.clock.now())
         results: list[MetricCounts] = []
-        for remote_id in remote_ids[: self.capabilities.metrics_batch_size]:
-            counts = store.engagement(remote_id, now)
+        for remote_id in asked:
+            counts = found.get(remote_id)
             if counts is None:
                 continue
             results.append(
