@@ -498,14 +498,18 @@ def campaign_summaries(
     sums = _rollup_sums(session)
     grouped = _group_platforms(states, sums)
     summaries: list[CampaignSummary] = []
-    for campaign in session.scalars(select(Campaign).order_by(Campaign.id.desc())):
-        platforms = grouped.get(campaign.id, [])
+    # Three columns, not the campaigns as entities (each would decode its JSON fields).
+    listed = session.execute(
+        select(Campaign.id, Campaign.name, Campaign.timezone).order_by(Campaign.id.desc())
+    )
+    for campaign_id, name, timezone in listed:
+        platforms = grouped.get(campaign_id, [])
         totals = _totals(platforms)
         summaries.append(
             CampaignSummary(
-                campaign_id=campaign.id,
-                campaign=campaign.name,
-                timezone=campaign.timezone,
+                campaign_id=campaign_id,
+                campaign=name,
+                timezone=timezone,
                 scheduled=totals.scheduled,
                 published=totals.published,
                 failed=totals.failed,
@@ -516,7 +520,7 @@ def campaign_summaries(
                 engagement_rate=totals.engagement_rate,
                 last_updated=totals.last_updated,
                 platforms=platforms,
-                attention=None if attention is None else attention.get(campaign.id, 0),
+                attention=None if attention is None else attention.get(campaign_id, 0),
             )
         )
     return summaries
