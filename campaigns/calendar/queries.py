@@ -285,8 +285,36 @@ def post_detail(session: Session, *, post_id: int) -> PostDetail:
     )
 
 
-def filter_choices(session: Session) -> tuple[list[Campaign], list[Account]]:
-    """Campaigns by name and accounts by platform and handle, for the filter form."""
-    campaigns = list(session.scalars(select(Campaign).order_by(Campaign.name)))
-    accounts = list(session.scalars(select(Account).order_by(Account.platform, Account.handle)))
+@dataclass(frozen=True)
+class CampaignChoice:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class AccountChoice:
+    id: int
+    platform: str
+    handle: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.platform}:{self.handle}"
+
+
+def filter_choices(session: Session) -> tuple[list[CampaignChoice], list[AccountChoice]]:
+    """Campaigns by name and accounts by platform and handle, for the filter form: the
+    columns it shows, not the entities (hundreds of them, with their JSON and credentials)."""
+    campaigns = [
+        CampaignChoice(id_, name)
+        for id_, name in session.execute(select(Campaign.id, Campaign.name).order_by(Campaign.name))
+    ]
+    accounts = [
+        AccountChoice(id_, platform, handle)
+        for id_, platform, handle in session.execute(
+            select(Account.id, Account.platform, Account.handle).order_by(
+                Account.platform, Account.handle
+            )
+        )
+    ]
     return campaigns, accounts
