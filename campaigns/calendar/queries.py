@@ -112,7 +112,10 @@ def first_entries_per_day(
         ids = ids.join(Account, Account.id == Delivery.account_id)
     per_day: dict[date, int] = {}
     shown: list[int] = []
-    for delivery_id, due_at in session.execute(ids):
+    # Core, not the ORM: plain rows (thousands here), no ORM loading context per row; the
+    # flush the ORM's autoflush would have made first (a no-op when nothing is pending).
+    session.flush()
+    for delivery_id, due_at in session.connection().execute(ids).all():
         if due_at.tzinfo is None:
             due_at = due_at.replace(tzinfo=UTC)
         day = due_at.astimezone(zone).date()
