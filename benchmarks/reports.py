@@ -682,6 +682,15 @@ def explain(url: str) -> dict[str, str]:
             "WHERE d.state IN ('failed', 'unknown', 'missed') "
             "ORDER BY d.due_at DESC, d.id DESC LIMIT 100"
         ),
+        "failures of campaign 1, first 100 that ended badly": (
+            "SELECT d.id FROM deliveries d JOIN posts p ON p.id = d.post_id "
+            "WHERE d.state IN ('failed', 'unknown', 'missed') AND d.campaign_id = 1 "
+            "ORDER BY d.due_at DESC, d.id DESC LIMIT 100"
+        ),
+        "expired reviews (the inbox count in every page's header)": (
+            "SELECT count(*) FROM posts WHERE state = 'in_review' "
+            "AND publish_at IS NOT NULL AND publish_at <= now()"
+        ),
         "an account's first and last publish": (
             "SELECT min(published_at), max(published_at) FROM deliveries "
             "WHERE account_id = 1 AND state IN ('published')"

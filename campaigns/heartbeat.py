@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -87,7 +87,8 @@ def workers_health(session: Session, *, now: datetime) -> WorkersHealth:
         oldest is not None
         or session.scalar(
             select(Delivery.id)
-            .where(Delivery.state.in_([DeliveryState.SCHEDULED, DeliveryState.QUEUED]))
+            # Literal states: a prepared statement's generic plan keeps the index range.
+            .where(Delivery.state.in_([literal_column("'scheduled'"), literal_column("'queued'")]))
             .limit(1)
         )
         is not None

@@ -33,6 +33,8 @@ ENDED_BADLY_WHERE = "state IN ('failed', 'unknown', 'missed')"
 """Predicate of the partial index of deliveries that ended badly (campaigns.states.ENDED_BADLY);
 queries name the states as literals too (campaigns.queries.in_states)."""
 PUBLISHED_WHERE = "state = 'published'"
+IN_REVIEW_WHERE = "state = 'in_review'"
+"""Predicate of the index of posts in review (the inbox's expired reviews, campaigns.queries)."""
 
 LEASED = "state = 'publishing'"
 """Predicate of the reconciler's index: only attempts in flight, by lease end."""
@@ -113,6 +115,16 @@ class Campaign(Base):
 
 class Post(Base):
     __tablename__ = "posts"
+    __table_args__ = (
+        # The inbox count (every workspace page's header) counts expired reviews: only the
+        # posts in review, by publish time.
+        Index(
+            "ix_posts_in_review_publish_at",
+            "publish_at",
+            sqlite_where=text(IN_REVIEW_WHERE),
+            postgresql_where=text(IN_REVIEW_WHERE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
@@ -219,6 +231,15 @@ class Delivery(Base):
         # (campaigns.queries); an account's first and last publish times are two index ends.
         Index(
             "ix_deliveries_ended_badly_due_at",
+            "due_at",
+            "id",
+            sqlite_where=text(ENDED_BADLY_WHERE),
+            postgresql_where=text(ENDED_BADLY_WHERE),
+        ),
+        # One campaign's failures list: the first rows of one range (revision 0022).
+        Index(
+            "ix_deliveries_ended_badly_campaign_due_at",
+            "campaign_id",
             "due_at",
             "id",
             sqlite_where=text(ENDED_BADLY_WHERE),

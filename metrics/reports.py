@@ -376,7 +376,11 @@ def _attention(
         if ended:
             owner = int(campaign_id if by == "campaign" or key is None else key)
             found[owner] = found.get(owner, 0) + ended
-    for owner, n in stuck_counts(session, now=now, windows=windows, by=by, key=key).items():
+    # Every delivery of the campaigns or the account asked for is counted in ``states``, so
+    # their platforms are the only ones a stuck delivery can be on.
+    platforms = {platform for _, platform in states}
+    stuck = stuck_counts(session, now=now, windows=windows, by=by, key=key, platforms=platforms)
+    for owner, n in stuck.items():
         found[owner] = found.get(owner, 0) + n
     return found
 
@@ -494,14 +498,18 @@ def campaign_summaries(
     sums = _rollup_sums(session)
     grouped = _group_platforms(states, sums)
     summaries: list[CampaignSummary] = []
-    for campaign in session.scalars(select(Campaign).order_by(Campaign.id.desc())):
-        platforms = grouped.get(campaign.id, [])
+    # Three columns, not the campaigns as entities (each would decode its JSON fields).
+    listed = session.execute(
+        select(Campaign.id, Campaign.name, Campaign.timezone).order_by(Campaign.id.desc())
+    )
+    for campaign_id, name, timezone in listed:
+        platforms = grouped.get(campaign_id, [])
         totals = _totals(platforms)
         summaries.append(
             CampaignSummary(
-                campaign_id=campaign.id,
-                campaign=campaign.name,
-                timezone=campaign.timezone,
+                campaign_id=campaign_id,
+                campaign=name,
+                timezone=timezone,
                 scheduled=totals.scheduled,
                 published=totals.published,
                 failed=totals.failed,
@@ -512,7 +520,7 @@ def campaign_summaries(
                 engagement_rate=totals.engagement_rate,
                 last_updated=totals.last_updated,
                 platforms=platforms,
-                attention=None if attention is None else attention.get(campaign.id, 0),
+                attention=None if attention is None else attention.get(campaign_id, 0),
             )
         )
     return summaries
@@ -569,8 +577,20 @@ def top_posts(session: Session, *, campaign_id: int, limit: int) -> list[TopPost
 
 
 def _top(session: Session, where: ColumnElement[bool], *, limit: int) -> list[TopPost]:
+    # The columns shown only: four ORM entities per row cost more than the read itself.
     rows = session.execute(
-        select(DeliveryMetrics, Delivery, Post, Account)
+        select(
+            Post.id,
+            Delivery.id,
+            Account.platform,
+            Account.handle,
+            Post.text,
+            Delivery.url,
+            Delivery.published_at,
+            DeliveryMetrics.views,
+            DeliveryMetrics.interactions,
+        )
+        .select_from(DeliveryMetrics)
         .join(Delivery, Delivery.id == DeliveryMetrics.delivery_id)
         .join(Post, Post.id == Delivery.post_id)
         .join(Account, Account.id == Delivery.account_id)
@@ -580,19 +600,27 @@ def _top(session: Session, where: ColumnElement[bool], *, limit: int) -> list[To
     )
     return [
         TopPost(
-            post_id=post.id,
-            delivery_id=delivery.id,
-            platform=account.platform,
-            account=account.handle,
-            text=post.text,
-            url=delivery.url,
-            published_at=delivery.published_at,
-            views=latest.views
-            if gives(account.platform, "views", reported=latest.views is not None)
-            else None,
-            interactions=latest.interactions,
+            post_id=post_id,
+            delivery_id=delivery_id,
+            platform=platform,
+            account=handle,
+            text=text,
+            url=url,
+            published_at=published_at,
+            views=views if gives(platform, "views", reported=views is not None) else None,
+            interactions=interactions,
         )
-        for latest, delivery, post, account in rows
+        for (
+            post_id,
+            delivery_id,
+            platform,
+            handle,
+            text,
+            url,
+            published_at,
+            views,
+            interactions,
+        ) in rows
     ]
 
 

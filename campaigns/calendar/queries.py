@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    DateTime,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from campaigns.models import Account, Campaign, Delivery, Post, PostVariant
@@ -81,8 +94,11 @@ def first_entries_per_day(
     """Like :func:`entries`, but at most ``limit`` of each day (in ``zone``), with each day's
     full count: a month of a 10,000-post campaign reads the window's ids and due times
     (two columns from the due-time index) and the text of only the entries shown."""
+    # The due time as the driver gives it (no UTCDateTime per row: thousands of rows here);
+    # aware on PostgreSQL, naive UTC on SQLite, as the type decorator would have fixed.
+    raw_due = type_coerce(Delivery.due_at, DateTime(timezone=True))
     ids = (
-        select(Delivery.id, Delivery.due_at)
+        select(Delivery.id, raw_due)
         .where(Delivery.due_at >= start, Delivery.due_at < end)
         .order_by(Delivery.due_at, Delivery.id)
     )
@@ -96,7 +112,12 @@ def first_entries_per_day(
         ids = ids.join(Account, Account.id == Delivery.account_id)
     per_day: dict[date, int] = {}
     shown: list[int] = []
-    for delivery_id, due_at in session.execute(ids):
+    # Core, not the ORM: plain rows (thousands here), no ORM loading context per row; the
+    # flush the ORM's autoflush would have made first (a no-op when nothing is pending).
+    session.flush()
+    for delivery_id, due_at in session.connection().execute(ids).all():
+        if due_at.tzinfo is None:
+            due_at = due_at.replace(tzinfo=UTC)
         day = due_at.astimezone(zone).date()
         seen = per_day.get(day, 0)
         per_day[day] = seen + 1
@@ -104,9 +125,14 @@ def first_entries_per_day(
             shown.append(delivery_id)
     if not shown:
         return DayPage(entries=[], per_day=per_day)
-    query = _entries_query(session, start=start, end=end, filters=Filters()).where(
-        Delivery.id.in_(shown)
+    # On PostgreSQL the ids are one array parameter: the statement is the same whatever
+    # their number, so psycopg prepares it once instead of parsing up to 252 parameters.
+    chosen = (
+        Delivery.id == any_(bindparam("shown", shown, type_=ARRAY(Integer)))
+        if session.get_bind().dialect.name == "postgresql"
+        else Delivery.id.in_(shown)
     )
+    query = _entries_query(session, start=start, end=end, filters=Filters()).where(chosen)
     return DayPage(entries=_entries(session, query), per_day=per_day)
 
 
@@ -262,8 +288,36 @@ def post_detail(session: Session, *, post_id: int) -> PostDetail:
     )
 
 
-def filter_choices(session: Session) -> tuple[list[Campaign], list[Account]]:
-    """Campaigns by name and accounts by platform and handle, for the filter form."""
-    campaigns = list(session.scalars(select(Campaign).order_by(Campaign.name)))
-    accounts = list(session.scalars(select(Account).order_by(Account.platform, Account.handle)))
+@dataclass(frozen=True)
+class CampaignChoice:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class AccountChoice:
+    id: int
+    platform: str
+    handle: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.platform}:{self.handle}"
+
+
+def filter_choices(session: Session) -> tuple[list[CampaignChoice], list[AccountChoice]]:
+    """Campaigns by name and accounts by platform and handle, for the filter form: the
+    columns it shows, not the entities (hundreds of them, with their JSON and credentials)."""
+    campaigns = [
+        CampaignChoice(id_, name)
+        for id_, name in session.execute(select(Campaign.id, Campaign.name).order_by(Campaign.name))
+    ]
+    accounts = [
+        AccountChoice(id_, platform, handle)
+        for id_, platform, handle in session.execute(
+            select(Account.id, Account.platform, Account.handle).order_by(
+                Account.platform, Account.handle
+            )
+        )
+    ]
     return campaigns, accounts

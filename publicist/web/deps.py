@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,22 +17,40 @@ from publicist.core.settings import Settings
 from publicist.web.schemas import MAX_ID, IdText
 
 
-def _session(request: Request) -> Iterator[Session]:
+def _finish(session: Session, failed: bool) -> None:
+    try:
+        if failed:
+            session.rollback()
+        else:
+            session.commit()
+    finally:
+        session.close()
+
+
+async def _session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed when the handler returns, rolled back on any error.
 
     The dependency is function-scoped (below), so the commit happens before the response is
     sent and a failed commit becomes an error response instead of a lost write.
+
+    ``async`` so that making the session (no I/O: the connection is taken at its first
+    statement) needs no hop to the thread pool; the commit or rollback and the close run in
+    one, shielded from cancellation and outside the pool's capacity limit, as FastAPI runs a
+    synchronous dependency's exit (a connection is never left checked out).
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
     session = factory()
+    failed = False
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        failed = True
         raise
     finally:
-        session.close()
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(
+                _finish, session, failed, limiter=anyio.CapacityLimiter(1)
+            )
 
 
 # The small dependencies below are ``async`` only so that FastAPI calls them directly

@@ -35,7 +35,6 @@ from campaigns.services import reschedule_post
 from campaigns.validation import describe_time, parse_publish_time
 from publicist.core.errors import Conflict, InvalidInput, NotFound
 from publicist.core.ids import parse_id
-from publicist.core.zones import canonical_zone_names
 from publicist.web.calendar_view import (
     QUERY_FIELDS,
     CalendarQuery,
@@ -48,6 +47,7 @@ from publicist.web.calendar_view import (
     state_names,
     weekday_names,
     window,
+    zone_options,
 )
 from publicist.web.deps import AppSettings, DbSession, Now
 from publicist.web.i18n import translations
@@ -195,7 +195,7 @@ def _page(
         "zone_info": zone,
         "campaign_zone": campaign_zone,
         "person_zone": person_zone,
-        "zones": sorted(canonical_zone_names()),
+        "zone_options": zone_options,
         "campaigns": campaigns,
         "accounts": accounts,
         "platforms": sorted({a.platform for a in accounts}),

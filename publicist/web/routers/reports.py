@@ -38,6 +38,7 @@ from metrics.time_chart import render_series_svg
 from publicist.web.auth import Viewer
 from publicist.web.deps import DbSession, Now, PathId, Waits
 from publicist.web.errors import error_response
+from publicist.web.json_body import JsonBody
 from publicist.web.queries import failures, get_campaign
 from publicist.web.schemas import ErrorDetail, FailureOut
 
@@ -46,42 +47,55 @@ router = APIRouter(prefix="/api/reports", tags=["reports"])
 Top = Annotated[int, Query(ge=0, le=100, description="How many top posts to list.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="At most this many rows.")]
 
+# Each route names its model for the schema and writes its value with the same serialiser,
+# without validating it again (publicist.web.json_body).
+_SUMMARIES = JsonBody[list[CampaignSummary]](list[CampaignSummary])
+_REPORT = JsonBody[CampaignReport](CampaignReport)
+_TOTALS = JsonBody[CampaignTotals](CampaignTotals)
+_PLATFORMS = JsonBody[list[PlatformTotals]](list[PlatformTotals])
+_SERIES = JsonBody[list[DailyPoint]](list[DailyPoint])
+_TOP = JsonBody[list[TopPost]](list[TopPost])
+_FAILURES = JsonBody[list[FailureOut]](list[FailureOut])
+_ACCOUNTS = JsonBody[list[AccountReport]](list[AccountReport])
+_ACCOUNT = JsonBody[AccountReport](AccountReport)
 
-@router.get("/campaigns")
-def campaigns(session: DbSession, now: Now, windows: Waits, _: Viewer) -> list[CampaignSummary]:
+
+@router.get("/campaigns", response_model=list[CampaignSummary])
+def campaigns(session: DbSession, now: Now, windows: Waits, _: Viewer) -> Response:
     """Every campaign with its totals (newest first): the dashboard's campaign list."""
-    return campaign_summaries(session, now=now, windows=windows)
+    return _SUMMARIES(campaign_summaries(session, now=now, windows=windows))
 
 
-@router.get("/campaigns/{campaign_id}")
+@router.get("/campaigns/{campaign_id}", response_model=CampaignReport)
 def campaign(
     campaign_id: PathId, session: DbSession, now: Now, windows: Waits, _: Viewer, top: Top = 5
-) -> CampaignReport:
+) -> Response:
     """One campaign: totals with coverage, per platform, per day and top posts
     (the same numbers as ``publicist report --format json``)."""
     found = get_campaign(session, campaign_id)
-    return campaign_report(session, campaign=found, top=top, now=now, windows=windows)
+    return _REPORT(campaign_report(session, campaign=found, top=top, now=now, windows=windows))
 
 
-@router.get("/campaigns/{campaign_id}/totals")
-def totals(campaign_id: PathId, session: DbSession, _: Viewer) -> CampaignTotals:
+@router.get("/campaigns/{campaign_id}/totals", response_model=CampaignTotals)
+def totals(campaign_id: PathId, session: DbSession, _: Viewer) -> Response:
     """Views and interactions alone, from the daily rollups: the cheapest read for a tile
     that refreshes often. Equal to the report's totals."""
     get_campaign(session, campaign_id)
-    return campaign_totals(session, campaign_id=campaign_id)
+    return _TOTALS(campaign_totals(session, campaign_id=campaign_id))
 
 
-@router.get("/campaigns/{campaign_id}/platforms")
-def platforms(campaign_id: PathId, session: DbSession, _: Viewer) -> list[PlatformTotals]:
+@router.get("/campaigns/{campaign_id}/platforms", response_model=list[PlatformTotals])
+def platforms(campaign_id: PathId, session: DbSession, _: Viewer) -> Response:
     """Deliveries, views and interactions per platform."""
-    return campaign_report(session, campaign=get_campaign(session, campaign_id), top=0).platforms
+    found = get_campaign(session, campaign_id)
+    return _PLATFORMS(campaign_report(session, campaign=found, top=0).platforms)
 
 
-@router.get("/campaigns/{campaign_id}/series")
-def series(campaign_id: PathId, session: DbSession, _: Viewer) -> list[DailyPoint]:
+@router.get("/campaigns/{campaign_id}/series", response_model=list[DailyPoint])
+def series(campaign_id: PathId, session: DbSession, _: Viewer) -> Response:
     """Growth per day (in the campaign's time zone) and platform, oldest first."""
     get_campaign(session, campaign_id)
-    return daily_series(session, campaign_id=campaign_id)
+    return _SERIES(daily_series(session, campaign_id=campaign_id))
 
 
 @router.get(
@@ -96,52 +110,58 @@ def chart(campaign_id: PathId, session: DbSession, _: Viewer) -> Response:
     return Response(svg, media_type="image/svg+xml")
 
 
-@router.get("/campaigns/{campaign_id}/top-posts")
+@router.get("/campaigns/{campaign_id}/top-posts", response_model=list[TopPost])
 def campaign_top_posts(
     campaign_id: PathId,
     session: DbSession,
     _: Viewer,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> list[TopPost]:
+) -> Response:
     """The posts with the most interactions, with their URLs."""
     get_campaign(session, campaign_id)
-    return top_posts(session, campaign_id=campaign_id, limit=limit)
+    return _TOP(top_posts(session, campaign_id=campaign_id, limit=limit))
 
 
-@router.get("/campaigns/{campaign_id}/failures")
+@router.get("/campaigns/{campaign_id}/failures", response_model=list[FailureOut])
 def campaign_failures(
     campaign_id: PathId, session: DbSession, now: Now, windows: Waits, _: Viewer, limit: Limit = 100
-) -> list[FailureOut]:
+) -> Response:
     """Failed, missed and unknown deliveries of one campaign, and those stuck longer than
     their platform normally needs, with the reason."""
     get_campaign(session, campaign_id)
-    return failures(session, campaign_id=campaign_id, now=now, windows=windows, limit=limit)
+    return _FAILURES(
+        failures(session, campaign_id=campaign_id, now=now, windows=windows, limit=limit)
+    )
 
 
-@router.get("/failures")
+@router.get("/failures", response_model=list[FailureOut])
 def all_failures(
     session: DbSession, now: Now, windows: Waits, _: Viewer, limit: Limit = 100
-) -> list[FailureOut]:
+) -> Response:
     """Failed, missed, unknown and stuck deliveries of every campaign."""
-    return failures(session, campaign_id=None, now=now, windows=windows, limit=limit)
+    return _FAILURES(failures(session, campaign_id=None, now=now, windows=windows, limit=limit))
 
 
-@router.get("/accounts")
-def accounts(session: DbSession, now: Now, windows: Waits, _: Viewer) -> list[AccountReport]:
+@router.get("/accounts", response_model=list[AccountReport])
+def accounts(session: DbSession, now: Now, windows: Waits, _: Viewer) -> Response:
     """Every account's totals since it was added, across campaigns (no credentials)."""
-    return [
-        account_report(session, account=account, top=0, now=now, windows=windows)
-        for account in session.scalars(select(Account).order_by(Account.platform, Account.handle))
-    ]
+    return _ACCOUNTS(
+        [
+            account_report(session, account=account, top=0, now=now, windows=windows)
+            for account in session.scalars(
+                select(Account).order_by(Account.platform, Account.handle)
+            )
+        ]
+    )
 
 
-@router.get("/accounts/{account_id}")
+@router.get("/accounts/{account_id}", response_model=AccountReport)
 def account(
     account_id: PathId, session: DbSession, now: Now, windows: Waits, _: Viewer, top: Top = 5
-) -> AccountReport:
+) -> Response:
     """The whole-account view: everything one account published, per campaign, top posts."""
     found = get_account(session, account_id)
-    return account_report(session, account=found, top=top, now=now, windows=windows)
+    return _ACCOUNT(account_report(session, account=found, top=top, now=now, windows=windows))
 
 
 @router.get(

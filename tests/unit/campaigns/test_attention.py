@@ -118,3 +118,27 @@ def test_an_asynchronous_platform_has_its_own_processing_window() -> None:
     assert processing_window("wechat") == timedelta(minutes=10)
     assert processing_window("tiktok") == timedelta(minutes=30)
     assert processing_window("no-such-platform") == timedelta(minutes=10)
+
+
+def test_reports_count_the_same_deliveries_as_the_attention_counts(session: Session) -> None:
+    """Reports pass the platforms they read with the delivery counts to the stuck count
+    instead of reading every account's platform: the same numbers."""
+    from metrics.reports import account_report, campaign_report, campaign_summaries
+
+    failed, publishing_long, queued_long, submitted_long, submitted_now = _deliveries(session, 5)
+    _in(session, failed, DeliveryState.FAILED, since=timedelta(hours=1), error="HTTP 403")
+    _in(session, publishing_long, DeliveryState.PUBLISHING, since=timedelta(minutes=15))
+    _in(session, queued_long, DeliveryState.QUEUED, since=timedelta(minutes=3))
+    window = processing_window("mock")
+    _in(session, submitted_long, DeliveryState.SUBMITTED, since=window + timedelta(seconds=1))
+    _in(session, submitted_now, DeliveryState.SUBMITTED, since=window - timedelta(seconds=1))
+
+    counts = attention_counts(session, now=NOW, windows=WINDOWS, by="campaign")
+    assert counts == {failed.post.campaign_id: 4}
+    campaign = failed.post.campaign
+    report = campaign_report(session, campaign=campaign, top=0, now=NOW, windows=WINDOWS)
+    assert report.attention == 4
+    (summary,) = campaign_summaries(session, now=NOW, windows=WINDOWS)
+    assert summary.attention == 4
+    account = failed.account
+    assert account_report(session, account=account, top=0, now=NOW, windows=WINDOWS).attention == 4

@@ -1,0 +1,108 @@
+"""Revision 0022 (issue 12, "Reads"): the indexes of posts in review and of a campaign's
+deliveries that ended badly match the models, are used by the reads, and go down and up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from publicist.core.database import Base, make_engine
+from publicist.core.migrate import alembic_config, upgrade
+from tests.conftest import drop_postgres_database, postgres_database
+
+INDEXES = {
+    "posts": "ix_posts_in_review_publish_at",
+    "deliveries": "ix_deliveries_ended_badly_campaign_due_at",
+}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'reads.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        yield url, engine
+        engine.dispose()
+        return
+    url, admin = postgres_database("publicist_read_indexes")
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        yield url, engine
+        engine.dispose()
+    finally:
+        drop_postgres_database(url, admin)
+
+
+def _names(engine: Engine, table: str) -> set[str]:
+    return {str(index["name"]) for index in inspect(engine).get_indexes(table)}
+
+
+def test_revision_0022_matches_the_models_and_goes_down_and_up(
+    database: tuple[str, Engine],
+) -> None:
+    url, engine = database
+    with engine.connect() as connection:
+        differences = [
+            d
+            for d in compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            if any(name in repr(d) for name in INDEXES.values())
+        ]
+    assert differences == []
+    config = alembic_config(url)
+    command.downgrade(config, "0018")
+    engine.dispose()
+    for table, name in INDEXES.items():
+        assert name not in _names(engine, table)
+    command.upgrade(config, "head")
+    engine.dispose()
+    for table, name in INDEXES.items():
+        assert name in _names(engine, table)
+
+
+@pytest.fixture
+def postgres() -> Iterator[Engine]:
+    url, admin = postgres_database("publicist_read_plans")
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
+    finally:
+        drop_postgres_database(url, admin)
+
+
+@pytest.mark.postgres
+def test_the_expired_review_count_and_a_campaigns_failures_read_their_indexes(
+    postgres: Engine,
+) -> None:
+    with postgres.connect() as connection:
+        connection.execute(text("SET enable_seqscan = off"))  # an empty table: no statistics
+        expired = "\n".join(
+            str(row[0])
+            for row in connection.execute(
+                text(
+                    "EXPLAIN SELECT count(*) FROM posts WHERE posts.state = 'in_review' "
+                    "AND posts.publish_at IS NOT NULL AND posts.publish_at <= now()"
+                )
+            )
+        )
+        failures = "\n".join(
+            str(row[0])
+            for row in connection.execute(
+                text(
+                    "EXPLAIN SELECT id FROM deliveries WHERE deliveries.state IN "
+                    "('failed', 'unknown', 'missed') AND deliveries.campaign_id = 1 "
+                    "ORDER BY due_at DESC, id DESC LIMIT 100"
+                )
+            )
+        )
+    assert "ix_posts_in_review_publish_at" in expired
+    assert "ix_deliveries_ended_badly_campaign_due_at" in failures
