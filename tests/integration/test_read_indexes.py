@@ -57,7 +57,7 @@ def test_revision_0022_matches_the_models_and_goes_down_and_up(
         ]
     assert differences == []
     config = alembic_config(url)
-    command.downgrade(config, "0018")
+    command.downgrade(config, "0021")
     engine.dispose()
     for table, name in INDEXES.items():
         assert name not in _names(engine, table)
