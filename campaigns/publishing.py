@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.expression import Executable, TextClause
 
 from campaigns.content import content_for
 from campaigns.events.services import record_delivery_event, record_rate_limit
@@ -435,7 +437,7 @@ def begin_attempts(
     if deferred:
         session.execute(_DEFER, deferred)
     if opened:
-        session.execute(_OPEN_ATTEMPT, opened)
+        _execute_rows(session, _OPEN_ATTEMPT, _OPEN_ATTEMPT_ROWS, opened)
     return begun
 
 
@@ -524,6 +526,62 @@ _FINISH_ATTEMPT = (
 )
 
 
+# On PostgreSQL each of a batch's per-row statements above goes as one statement over arrays
+# (the rows' values transposed, ``unnest``): an executemany is a statement per row, and
+# PostgreSQL's cost per statement, with the delivery-count trigger each UPDATE of deliveries
+# fires, outweighed its cost per row (docs/benchmarks.md, "Launch burst"). Same rows, same
+# conditions, same effect as the portable statements, which SQLite keeps.
+_OPEN_ATTEMPT_ROWS = text(
+    "INSERT INTO delivery_attempts (delivery_id, number, started_at, outcome) "
+    "SELECT r.delivery_id, r.number, :b_now, 'started' "
+    "FROM unnest(CAST(:b_delivery_id AS integer[]), CAST(:b_number AS integer[])) "
+    "AS r(delivery_id, number) ORDER BY r.delivery_id"
+).bindparams(_now)
+_SUCCEED_ROWS = text(
+    "UPDATE deliveries AS d SET state = r.state, "
+    "submission_id = coalesce(r.submission_id, d.submission_id), "
+    "published_at = coalesce(r.published_at, d.published_at), "
+    "remote_id = coalesce(r.remote_id, d.remote_id), url = coalesce(r.url, d.url), "
+    "lease_until = NULL, last_error = NULL, last_error_code = NULL, last_error_kind = NULL, "
+    "updated_at = :b_now "
+    "FROM unnest(CAST(:b_delivery_id AS integer[]), CAST(:b_attempt AS integer[]), "
+    "CAST(:b_ticket AS integer[]), CAST(:b_state AS text[]), "
+    "CAST(:b_submission_id AS text[]), CAST(:b_published_at AS timestamptz[]), "
+    "CAST(:b_remote_id AS text[]), CAST(:b_url AS text[])) "
+    "AS r(id, attempt, ticket, state, submission_id, published_at, remote_id, url) "
+    "WHERE d.id = r.id AND d.state = 'publishing' AND d.attempts = r.attempt "
+    "AND d.ticket = r.ticket"
+).bindparams(_now)
+_FINISH_ATTEMPT_ROWS = text(
+    "UPDATE delivery_attempts AS a SET outcome = r.outcome, finished_at = :b_now, "
+    "platform_code = NULL, message = r.message, duration_ms = r.duration_ms "
+    "FROM unnest(CAST(:b_delivery_id AS integer[]), CAST(:b_number AS integer[]), "
+    "CAST(:b_outcome AS text[]), CAST(:b_message AS text[]), "
+    "CAST(:b_duration_ms AS integer[])) "
+    "AS r(delivery_id, number, outcome, message, duration_ms) "
+    "WHERE a.delivery_id = r.delivery_id AND a.number = r.number"
+).bindparams(_now)
+
+
+def _execute_rows(
+    session: Session,
+    portable: Executable,
+    as_arrays: TextClause,
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """``rows`` through ``portable`` (an executemany), or on PostgreSQL as one statement of
+    ``as_arrays``, whose array parameters are the rows' values by key (``b_now`` shared)."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(portable, list(rows))
+        return
+    columns = {
+        key: [row[key].value if isinstance(row[key], Enum) else row[key] for row in rows]
+        for key in rows[0]
+        if key != "b_now"
+    }
+    session.execute(as_arrays, {**columns, "b_now": rows[0]["b_now"]})
+
+
 def renew_lease(
     session: Session,
     *,
@@ -594,7 +652,7 @@ def record_results(
             }
         )
     # One execution for every row (psycopg pipelines them), then one read of what took.
-    session.execute(_SUCCEED, succeed)
+    _execute_rows(session, _SUCCEED, _SUCCEED_ROWS, succeed)
     after = {
         row.id: row for row in session.execute(_OUTCOMES, {"b_delivery_ids": sorted(wanted)}).all()
     }
@@ -621,7 +679,7 @@ def record_results(
                 "b_duration_ms": round((now - start.started_at).total_seconds() * 1000),
             }
         )
-    session.execute(_FINISH_ATTEMPT, finished)
+    _execute_rows(session, _FINISH_ATTEMPT, _FINISH_ATTEMPT_ROWS, finished)
     return states
 
 

@@ -125,6 +125,8 @@ def test_a_later_slot_defers_the_delivery_to_it_and_makes_no_attempt(
         (timedelta(hours=26, milliseconds=3), 93_600_003),
         (timedelta(microseconds=400), 0),
         (-timedelta(seconds=2), 0),  # started early (the dispatcher's look-ahead): not late
+        (-timedelta(days=30), 0),
+        (timedelta(days=40), 2**31 - 1),  # a backlog: capped at the column's limit
     ],
 )
 def test_the_database_measures_the_first_start_to_the_millisecond(
