@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +40,27 @@ def drop_postgres_database(url: str, admin: Engine) -> None:
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextmanager
+def migrated_database(kind: str, folder: Path, name: str) -> Iterator[tuple[str, Engine]]:
+    """A fresh database of ``kind`` ("sqlite" in ``folder``, or "postgres") at the head
+    revision, its URL and engine; removed afterwards. For tests of migrations and plans."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / f'{name}.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        yield url, engine
+        engine.dispose()
+        return
+    url, admin = postgres_database(f"publicist_{name}")
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        yield url, engine
+        engine.dispose()
+    finally:
+        drop_postgres_database(url, admin)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -17,10 +17,10 @@ import campaigns.calendar.models  # noqa: F401 - registers the feed table and th
 from campaigns.calendar.queries import Filters, entries
 from campaigns.models import Delivery, Post
 from campaigns.states import DeliveryState, PostState
-from publicist.core.database import Base, make_engine, session_scope
-from publicist.core.migrate import alembic_config, upgrade
+from publicist.core.database import Base, session_scope
+from publicist.core.migrate import alembic_config
 from tests import factories
-from tests.conftest import drop_postgres_database, postgres_database
+from tests.conftest import migrated_database
 
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
 POSTS = 10_000
@@ -28,21 +28,8 @@ POSTS = 10_000
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'calendar.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        yield url, engine
-        engine.dispose()
-        return
-    url, admin = postgres_database("publicist_calendar")
-    try:
-        upgrade(url)
-        engine = make_engine(url)
-        yield url, engine
-        engine.dispose()
-    finally:
-        drop_postgres_database(url, admin)
+    with migrated_database(request.param, tmp_path, "calendar") as database:
+        yield database
 
 
 def _fill(engine: Engine) -> int:

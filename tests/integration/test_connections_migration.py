@@ -14,30 +14,17 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 import campaigns.connections.models  # noqa: F401 - registers the pending authorisations
-from publicist.core.database import Base, make_engine
-from publicist.core.migrate import alembic_config, upgrade
-from tests.conftest import drop_postgres_database, postgres_database
+from publicist.core.database import Base
+from publicist.core.migrate import alembic_config
+from tests.conftest import migrated_database
 
 NOW = datetime(2026, 4, 20, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'connections.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        yield url, engine
-        engine.dispose()
-        return
-    url, admin = postgres_database("publicist_connections")
-    try:
-        upgrade(url)
-        engine = make_engine(url)
-        yield url, engine
-        engine.dispose()
-    finally:
-        drop_postgres_database(url, admin)
+    with migrated_database(request.param, tmp_path, "connections") as database:
+        yield database
 
 
 def test_revision_0016_matches_the_models_and_goes_down_and_up(

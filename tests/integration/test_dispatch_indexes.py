@@ -14,10 +14,10 @@ from sqlalchemy import Engine, event, insert, inspect, text
 from campaigns.models import Delivery, Post
 from campaigns.publishing import mark_missed, resend_lost
 from campaigns.states import DeliveryState, LatePolicy, PostState
-from publicist.core.database import make_engine, session_scope
-from publicist.core.migrate import alembic_config, upgrade
+from publicist.core.database import session_scope
+from publicist.core.migrate import alembic_config
 from tests import factories
-from tests.conftest import drop_postgres_database, postgres_database
+from tests.conftest import migrated_database
 
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
 FUTURE = 3000
@@ -30,21 +30,8 @@ PARTIAL = {"ix_deliveries_never_tried_due_at"}
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'indexes.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        yield url, engine
-        engine.dispose()
-        return
-    url, admin = postgres_database("publicist_indexes")
-    try:
-        upgrade(url)
-        engine = make_engine(url)
-        yield url, engine
-        engine.dispose()
-    finally:
-        drop_postgres_database(url, admin)
+    with migrated_database(request.param, tmp_path, "indexes") as database:
+        yield database
 
 
 def _fill(engine: Engine) -> None:

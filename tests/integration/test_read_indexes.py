@@ -12,9 +12,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from publicist.core.database import Base, make_engine
-from publicist.core.migrate import alembic_config, upgrade
-from tests.conftest import drop_postgres_database, postgres_database
+from publicist.core.database import Base
+from publicist.core.migrate import alembic_config
+from tests.conftest import migrated_database
 
 INDEXES = {
     "posts": "ix_posts_in_review_publish_at",
@@ -24,21 +24,8 @@ INDEXES = {
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'reads.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        yield url, engine
-        engine.dispose()
-        return
-    url, admin = postgres_database("publicist_read_indexes")
-    try:
-        upgrade(url)
-        engine = make_engine(url)
-        yield url, engine
-        engine.dispose()
-    finally:
-        drop_postgres_database(url, admin)
+    with migrated_database(request.param, tmp_path, "read_indexes") as database:
+        yield database
 
 
 def _names(engine: Engine, table: str) -> set[str]:
@@ -69,14 +56,8 @@ def test_revision_0022_matches_the_models_and_goes_down_and_up(
 
 @pytest.fixture
 def postgres() -> Iterator[Engine]:
-    url, admin = postgres_database("publicist_read_plans")
-    try:
-        upgrade(url)
-        engine = make_engine(url)
+    with migrated_database("postgres", Path(), "read_plans") as (_, engine):
         yield engine
-        engine.dispose()
-    finally:
-        drop_postgres_database(url, admin)
 
 
 @pytest.mark.postgres
