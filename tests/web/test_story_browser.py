@@ -275,9 +275,12 @@ def test_an_editor_and_an_approver_take_a_post_from_draft_to_published(
         page.locator("#text_tiktok").fill("IP Week in 30 seconds #IPWeek")
         _upload(page, "media_tiktok", stack.video)
         expect(page.locator("[data-k=ok-tiktok]")).to_be_visible()
-        tomorrow = datetime.now(SHANGHAI) + timedelta(days=1)
-        page.locator("#date").fill(tomorrow.strftime("%Y-%m-%d"))
-        page.locator("#time").fill("10:00")
+        # Within the day the simulated Weibo token lasts: approving refuses a post due after
+        # an account's token expires ("tomorrow at 10:00" was, whenever it was before 10:00
+        # in Shanghai).
+        in_three_hours = datetime.now(SHANGHAI) + timedelta(hours=3)
+        page.locator("#date").fill(in_three_hours.strftime("%Y-%m-%d"))
+        page.locator("#time").fill(in_three_hours.strftime("%H:%M"))
         page.locator("[data-k=submit-review]").click()
         page.wait_for_url(re.compile(r".*/posts/\d+\?done=submitted"))
         found = re.search(r"/posts/(\d+)", page.url)
