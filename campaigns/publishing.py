@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -26,7 +25,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.sql.expression import Executable, TextClause
 
 from campaigns.content import content_for
 from campaigns.events.services import record_delivery_event, record_rate_limit
@@ -38,6 +36,7 @@ from campaigns.states import DeliveryState, LatePolicy, PostState, check_deliver
 from connectors.base import Content, PublishResult, PublishState, RemotePost
 from connectors.errors import ConnectorError
 from publicist.core.database import UTCDateTime
+from publicist.core.sql_rows import execute_rows
 from publicist.core.sql_time import MillisecondsLate
 
 _deliveries = cast(Table, Delivery.__table__)
@@ -433,11 +432,11 @@ def begin_attempts(
             lateness_ms=row.lateness_ms,
         )
         begun[row.id] = Started(start=start, account=account)
-    # One execution each for the whole batch (psycopg pipelines the rows in one round trip).
+    # One execution each for the whole batch (one statement over arrays on PostgreSQL).
     if deferred:
         session.execute(_DEFER, deferred)
     if opened:
-        _execute_rows(session, _OPEN_ATTEMPT, _OPEN_ATTEMPT_ROWS, opened)
+        execute_rows(session, _OPEN_ATTEMPT, _OPEN_ATTEMPT_ROWS, opened, shared=["b_now"])
     return begun
 
 
@@ -526,11 +525,8 @@ _FINISH_ATTEMPT = (
 )
 
 
-# On PostgreSQL each of a batch's per-row statements above goes as one statement over arrays
-# (the rows' values transposed, ``unnest``): an executemany is a statement per row, and
-# PostgreSQL's cost per statement, with the delivery-count trigger each UPDATE of deliveries
-# fires, outweighed its cost per row (docs/benchmarks.md, "Launch burst"). Same rows, same
-# conditions, same effect as the portable statements, which SQLite keeps.
+# The per-row statements above as PostgreSQL runs them: one statement over arrays for a whole
+# batch (publicist.core.sql_rows); same rows, same conditions, same effect.
 _OPEN_ATTEMPT_ROWS = text(
     "INSERT INTO delivery_attempts (delivery_id, number, started_at, outcome) "
     "SELECT r.delivery_id, r.number, :b_now, 'started' "
@@ -561,25 +557,6 @@ _FINISH_ATTEMPT_ROWS = text(
     "AS r(delivery_id, number, outcome, message, duration_ms) "
     "WHERE a.delivery_id = r.delivery_id AND a.number = r.number"
 ).bindparams(_now)
-
-
-def _execute_rows(
-    session: Session,
-    portable: Executable,
-    as_arrays: TextClause,
-    rows: Sequence[dict[str, Any]],
-) -> None:
-    """``rows`` through ``portable`` (an executemany), or on PostgreSQL as one statement of
-    ``as_arrays``, whose array parameters are the rows' values by key (``b_now`` shared)."""
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(portable, list(rows))
-        return
-    columns = {
-        key: [row[key].value if isinstance(row[key], Enum) else row[key] for row in rows]
-        for key in rows[0]
-        if key != "b_now"
-    }
-    session.execute(as_arrays, {**columns, "b_now": rows[0]["b_now"]})
 
 
 def renew_lease(
@@ -651,8 +628,9 @@ def record_results(
                 "b_now": now,
             }
         )
-    # One execution for every row (psycopg pipelines them), then one read of what took.
-    _execute_rows(session, _SUCCEED, _SUCCEED_ROWS, succeed)
+    # One execution for every row (one statement over arrays on PostgreSQL), then one read
+    # of what took.
+    execute_rows(session, _SUCCEED, _SUCCEED_ROWS, succeed, shared=["b_now"])
     after = {
         row.id: row for row in session.execute(_OUTCOMES, {"b_delivery_ids": sorted(wanted)}).all()
     }
@@ -679,7 +657,7 @@ def record_results(
                 "b_duration_ms": round((now - start.started_at).total_seconds() * 1000),
             }
         )
-    _execute_rows(session, _FINISH_ATTEMPT, _FINISH_ATTEMPT_ROWS, finished)
+    execute_rows(session, _FINISH_ATTEMPT, _FINISH_ATTEMPT_ROWS, finished, shared=["b_now"])
     return states
 
 

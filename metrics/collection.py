@@ -11,7 +11,6 @@ cadence.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -32,6 +31,7 @@ from metrics.dialect import insert_for
 from metrics.interactions import interactions
 from metrics.models import DailyRollup, DeliveryMetrics, MetricSnapshot
 from publicist.core.database import UTCDateTime
+from publicist.core.sql_rows import execute_rows
 
 log = logging.getLogger("publicist.metrics")
 
@@ -295,30 +295,28 @@ _RAISE_LATEST = (
         next_collect_at=bindparam("b_next_collect_at", type_=_LATEST.c.next_collect_at.type),
     )
 )
-# PostgreSQL appends a whole answer's snapshots in one statement, likewise.
-_APPEND_SNAPSHOTS_POSTGRES = text(
+# A platform answer's snapshots and raised latest values as PostgreSQL writes them: one
+# statement over arrays each (publicist.core.sql_rows), the same rows as the executemany.
+_APPEND_SNAPSHOTS_ROWS = text(
     "INSERT INTO metric_snapshots (delivery_id, collected_at, views, likes, comments, shares, "
     "extras, raw) SELECT r.delivery_id, :collected_at, r.views, r.likes, r.comments, "
-    "r.shares, r.extras, r.raw FROM unnest(CAST(:ids AS integer[]), CAST(:views AS bigint[]), "
-    "CAST(:likes AS bigint[]), CAST(:comments AS bigint[]), CAST(:shares AS bigint[]), "
-    "CAST(:extras AS json[]), CAST(:raw AS json[])) "
+    "r.shares, r.extras, r.raw FROM unnest(CAST(:delivery_id AS integer[]), "
+    "CAST(:views AS bigint[]), CAST(:likes AS bigint[]), CAST(:comments AS bigint[]), "
+    "CAST(:shares AS bigint[]), CAST(:extras AS json[]), CAST(:raw AS json[])) "
     "AS r(delivery_id, views, likes, comments, shares, extras, raw)"
 ).bindparams(bindparam("collected_at", type_=UTCDateTime()))
-# PostgreSQL raises a whole answer's latest values in one statement (the rows as arrays),
-# where an executemany is one statement per post: a collection tick writes tens of
-# thousands of them, and PostgreSQL's cost per statement outweighed its cost per row.
-_RAISE_LATEST_POSTGRES = text(
+_RAISE_LATEST_ROWS = text(
     "UPDATE delivery_metrics AS m SET views = r.views, likes = r.likes, "
     "comments = r.comments, shares = r.shares, interactions = r.interactions, "
-    "extras = r.extras, collected_at = :collected_at, collections = r.collections, "
+    "extras = r.extras, collected_at = :b_collected_at, collections = r.collections, "
     "next_collect_at = r.next_collect_at "
-    "FROM unnest(CAST(:ids AS integer[]), CAST(:views AS bigint[]), CAST(:likes AS bigint[]), "
-    "CAST(:comments AS bigint[]), CAST(:shares AS bigint[]), "
-    "CAST(:interactions AS bigint[]), CAST(:extras AS json[]), "
-    "CAST(:collections AS integer[]), CAST(:next_collect_at AS timestamptz[])) "
+    "FROM unnest(CAST(:b_delivery_id AS integer[]), CAST(:b_views AS bigint[]), "
+    "CAST(:b_likes AS bigint[]), CAST(:b_comments AS bigint[]), CAST(:b_shares AS bigint[]), "
+    "CAST(:b_interactions AS bigint[]), CAST(:b_extras AS json[]), "
+    "CAST(:b_collections AS integer[]), CAST(:b_next_collect_at AS timestamptz[])) "
     "AS r(delivery_id, views, likes, comments, shares, interactions, extras, collections, "
     "next_collect_at) WHERE m.delivery_id = r.delivery_id"
-).bindparams(bindparam("collected_at", type_=UTCDateTime()))
+).bindparams(bindparam("b_collected_at", type_=UTCDateTime()))
 _POSTPONE = (
     update(_LATEST)
     .where(_LATEST.c.delivery_id == bindparam("b_delivery_id"))
@@ -407,11 +405,14 @@ def record_counts(
     def next_time(row: dict[str, Any]) -> datetime | None:
         return cadence.next_collection(published_at=row["published_at"] or now, now=now)
 
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if snapshots and postgres:
-        _append_snapshots_postgres(session, snapshots, now=now)
-    elif snapshots:
-        session.execute(insert(_SNAPSHOTS), snapshots)
+    execute_rows(
+        session,
+        insert(_SNAPSHOTS),
+        _APPEND_SNAPSHOTS_ROWS,
+        snapshots,
+        shared=["collected_at"],
+        as_json=["extras", "raw"],
+    )
     raised = [
         {
             "b_delivery_id": delivery_id,
@@ -423,10 +424,14 @@ def record_counts(
         }
         for delivery_id in sorted(answered)
     ]
-    if raised and postgres:
-        _raise_latest_postgres(session, raised, now=now)
-    elif raised:
-        session.execute(_RAISE_LATEST, raised)
+    execute_rows(
+        session,
+        _RAISE_LATEST,
+        _RAISE_LATEST_ROWS,
+        raised,
+        shared=["b_collected_at"],
+        as_json=["b_extras"],
+    )
     # Deleted, hidden or not yet visible: keep every earlier value, look again later.
     postponed = [
         {"b_delivery_id": delivery_id, "b_next_collect_at": next_time(latest[delivery_id])}
@@ -438,35 +443,6 @@ def record_counts(
     _grow_rollups(session, growth, now=now)
     _forget(session, ids)
     return len(answered)
-
-
-def _append_snapshots_postgres(
-    session: Session, snapshots: list[dict[str, Any]], *, now: datetime
-) -> None:
-    """The snapshot rows as one statement (see ``_APPEND_SNAPSHOTS_POSTGRES``)."""
-    session.execute(
-        _APPEND_SNAPSHOTS_POSTGRES,
-        {
-            "ids": [row["delivery_id"] for row in snapshots],
-            "collected_at": now,
-            **{name: [row[name] for row in snapshots] for name in COUNTERS},
-            "extras": [json.dumps(row["extras"]) for row in snapshots],
-            "raw": [json.dumps(row["raw"]) for row in snapshots],
-        },
-    )
-
-
-def _raise_latest_postgres(
-    session: Session, raised: list[dict[str, Any]], *, now: datetime
-) -> None:
-    """``_RAISE_LATEST``'s rows as one statement (see ``_RAISE_LATEST_POSTGRES``)."""
-    columns = ("delivery_id", *COUNTERS, "interactions", "collections", "next_collect_at")
-    arrays: dict[str, list[Any]] = {name: [row[f"b_{name}"] for row in raised] for name in columns}
-    arrays["extras"] = [json.dumps(row["b_extras"]) for row in raised]
-    session.execute(
-        _RAISE_LATEST_POSTGRES,
-        {"ids": arrays.pop("delivery_id"), "collected_at": now, **arrays},
-    )
 
 
 def _forget(session: Session, ids: Iterable[int]) -> None:
