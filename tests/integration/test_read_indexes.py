@@ -66,24 +66,18 @@ def test_the_expired_review_count_and_a_campaigns_failures_read_their_indexes(
 ) -> None:
     with postgres.connect() as connection:
         connection.execute(text("SET enable_seqscan = off"))  # an empty table: no statistics
-        expired = "\n".join(
-            str(row[0])
-            for row in connection.execute(
-                text(
-                    "EXPLAIN SELECT count(*) FROM posts WHERE posts.state = 'in_review' "
-                    "AND posts.publish_at IS NOT NULL AND posts.publish_at <= now()"
-                )
-            )
+
+        def plan(query: str) -> str:
+            return "\n".join(str(row[0]) for row in connection.execute(text("EXPLAIN " + query)))
+
+        expired = plan(
+            "SELECT count(*) FROM posts WHERE posts.state = 'in_review' "
+            "AND posts.publish_at IS NOT NULL AND posts.publish_at <= now()"
         )
-        failures = "\n".join(
-            str(row[0])
-            for row in connection.execute(
-                text(
-                    "EXPLAIN SELECT id FROM deliveries WHERE deliveries.state IN "
-                    "('failed', 'unknown', 'missed') AND deliveries.campaign_id = 1 "
-                    "ORDER BY due_at DESC, id DESC LIMIT 100"
-                )
-            )
+        failures = plan(
+            "SELECT id FROM deliveries WHERE deliveries.state IN "
+            "('failed', 'unknown', 'missed') AND deliveries.campaign_id = 1 "
+            "ORDER BY due_at DESC, id DESC LIMIT 100"
         )
     assert "ix_posts_in_review_publish_at" in expired
     assert "ix_deliveries_ended_badly_campaign_due_at" in failures
