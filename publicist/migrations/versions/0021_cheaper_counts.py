@@ -3,7 +3,8 @@
 On PostgreSQL the statement triggers of revision 0018 joined each statement's transition
 tables to ``posts`` for the campaign. A query over transition tables is planned again on
 every call, and planning that join was most of PostgreSQL's CPU per published delivery in
-a launch burst (1.71 ms; 0.53 ms with this revision, docs/benchmarks.md, "Launch burst").
+a launch burst (1.71 ms; 0.53 ms with this revision and a single row version per start,
+docs/benchmarks.md, "Launch burst").
 Deliveries carry their campaign since 0018, so the
 functions now read it from the rows themselves: one union of the old and new rows, summed
 per key, applied in key order as before (the deadlock argument of 0018 is unchanged).
