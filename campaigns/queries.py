@@ -27,6 +27,7 @@ from campaigns.states import ENDED_BADLY, EXPIRED, DeliveryState, PostState
 from connectors.registry import UnknownPlatform
 from publicist.core.database import UTCDateTime
 from publicist.core.settings import Settings
+from publicist.core.sql_plans import literal_limit
 
 """Final states staff must look at (and may retry)."""
 WAITING = (
@@ -264,7 +265,7 @@ def deliveries_needing_attention(
             .join(Account, Account.id == Delivery.account_id)
             .where(condition)
             .order_by(Delivery.due_at.desc(), Delivery.id.desc())
-            .limit(limit)
+            .limit(literal_limit(limit))
         )
         if campaign_id is not None:
             # The campaign as the delivery carries it: one filter on the deliveries' side,
@@ -514,7 +515,7 @@ def inbox(
         .join(Account, Account.id == Delivery.account_id)
         .where(_rate_limited(now, windows), *one_post)
         .order_by(Delivery.due_at.desc(), Delivery.id.desc())
-        .limit(limit)
+        .limit(literal_limit(limit))
     )
     for delivery, post, account in limited:
         name, zone = zones[post.campaign_id]
@@ -542,7 +543,7 @@ def inbox(
         select(Post)
         .where(_expired(), Post.publish_at <= now, *one_post)
         .order_by(Post.publish_at.desc(), Post.id.desc())
-        .limit(limit)
+        .limit(literal_limit(limit))
     )
     for post in expired:
         name, zone = zones[post.campaign_id]

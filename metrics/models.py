@@ -56,7 +56,23 @@ class DeliveryMetrics(Base):
             postgresql_where=text(COLLECTING),
         ),
         # An account's top posts: the first rows of one index range.
-        Index("ix_delivery_metrics_account_interactions", "account_id", "interactions"),
+        # The account's top posts walk it by interactions; on PostgreSQL it also carries what
+        # the account view sums per campaign, so those sums read the index alone (0023).
+        Index(
+            "ix_delivery_metrics_account_interactions",
+            "account_id",
+            "interactions",
+            postgresql_include=[
+                "campaign_id",
+                "platform",
+                "views",
+                "likes",
+                "comments",
+                "shares",
+                "collections",
+                "collected_at",
+            ],
+        ),
     )
 
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, bindparam, case, func, select, type_coerce
+from sqlalchemy import ColumnElement, bindparam, case, func, literal_column, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from campaigns.models import Account, Campaign, Delivery, DeliveryCount, Post
@@ -23,6 +23,7 @@ from campaigns.states import ENDED_BADLY, DeliveryState
 from metrics.models import CampaignPlatformTotal, DailyRollup, DeliveryMetrics
 from metrics.platforms import gives
 from publicist.core.database import UTCDateTime
+from publicist.core.sql_plans import literal_limit
 
 COUNTERS = ("views", "likes", "comments", "shares")
 
@@ -228,7 +229,10 @@ class _Sums:
 
 
 def _metric_sums(group: _Group, *where: ColumnElement[bool]) -> Any:
-    measured = case((DeliveryMetrics.collections > 0, DeliveryMetrics.collected_at))
+    # 0 written into the text: as a parameter, PostgreSQL planned the prepared statement anew
+    # on every call instead of keeping its generic plan (see publicist.core.sql_plans).
+    collected = DeliveryMetrics.collections > literal_column("0")
+    measured = case((collected, DeliveryMetrics.collected_at))
     columns: list[Any] = [group, DeliveryMetrics.platform]
     for name in COUNTERS:
         column = getattr(DeliveryMetrics, name)
@@ -596,7 +600,7 @@ def _top(session: Session, where: ColumnElement[bool], *, limit: int) -> list[To
         .join(Account, Account.id == Delivery.account_id)
         .where(where)
         .order_by(DeliveryMetrics.interactions.desc(), Delivery.id)
-        .limit(limit)
+        .limit(literal_limit(limit))
     )
     return [
         TopPost(

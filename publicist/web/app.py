@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,7 +15,7 @@ from publicist import __version__
 from publicist.core.clock import Clock, system_clock
 from publicist.core.database import get_engine, session_factory
 from publicist.core.settings import Settings, get_settings
-from publicist.web import errors, openapi
+from publicist.web import errors, heap, openapi
 from publicist.web.body_limit import PublicistAPI
 from publicist.web.routers import (
     accounts,
@@ -58,6 +60,12 @@ Errors are JSON: `{"error": {"type", "message", "field", "value", "rule"}}`.
 """
 
 
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    heap.settle()  # before the first request: see publicist.web.heap
+    yield
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -77,6 +85,7 @@ def create_app(
         max_body_size=MAX_BODY_BYTES,
         docs_url=None,  # served by routers.docs from static/, not from a CDN
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.clock = clock or system_clock

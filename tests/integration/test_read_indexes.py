@@ -81,3 +81,52 @@ def test_the_expired_review_count_and_a_campaigns_failures_read_their_indexes(
         )
     assert "ix_posts_in_review_publish_at" in expired
     assert "ix_deliveries_ended_badly_campaign_due_at" in failures
+
+
+ACCOUNT_INDEX = "ix_delivery_metrics_account_interactions"
+
+
+def _carried(engine: Engine) -> list[str]:
+    for index in inspect(engine).get_indexes("delivery_metrics"):
+        if index["name"] == ACCOUNT_INDEX:
+            return list(index.get("dialect_options", {}).get("postgresql_include") or [])
+    raise AssertionError(f"{ACCOUNT_INDEX} is missing")
+
+
+@pytest.mark.postgres
+def test_revision_0023_carries_the_account_sums_in_the_account_index_and_goes_down_and_up(
+    postgres_database: tuple[str, Engine],
+) -> None:
+    url, engine = postgres_database
+    carried = ["campaign_id", "platform", "views", "likes", "comments", "shares"]
+    assert set(carried) <= set(_carried(engine))
+    config = alembic_config(url)
+    command.downgrade(config, "0022")
+    engine.dispose()
+    assert _carried(engine) == []
+    command.upgrade(config, "head")
+    engine.dispose()
+    assert set(carried) <= set(_carried(engine))
+
+
+@pytest.fixture
+def postgres_database(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    with migrated_database("postgres", tmp_path, "account_cover") as database:
+        yield database
+
+
+@pytest.mark.postgres
+def test_the_account_views_sums_read_the_account_index_alone(postgres: Engine) -> None:
+    """The statement the account view sends, as PostgreSQL plans it once prepared."""
+    from metrics.models import DeliveryMetrics
+    from metrics.reports import _metric_sums
+
+    statement = _metric_sums(DeliveryMetrics.campaign_id, DeliveryMetrics.account_id == 1)
+    compiled = str(
+        statement.compile(dialect=postgres.dialect, compile_kwargs={"literal_binds": True})
+    )
+    with postgres.connect() as connection:
+        connection.execute(text("SET enable_seqscan = off"))  # an empty table: no statistics
+        connection.execute(text("SET enable_bitmapscan = off"))
+        plan = "\n".join(str(row[0]) for row in connection.execute(text("EXPLAIN " + compiled)))
+    assert f"Index Only Scan using {ACCOUNT_INDEX}" in plan, plan
