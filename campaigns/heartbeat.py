@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import literal_column, select, update
+from sqlalchemy import ScalarSelect, exists, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -67,30 +67,38 @@ def workers_health(session: Session, *, now: datetime) -> WorkersHealth:
     A stopped beat with nothing waiting harms nobody yet, so it is not an alarm: a banner
     that is always up on an idle install would teach people to ignore it.
     """
-    last_tick = session.scalar(
-        select(DispatchHeartbeat.ticked_at).where(DispatchHeartbeat.id == HEARTBEAT_ID)
-    )
     cutoff = now - STALE_AFTER
-    oldest: datetime | None = None
-    for state in (DeliveryState.SCHEDULED, DeliveryState.QUEUED):
-        # One range read each on ix_deliveries_state_next_attempt_at.
-        found = session.scalar(
+
+    def oldest_unclaimed(state: DeliveryState) -> ScalarSelect[datetime]:
+        # One range read on ix_deliveries_state_next_attempt_at; the state a literal, so a
+        # prepared statement's generic plan keeps the range.
+        return (
             select(Delivery.next_attempt_at)
-            .where(Delivery.state == state, Delivery.next_attempt_at < cutoff)
+            .where(
+                Delivery.state == literal_column(f"'{state.value}'"),
+                Delivery.next_attempt_at < cutoff,
+            )
             .order_by(Delivery.next_attempt_at)
             .limit(1)
+            .scalar_subquery()
         )
-        if found is not None and (oldest is None or found < oldest):
-            oldest = found
+
+    # One statement (every signed-in page asks): the last tick, the oldest unclaimed
+    # delivery of each waiting state, and whether anything waits at all.
+    last_tick, scheduled, queued, anything_waits = session.execute(
+        select(
+            select(DispatchHeartbeat.ticked_at)
+            .where(DispatchHeartbeat.id == HEARTBEAT_ID)
+            .scalar_subquery(),
+            oldest_unclaimed(DeliveryState.SCHEDULED),
+            oldest_unclaimed(DeliveryState.QUEUED),
+            exists().where(
+                Delivery.state.in_([literal_column("'scheduled'"), literal_column("'queued'")])
+            ),
+        )
+    ).one()
+    found = [moment for moment in (scheduled, queued) if moment is not None]
+    oldest = min(found) if found else None
     stale = last_tick is None or last_tick < cutoff
-    waiting = stale and (
-        oldest is not None
-        or session.scalar(
-            select(Delivery.id)
-            # Literal states: a prepared statement's generic plan keeps the index range.
-            .where(Delivery.state.in_([literal_column("'scheduled'"), literal_column("'queued'")]))
-            .limit(1)
-        )
-        is not None
-    )
+    waiting = stale and (oldest is not None or bool(anything_waits))
     return WorkersHealth(last_tick=last_tick, beat_stopped=waiting, oldest_unclaimed=oldest)

@@ -574,15 +574,26 @@ def inbox(
 
 
 def inbox_count(session: Session, *, now: datetime, windows: Windows) -> int:
-    """How many items :func:`inbox` holds (the badge on the workspace's Inbox link)."""
-    attention = sum(attention_counts(session, now=now, windows=windows, by="campaign").values())
-    limited = session.scalar(
-        select(func.count()).select_from(Delivery).where(_rate_limited(now, windows))
+    """How many items :func:`inbox` holds (the badge on the workspace's Inbox link).
+
+    Every signed-in page shows it, so it is one statement (after the platforms the stuck
+    condition names): the deliveries that ended badly (from the delivery counts), those
+    stuck, those waiting on a rate limit and the posts whose review expired, each an
+    index read."""
+    cut = _Cut.of(session, now=now, windows=windows)
+    ended = select(func.coalesce(func.sum(DeliveryCount.n), 0)).where(
+        DeliveryCount.state.in_([literal_column(f"'{state.value}'") for state in ENDED_BADLY])
     )
-    expired = session.scalar(
-        select(func.count()).select_from(Post).where(_expired(), Post.publish_at <= now)
+    stuck = (
+        select(func.count())
+        .select_from(Delivery)
+        .join(Account, Account.id == Delivery.account_id)
+        .where(cut.stuck)
     )
-    return attention + int(limited or 0) + int(expired or 0)
+    limited = select(func.count()).select_from(Delivery).where(_rate_limited(now, windows))
+    expired = select(func.count()).select_from(Post).where(_expired(), Post.publish_at <= now)
+    parts = [part.scalar_subquery() for part in (ended, stuck, limited, expired)]
+    return int(session.scalar(select(parts[0] + parts[1] + parts[2] + parts[3])) or 0)
 
 
 def inbox_item(

@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Date,
     DateTime,
     Integer,
     Select,
     and_,
     any_,
     bindparam,
+    cast,
     func,
     literal_column,
     select,
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 from campaigns.models import Account, Campaign, Delivery, Post, PostVariant
 from campaigns.states import DeliveryState
 from publicist.core.errors import NotFound
+from publicist.core.sql_plans import literal_limit
 
 FIRST_LINE_LIMIT = 80
 """Characters of a post's first line shown on an entry; the panel shows the whole text."""
@@ -110,11 +113,34 @@ def first_entries_per_day(
         ids = ids.where(term)
     if filters.platform is not None:
         ids = ids.join(Account, Account.id == Delivery.account_id)
+    # Core, not the ORM: plain rows, no ORM loading context per row; the flush the ORM's
+    # autoflush would have made first (a no-op when nothing is pending).
+    session.flush()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        shown, per_day = _first_per_day_in_sql(session, ids, zone=zone, limit=limit)
+    else:
+        shown, per_day = _first_per_day(session, ids, zone=zone, limit=limit)
+    if not shown:
+        return DayPage(entries=[], per_day=per_day)
+    # On PostgreSQL the ids are one array parameter: the statement is the same whatever
+    # their number, so psycopg prepares it once instead of parsing up to 252 parameters.
+    chosen = (
+        Delivery.id == any_(bindparam("shown", shown, type_=ARRAY(Integer)))
+        if postgres
+        else Delivery.id.in_(shown)
+    )
+    query = _entries_query(session, start=start, end=end, filters=Filters()).where(chosen)
+    return DayPage(entries=_entries(session, query), per_day=per_day)
+
+
+def _first_per_day(
+    session: Session, ids: Select[*tuple[Any, ...]], *, zone: ZoneInfo, limit: int
+) -> tuple[list[int], dict[date, int]]:
+    """The first ``limit`` ids of each day in ``zone`` and each day's count, counted here
+    from every (id, due time) of the window in due order (SQLite knows no time zones)."""
     per_day: dict[date, int] = {}
     shown: list[int] = []
-    # Core, not the ORM: plain rows (thousands here), no ORM loading context per row; the
-    # flush the ORM's autoflush would have made first (a no-op when nothing is pending).
-    session.flush()
     for delivery_id, due_at in session.connection().execute(ids).all():
         if due_at.tzinfo is None:
             due_at = due_at.replace(tzinfo=UTC)
@@ -123,17 +149,37 @@ def first_entries_per_day(
         per_day[day] = seen + 1
         if seen < limit:
             shown.append(delivery_id)
-    if not shown:
-        return DayPage(entries=[], per_day=per_day)
-    # On PostgreSQL the ids are one array parameter: the statement is the same whatever
-    # their number, so psycopg prepares it once instead of parsing up to 252 parameters.
-    chosen = (
-        Delivery.id == any_(bindparam("shown", shown, type_=ARRAY(Integer)))
-        if session.get_bind().dialect.name == "postgresql"
-        else Delivery.id.in_(shown)
+    return shown, per_day
+
+
+def _first_per_day_in_sql(
+    session: Session, ids: Select[*tuple[Any, ...]], *, zone: ZoneInfo, limit: int
+) -> tuple[list[int], dict[date, int]]:
+    """:func:`_first_per_day` counted by PostgreSQL: the day in ``zone`` (its own copy of
+    the same IANA zones), each entry's place in its day and the day's count are window
+    functions, and only the entries shown come back (at most ``limit`` a day, not the
+    thousands of a busy campaign's month)."""
+    window = ids.subquery()
+    day = cast(func.timezone(bindparam("zone", zone.key), window.c.due_at), Date)
+    numbered = select(
+        window.c.id,
+        day.label("day"),
+        func.row_number()
+        .over(partition_by=day, order_by=(window.c.due_at, window.c.id))
+        .label("place"),
+        func.count().over(partition_by=day).label("of_day"),
+    ).subquery()
+    first = (
+        select(numbered.c.id, numbered.c.day, numbered.c.of_day)
+        .where(numbered.c.place <= literal_limit(limit))
+        .order_by(numbered.c.day, numbered.c.place)
     )
-    query = _entries_query(session, start=start, end=end, filters=Filters()).where(chosen)
-    return DayPage(entries=_entries(session, query), per_day=per_day)
+    per_day: dict[date, int] = {}
+    shown: list[int] = []
+    for delivery_id, on_day, of_day in session.connection().execute(first).all():
+        per_day[on_day] = of_day
+        shown.append(delivery_id)
+    return shown, per_day
 
 
 def _filter_terms(session: Session, filters: Filters) -> list[ColumnElement[bool]]:

@@ -129,11 +129,27 @@ def parse_query(values: Mapping[str, str]) -> CalendarQuery:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """An entry as the page shows it, with its local time and its link worked out once (a
+    month shows up to 252 entries: a template macro per entry cost more than the read)."""
+
+    delivery_id: int
+    post_id: int
+    state: str
+    account: str
+    first_line: str
+    time: str
+    """Hours and minutes in the zone shown."""
+    link: str
+    """The calendar with this entry's post open in the panel."""
+
+
+@dataclass(frozen=True)
 class Day:
     day: date
     in_period: bool
     """False for the days of the neighbouring months that fill a month's first and last week."""
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[Shown] = field(default_factory=list)
     more: int = 0
     """Entries of the day not shown (a month shows the first few of each day)."""
 
@@ -189,13 +205,26 @@ def days(
     month: date | None,
     found: list[Entry],
     zone: ZoneInfo,
+    post_url: Callable[[int], str],
     per_day: dict[date, int] | None = None,
 ) -> list[Day]:
-    """The period's days with their entries; with ``per_day`` (each day's full count, when
-    ``found`` holds only the first few of each day), how many more each day has."""
-    by_day: dict[date, list[Entry]] = {}
+    """The period's days with their entries, each linked by ``post_url``; with ``per_day``
+    (each day's full count, when ``found`` holds only the first few of each day), how many
+    more each day has."""
+    by_day: dict[date, list[Shown]] = {}
     for entry in found:
-        by_day.setdefault(entry.due_at.astimezone(zone).date(), []).append(entry)
+        local = entry.due_at.astimezone(zone)
+        by_day.setdefault(local.date(), []).append(
+            Shown(
+                delivery_id=entry.delivery_id,
+                post_id=entry.post_id,
+                state=entry.state,
+                account=entry.account,
+                first_line=entry.first_line,
+                time=local.strftime("%H:%M"),
+                link=post_url(entry.post_id),
+            )
+        )
     result = []
     day = shown.first
     while day <= shown.last:

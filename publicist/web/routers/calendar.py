@@ -189,7 +189,9 @@ def _page(
         "query_fields": {k: v for k, v in query.fields().items() if k in QUERY_FIELDS},
         "period": shown,
         "today": today,
-        "days": days(shown, anchor if query.view == "month" else None, found, zone, per_day),
+        "days": days(
+            shown, anchor if query.view == "month" else None, found, zone, query.post_url, per_day
+        ),
         "entries": found,
         "zone": zone_name,
         "zone_info": zone,
