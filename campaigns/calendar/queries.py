@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
-    Date,
     DateTime,
     Integer,
     Select,
     and_,
     any_,
     bindparam,
-    cast,
     func,
     literal_column,
     select,
@@ -118,7 +116,9 @@ def first_entries_per_day(
     session.flush()
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
-        shown, per_day = _first_per_day_in_sql(session, ids, zone=zone, limit=limit)
+        shown, per_day = _first_per_day_in_sql(
+            session, ids, start=start, end=end, zone=zone, limit=limit
+        )
     else:
         shown, per_day = _first_per_day(session, ids, zone=zone, limit=limit)
     if not shown:
@@ -153,32 +153,42 @@ def _first_per_day(
 
 
 def _first_per_day_in_sql(
-    session: Session, ids: Select[*tuple[Any, ...]], *, zone: ZoneInfo, limit: int
+    session: Session,
+    ids: Select[*tuple[Any, ...]],
+    *,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    limit: int,
 ) -> tuple[list[int], dict[date, int]]:
-    """:func:`_first_per_day` counted by PostgreSQL: the day in ``zone`` (its own copy of
-    the same IANA zones), each entry's place in its day and the day's count are window
-    functions, and only the entries shown come back (at most ``limit`` a day, not the
-    thousands of a busy campaign's month)."""
-    window = ids.subquery()
-    day = cast(func.timezone(bindparam("zone", zone.key), window.c.due_at), Date)
-    numbered = select(
-        window.c.id,
-        day.label("day"),
-        func.row_number()
-        .over(partition_by=day, order_by=(window.c.due_at, window.c.id))
-        .label("place"),
-        func.count().over(partition_by=day).label("of_day"),
-    ).subquery()
-    first = (
-        select(numbered.c.id, numbered.c.day, numbered.c.of_day)
-        .where(numbered.c.place <= literal_limit(limit))
-        .order_by(numbered.c.day, numbered.c.place)
+    """:func:`_first_per_day` on PostgreSQL, one statement: for each day of the window (its
+    midnights in ``zone``, worked out here), the day's count and the ids of its first
+    ``limit`` entries, each an index range of its own; only those ids come back, not the
+    thousands of a busy campaign's month."""
+    midnights: list[datetime] = []
+    day = start.astimezone(zone).date()
+    while (midnight := datetime.combine(day, time(), tzinfo=zone)) < end:
+        midnights.append(midnight)
+        day += timedelta(days=1)
+    bounds = ARRAY(DateTime(timezone=True))
+    days = (
+        func.unnest(
+            bindparam("day_starts", midnights, type_=bounds),
+            bindparam("day_ends", [*midnights[1:], end], type_=bounds),
+        )
+        .table_valued("starts", "ends")
+        .render_derived(name="days")
     )
+    in_day = ids.where(Delivery.due_at >= days.c.starts, Delivery.due_at < days.c.ends)
+    count = in_day.with_only_columns(func.count()).order_by(None).scalar_subquery()
+    first = in_day.with_only_columns(Delivery.id).limit(literal_limit(limit)).scalar_subquery()
     per_day: dict[date, int] = {}
     shown: list[int] = []
-    for delivery_id, on_day, of_day in session.connection().execute(first).all():
-        per_day[on_day] = of_day
-        shown.append(delivery_id)
+    rows = session.connection().execute(select(days.c.starts, count, func.array(first)))
+    for midnight, of_day, first_ids in rows:
+        if of_day:
+            per_day[midnight.astimezone(zone).date()] = of_day
+            shown += first_ids
     return shown, per_day
 
 
