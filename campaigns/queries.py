@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     ScalarSelect,
     and_,
+    bindparam,
     case,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -107,54 +109,74 @@ class _Cut:
     finished: ScalarSelect[datetime]
     stuck: ColumnElement[bool]
     """In a waiting state for longer than its window; each term is one state's index range."""
+    platforms: tuple[str, ...]
+    """The platforms whose processing windows ``stuck`` names (others get the default)."""
 
     @classmethod
-    def of(
-        cls,
-        session: Session,
-        *,
-        now: datetime,
-        windows: Windows,
-        platforms: Iterable[str] | None = None,
-    ) -> _Cut:
-        """``platforms``: every platform of an account the caller's deliveries can be on,
-        when the caller has read them already (else they are read here)."""
-        # The current attempt's start and end: how long the delivery has been in its state.
-        attempt = (
-            select(DeliveryAttempt.started_at)
-            .where(
-                DeliveryAttempt.delivery_id == Delivery.id,
-                DeliveryAttempt.number == Delivery.attempts,
-            )
-            .correlate(Delivery)
-            .limit(1)
+    def of(cls, session: Session, platforms: Iterable[str] | None = None) -> _Cut:
+        """The cut, its times left as parameters (pass :meth:`values` with the statement).
+        ``platforms``: every platform of an account the caller's deliveries can be on, when
+        the caller has read them already (else they are read here)."""
+        return _parametric_cut(_known(session, platforms))
+
+    def values(self, now: datetime, windows: Windows) -> dict[str, datetime]:
+        """The parameters of ``stuck`` at ``now``: how far back each waiting state's window
+        reaches."""
+        values = {
+            "late_cut": now - windows.late_start,
+            "publishing_cut": now - windows.publishing,
+            "processed_cut": now - DEFAULT_PROCESSING,
+        }
+        for index, platform in enumerate(self.platforms):
+            values[f"processed_cut_{index}"] = now - processing_window(platform)
+        return values
+
+
+def _known(session: Session, platforms: Iterable[str] | None) -> tuple[str, ...]:
+    return tuple(sorted(set(platforms) if platforms is not None else _platforms(session)))
+
+
+@functools.lru_cache(maxsize=64)
+def _parametric_cut(platforms: tuple[str, ...]) -> _Cut:
+    """The cut for these platforms with its times as parameters (:meth:`_Cut.values`), built
+    once: made anew on every read, the statement cost more than running it."""
+    # The current attempt's start and end: how long the delivery has been in its state.
+    attempt = (
+        select(DeliveryAttempt.started_at)
+        .where(
+            DeliveryAttempt.delivery_id == Delivery.id,
+            DeliveryAttempt.number == Delivery.attempts,
         )
-        started = attempt.scalar_subquery()
-        finished = attempt.with_only_columns(
-            func.coalesce(DeliveryAttempt.finished_at, DeliveryAttempt.started_at)
-        ).scalar_subquery()
-        known = sorted(set(platforms)) if platforms is not None else _platforms(session)
-        whens = [(Account.platform == p, now - processing_window(p)) for p in known]
-        processed_by: ColumnElement[datetime] = (
-            case(*whens, else_=now - DEFAULT_PROCESSING)
-            if whens
-            else literal(now - DEFAULT_PROCESSING, UTCDateTime())
-        )
-        # The states are SQL literals (in_states): once psycopg prepares the statement,
-        # PostgreSQL's generic plan still reads each state's index range instead of every
-        # delivery, and the statement is not planned anew on every call.
-        condition = or_(
-            and_(
-                in_states(DeliveryState.SCHEDULED, DeliveryState.QUEUED),
-                Delivery.next_attempt_at < now - windows.late_start,
-            ),
-            and_(
-                in_states(DeliveryState.PUBLISHING),
-                func.coalesce(started, Delivery.updated_at) < now - windows.publishing,
-            ),
-            and_(in_states(DeliveryState.SUBMITTED), finished < processed_by),
-        )
-        return cls(started, finished, condition)
+        .correlate(Delivery)
+        .limit(1)
+    )
+    started = attempt.scalar_subquery()
+    finished = attempt.with_only_columns(
+        func.coalesce(DeliveryAttempt.finished_at, DeliveryAttempt.started_at)
+    ).scalar_subquery()
+
+    def cut(name: str) -> BindParameter[datetime]:
+        return bindparam(name, type_=UTCDateTime())
+
+    whens = [(Account.platform == p, cut(f"processed_cut_{i}")) for i, p in enumerate(platforms)]
+    processed_by: ColumnElement[datetime] = (
+        case(*whens, else_=cut("processed_cut")) if whens else cut("processed_cut")
+    )
+    # The states are SQL literals (in_states): once psycopg prepares the statement,
+    # PostgreSQL's generic plan still reads each state's index range instead of every
+    # delivery, and the statement is not planned anew on every call.
+    condition = or_(
+        and_(
+            in_states(DeliveryState.SCHEDULED, DeliveryState.QUEUED),
+            Delivery.next_attempt_at < cut("late_cut"),
+        ),
+        and_(
+            in_states(DeliveryState.PUBLISHING),
+            func.coalesce(started, Delivery.updated_at) < cut("publishing_cut"),
+        ),
+        and_(in_states(DeliveryState.SUBMITTED), finished < processed_by),
+    )
+    return _Cut(started, finished, condition, platforms)
 
 
 def attention_counts(
@@ -199,7 +221,21 @@ def stuck_counts(
 
     ``platforms``: the platforms of every account with deliveries of the campaign or
     account asked for (a report has read them with the delivery counts); else read here."""
-    cut = _Cut.of(session, now=now, windows=windows, platforms=platforms)
+    cut = _Cut.of(session, platforms)
+    values: dict[str, Any] = cut.values(now, windows)
+    if key is not None:
+        values["key"] = key
+    found = session.execute(_stuck_statement(cut.platforms, by, keyed=key is not None), values)
+    return {int(k): int(n) for k, n in found}
+
+
+@functools.lru_cache(maxsize=128)
+def _stuck_statement(
+    platforms: tuple[str, ...], by: Literal["campaign", "account"], *, keyed: bool
+) -> Any:
+    """The stuck count of :func:`stuck_counts`, built once per set of platforms and
+    grouping."""
+    cut = _parametric_cut(platforms)
     # The campaign as the delivery carries it (set by the database on insert): no join to
     # posts.
     grouped: ColumnElement[Any] = (
@@ -212,9 +248,7 @@ def stuck_counts(
         .where(cut.stuck)
         .group_by(grouped)
     )
-    if key is not None:
-        stuck = stuck.where(grouped == key)
-    return {int(k): int(n) for k, n in session.execute(stuck)}
+    return stuck.where(grouped == bindparam("key")) if keyed else stuck
 
 
 def deliveries_needing_attention(
@@ -239,7 +273,7 @@ def deliveries_needing_attention(
     by state and time), merged: never a walk over published history. Only the columns
     shown are read (no ORM objects: a hundred rows of three entities cost milliseconds).
     """
-    cut = _Cut.of(session, now=now, windows=windows)
+    cut = _Cut.of(session)
     rows: list[Any] = []
     for condition in (in_states(*ENDED_BADLY), cut.stuck):
         query = (
@@ -273,7 +307,7 @@ def deliveries_needing_attention(
             query = query.where(Delivery.campaign_id == campaign_id)
         if post_id is not None:
             query = query.where(Post.id == post_id)
-        rows += session.execute(query).all()
+        rows += session.execute(query, cut.values(now, windows)).all()
     rows.sort(key=lambda row: (row.due_at, row.id), reverse=True)
     found: list[Attention] = []
     for row in rows[:limit]:
@@ -580,7 +614,7 @@ def inbox_count(session: Session, *, now: datetime, windows: Windows) -> int:
     condition names): the deliveries that ended badly (from the delivery counts), those
     stuck, those waiting on a rate limit and the posts whose review expired, each an
     index read."""
-    cut = _Cut.of(session, now=now, windows=windows)
+    cut = _Cut.of(session)
     ended = select(func.coalesce(func.sum(DeliveryCount.n), 0)).where(
         DeliveryCount.state.in_([literal_column(f"'{state.value}'") for state in ENDED_BADLY])
     )
@@ -593,7 +627,8 @@ def inbox_count(session: Session, *, now: datetime, windows: Windows) -> int:
     limited = select(func.count()).select_from(Delivery).where(_rate_limited(now, windows))
     expired = select(func.count()).select_from(Post).where(_expired(), Post.publish_at <= now)
     parts = [part.scalar_subquery() for part in (ended, stuck, limited, expired)]
-    return int(session.scalar(select(parts[0] + parts[1] + parts[2] + parts[3])) or 0)
+    total = select(parts[0] + parts[1] + parts[2] + parts[3])
+    return int(session.scalar(total, cut.values(now, windows)) or 0)
 
 
 def inbox_item(

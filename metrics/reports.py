@@ -244,6 +244,11 @@ def _metric_sums(group: _Group, *where: ColumnElement[bool]) -> Any:
     return select(*columns).where(*where).group_by(group, DeliveryMetrics.platform)
 
 
+_ACCOUNT_SUMS = _metric_sums(
+    DeliveryMetrics.campaign_id, DeliveryMetrics.account_id == bindparam("account_id")
+)
+
+
 def _read_sums(
     session: Session, statement: Any, parameters: dict[str, Any] | None = None
 ) -> dict[tuple[Any, str], _Sums]:
@@ -260,11 +265,7 @@ def _read_sums(
     return sums
 
 
-def _read_states(
-    session: Session, where: ColumnElement[bool] | None = None
-) -> dict[tuple[Any, str], dict[str, int]]:
-    """Deliveries per (campaign, platform) and state, from the counts the database keeps
-    with every transition (campaigns.models.DeliveryCount): never a GROUP BY of deliveries."""
+def _states_by(where: ColumnElement[bool] | None) -> Any:
     statement = (
         select(
             DeliveryCount.campaign_id,
@@ -276,10 +277,22 @@ def _read_states(
         .where(DeliveryCount.n != 0)
         .group_by(DeliveryCount.campaign_id, Account.platform, DeliveryCount.state)
     )
-    if where is not None:
-        statement = statement.where(where)
+    return statement if where is None else statement.where(where)
+
+
+# Built once: a statement made anew on every read costs more than its execution.
+_STATES_OF_ALL = _states_by(None)
+_STATES_OF_CAMPAIGN = _states_by(DeliveryCount.campaign_id == bindparam("campaign_id"))
+_STATES_OF_ACCOUNT = _states_by(DeliveryCount.account_id == bindparam("account_id"))
+
+
+def _read_states(
+    session: Session, statement: Any = _STATES_OF_ALL, parameters: dict[str, int] | None = None
+) -> dict[tuple[Any, str], dict[str, int]]:
+    """Deliveries per (campaign, platform) and state, from the counts the database keeps
+    with every transition (campaigns.models.DeliveryCount): never a GROUP BY of deliveries."""
     states: dict[tuple[Any, str], dict[str, int]] = defaultdict(dict)
-    for key, platform, state, count in session.execute(statement):
+    for key, platform, state, count in session.execute(statement, parameters or {}):
         if count:
             states[(key, platform)][DeliveryState(state).value] = int(count)
     return states
@@ -400,7 +413,7 @@ def campaign_report(
     """Deliveries, views and interactions of one campaign: totals, per platform, per day.
 
     With ``now`` and ``windows``, also how many deliveries need attention."""
-    states = _read_states(session, DeliveryCount.campaign_id == campaign.id)
+    states = _read_states(session, _STATES_OF_CAMPAIGN, {"campaign_id": campaign.id})
     attention = _attention(
         session, states, now=now, windows=windows, by="campaign", key=campaign.id
     )
@@ -637,11 +650,12 @@ def account_report(
     windows: Windows | None = None,
 ) -> AccountReport:
     """One account across every campaign since it was added (e.g. @IPRinCN's 80 articles)."""
-    states = _read_states(session, DeliveryCount.account_id == account.id)
+    states = _read_states(session, _STATES_OF_ACCOUNT, {"account_id": account.id})
     attention = _attention(session, states, now=now, windows=windows, by="account", key=account.id)
     sums = _read_sums(
         session,
-        _metric_sums(DeliveryMetrics.campaign_id, DeliveryMetrics.account_id == account.id),
+        _ACCOUNT_SUMS,
+        {"account_id": account.id},
     )
     campaign_ids = {key for key, _ in states} | {key for key, _ in sums}
     names: dict[int, str] = {

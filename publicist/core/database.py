@@ -14,6 +14,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from publicist.core.idle_ping import ping_when_idle
 from publicist.core.settings import get_settings
 
 NAMING_CONVENTION = {
@@ -85,7 +86,9 @@ def make_engine(url: str) -> Engine:
 
         event.listen(engine, "begin", _begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    ping_when_idle(engine)  # instead of pool_pre_ping: no round trip on a busy connection
+    return engine
 
 
 def get_engine(url: str | None = None) -> Engine:

@@ -97,14 +97,15 @@ def _straight_states(session: Session) -> dict[tuple[int, str], Counter[str]]:
 
 def _straight_attention(session: Session) -> list[int]:
     """Ids needing attention, most recently due first: the one-query form of the rule."""
-    cut = _Cut.of(session, now=NOW, windows=WINDOWS)
+    cut = _Cut.of(session)
     return list(
         session.scalars(
             select(Delivery.id)
             .join(Post, Post.id == Delivery.post_id)
             .join(Account, Account.id == Delivery.account_id)
             .where(sa.or_(Delivery.state.in_(ENDED_BADLY), cut.stuck))
-            .order_by(Delivery.due_at.desc(), Delivery.id.desc())
+            .order_by(Delivery.due_at.desc(), Delivery.id.desc()),
+            cut.values(NOW, WINDOWS),
         )
     )
 

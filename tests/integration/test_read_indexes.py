@@ -118,10 +118,9 @@ def postgres_database(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
 @pytest.mark.postgres
 def test_the_account_views_sums_read_the_account_index_alone(postgres: Engine) -> None:
     """The statement the account view sends, as PostgreSQL plans it once prepared."""
-    from metrics.models import DeliveryMetrics
-    from metrics.reports import _metric_sums
+    from metrics.reports import _ACCOUNT_SUMS
 
-    statement = _metric_sums(DeliveryMetrics.campaign_id, DeliveryMetrics.account_id == 1)
+    statement = _ACCOUNT_SUMS.params(account_id=1)
     compiled = str(
         statement.compile(dialect=postgres.dialect, compile_kwargs={"literal_binds": True})
     )
