@@ -274,40 +274,13 @@ def deliveries_needing_attention(
     shown are read (no ORM objects: a hundred rows of three entities cost milliseconds).
     """
     cut = _Cut.of(session)
+    values: dict[str, Any] = cut.values(now, windows)
+    values.update(campaign_id=campaign_id, post_id=post_id)
     rows: list[Any] = []
-    for condition in (in_states(*ENDED_BADLY), cut.stuck):
-        query = (
-            select(
-                Delivery.id,
-                Delivery.post_id,
-                Post.campaign_id,
-                Account.platform,
-                Account.handle,
-                Delivery.state,
-                Delivery.due_at,
-                Delivery.next_attempt_at,
-                Delivery.updated_at,
-                Delivery.attempts,
-                Delivery.last_error,
-                Delivery.last_error_code,
-                Delivery.last_error_kind,
-                Post.text,
-                cut.started.label("started"),
-                cut.finished.label("finished"),
-            )
-            .join(Post, Post.id == Delivery.post_id)
-            .join(Account, Account.id == Delivery.account_id)
-            .where(condition)
-            .order_by(Delivery.due_at.desc(), Delivery.id.desc())
-            .limit(literal_limit(limit))
-        )
-        if campaign_id is not None:
-            # The campaign as the delivery carries it: one filter on the deliveries' side,
-            # which the planner can combine with the campaign's index.
-            query = query.where(Delivery.campaign_id == campaign_id)
-        if post_id is not None:
-            query = query.where(Post.id == post_id)
-        rows += session.execute(query, cut.values(now, windows)).all()
+    for query in _attention_statements(
+        cut.platforms, by_campaign=campaign_id is not None, by_post=post_id is not None, limit=limit
+    ):
+        rows += session.execute(query, values).all()
     rows.sort(key=lambda row: (row.due_at, row.id), reverse=True)
     found: list[Attention] = []
     for row in rows[:limit]:
@@ -351,6 +324,51 @@ class CountMismatch:
     state: str
     kept: int
     actual: int
+
+
+@functools.lru_cache(maxsize=64)
+def _attention_statements(
+    platforms: tuple[str, ...], *, by_campaign: bool, by_post: bool, limit: int
+) -> tuple[Any, Any]:
+    """The two reads of :func:`deliveries_needing_attention` (ended badly, stuck), built
+    once per set of platforms, filter and page size, with the times, the campaign and the
+    post as parameters."""
+    cut = _parametric_cut(platforms)
+    queries: list[Any] = []
+    for condition in (in_states(*ENDED_BADLY), cut.stuck):
+        query = (
+            select(
+                Delivery.id,
+                Delivery.post_id,
+                Post.campaign_id,
+                Account.platform,
+                Account.handle,
+                Delivery.state,
+                Delivery.due_at,
+                Delivery.next_attempt_at,
+                Delivery.updated_at,
+                Delivery.attempts,
+                Delivery.last_error,
+                Delivery.last_error_code,
+                Delivery.last_error_kind,
+                Post.text,
+                cut.started.label("started"),
+                cut.finished.label("finished"),
+            )
+            .join(Post, Post.id == Delivery.post_id)
+            .join(Account, Account.id == Delivery.account_id)
+            .where(condition)
+            .order_by(Delivery.due_at.desc(), Delivery.id.desc())
+            .limit(literal_limit(limit))
+        )
+        if by_campaign:
+            # The campaign as the delivery carries it: one filter on the deliveries' side,
+            # which the planner can combine with the campaign's index.
+            query = query.where(Delivery.campaign_id == bindparam("campaign_id"))
+        if by_post:
+            query = query.where(Post.id == bindparam("post_id"))
+        queries.append(query)
+    return queries[0], queries[1]
 
 
 def count_mismatches(session: Session) -> list[CountMismatch]:

@@ -8,6 +8,7 @@ total states its coverage ("3 of 4 platforms").
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -590,12 +591,15 @@ def daily_series(session: Session, *, campaign_id: int) -> list[DailyPoint]:
 
 def top_posts(session: Session, *, campaign_id: int, limit: int) -> list[TopPost]:
     """The campaign's deliveries with the most interactions, with their URLs."""
-    return _top(session, DeliveryMetrics.campaign_id == campaign_id, limit=limit)
+    return _top(session, "campaign", campaign_id, limit=limit)
 
 
-def _top(session: Session, where: ColumnElement[bool], *, limit: int) -> list[TopPost]:
+@functools.lru_cache(maxsize=32)
+def _top_statement(scope: Literal["campaign", "account"], limit: int) -> Any:
+    """Built once per scope and page size: made anew, it cost more than its execution."""
     # The columns shown only: four ORM entities per row cost more than the read itself.
-    rows = session.execute(
+    owner = DeliveryMetrics.campaign_id if scope == "campaign" else DeliveryMetrics.account_id
+    return (
         select(
             Post.id,
             Delivery.id,
@@ -611,10 +615,16 @@ def _top(session: Session, where: ColumnElement[bool], *, limit: int) -> list[To
         .join(Delivery, Delivery.id == DeliveryMetrics.delivery_id)
         .join(Post, Post.id == Delivery.post_id)
         .join(Account, Account.id == Delivery.account_id)
-        .where(where)
+        .where(owner == bindparam("owner"))
         .order_by(DeliveryMetrics.interactions.desc(), Delivery.id)
         .limit(literal_limit(limit))
     )
+
+
+def _top(
+    session: Session, scope: Literal["campaign", "account"], owner: int, *, limit: int
+) -> list[TopPost]:
+    rows = session.execute(_top_statement(scope, limit), {"owner": owner})
     return [
         TopPost(
             post_id=post_id,
@@ -712,7 +722,7 @@ def account_report(
         last_published_at=_aware(last),
         last_updated=totals.last_updated,
         campaigns=per_campaign,
-        top_posts=_top(session, DeliveryMetrics.account_id == account.id, limit=top) if top else [],
+        top_posts=_top(session, "account", account.id, limit=top) if top else [],
         attention=None if attention is None else attention.get(account.id, 0),
     )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, literal
+from sqlalchemy import ColumnElement, literal_column
 
 
-def literal_limit(count: int) -> BindParameter[Any]:
+def literal_limit(count: int) -> ColumnElement[Any]:
     """A ``LIMIT`` written into the statement's text instead of sent as a parameter.
 
     psycopg prepares a statement on its sixth run, and PostgreSQL then weighs one generic
@@ -16,6 +16,7 @@ def literal_limit(count: int) -> BindParameter[Any]:
     whole ordered result, loses, and the statement is planned again on every call (for the
     four-table top-posts read, planning took several times as long as running it). With the
     number in the text, the generic plan is the index walk that stops after ``count`` rows.
-    Each distinct count is its own statement, so use it for the few fixed page sizes.
+    Each distinct count is its own statement (and its own entry in SQLAlchemy's cache of
+    compiled statements), so use it for the few fixed page sizes.
     """
-    return literal(int(count), Integer, literal_execute=True)
+    return literal_column(str(int(count)))
