@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Delivery, DispatchHeartbeat
 from campaigns.states import DeliveryState
+from publicist.core.sql_plans import literal_limit
 
 HEARTBEAT_ID = 1
 BEAT_EVERY = timedelta(seconds=5)
@@ -79,7 +80,7 @@ def workers_health(session: Session, *, now: datetime) -> WorkersHealth:
                 Delivery.next_attempt_at < cutoff,
             )
             .order_by(Delivery.next_attempt_at)
-            .limit(1)
+            .limit(literal_limit(1))
             .scalar_subquery()
         )
 

@@ -70,11 +70,12 @@ def policy(*, scripts: bool) -> str:
 def _render(template: Template, values: dict[str, Any]) -> str:
     """``template.render(values)``, leaving no reference cycle behind.
 
-    The macros a template defines live in its render context and refer back to it, so a
-    rendered page's context (and every row it shows) was freed only by the cyclic garbage
-    collector: a month page left about a thousand objects to it, and its full collections
-    came every few dozen pages. Emptying the context's variables after rendering breaks
-    the cycle, and the page is freed as soon as it is sent.
+    A macro that translates text (the gettext functions are bound to the render context)
+    and the context refer to each other, so a rendered page's context (and every row it
+    shows) was freed only by the cyclic garbage collector: a month page left about a
+    thousand objects to it, and its full collections came every few dozen pages. Emptying
+    the context's variables after rendering breaks the cycle, and the page is freed as soon
+    as it is sent.
     """
     context = template.new_context(values)
     try:
