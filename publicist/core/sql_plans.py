@@ -14,7 +14,7 @@ def literal_limit(count: int) -> ColumnElement[Any]:
     plan (for any parameter values) against planning every call anew. With the limit a
     parameter, the generic plan cannot know that only a few rows are wanted: it costs the
     whole ordered result, loses, and the statement is planned again on every call (for the
-    four-table top-posts read, planning took several times as long as running it). With the
+    four-table top-posts read, planning is most of the work). With the
     number in the text, the generic plan is the index walk that stops after ``count`` rows.
     Each distinct count is its own statement (and its own entry in SQLAlchemy's cache of
     compiled statements), so use it for the few fixed page sizes.

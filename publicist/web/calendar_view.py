@@ -131,7 +131,7 @@ def parse_query(values: Mapping[str, str]) -> CalendarQuery:
 @dataclass(frozen=True)
 class Shown:
     """An entry as the page shows it, with its local time and its link worked out once (a
-    month shows up to 252 entries: a template macro per entry cost more than the read)."""
+    month shows up to 252 entries, and the template writes them inline)."""
 
     delivery_id: int
     post_id: int

@@ -72,10 +72,9 @@ def _render(template: Template, values: dict[str, Any]) -> str:
 
     A macro that translates text (the gettext functions are bound to the render context)
     and the context refer to each other, so a rendered page's context (and every row it
-    shows) was freed only by the cyclic garbage collector: a month page left about a
-    thousand objects to it, and its full collections came every few dozen pages. Emptying
-    the context's variables after rendering breaks the cycle, and the page is freed as soon
-    as it is sent.
+    shows) was freed only by the cyclic garbage collector, and a busy page's rows made its
+    collections longer and more frequent. Emptying the context's variables after rendering
+    breaks the cycle, and the page is freed as soon as it is sent.
     """
     context = template.new_context(values)
     try:
