@@ -170,6 +170,8 @@ def _first_per_day_in_sql(
     while (midnight := datetime.combine(day, time(), tzinfo=zone)) < end:
         midnights.append(midnight)
         day += timedelta(days=1)
+    if not midnights:
+        return [], {}
     bounds = ARRAY(DateTime(timezone=True))
     days = (
         func.unnest(
