@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ScalarSelect, exists, literal_column, select, update
+from sqlalchemy import ScalarSelect, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from campaigns.models import Delivery, DispatchHeartbeat
 from campaigns.states import DeliveryState
-from publicist.core.sql_plans import literal_limit
+from publicist.core.sql_plans import literal_limit, text_literal
 
 HEARTBEAT_ID = 1
 BEAT_EVERY = timedelta(seconds=5)
@@ -76,7 +76,7 @@ def workers_health(session: Session, *, now: datetime) -> WorkersHealth:
         return (
             select(Delivery.next_attempt_at)
             .where(
-                Delivery.state == literal_column(f"'{state.value}'"),
+                Delivery.state == text_literal(state.value),
                 Delivery.next_attempt_at < cutoff,
             )
             .order_by(Delivery.next_attempt_at)
@@ -94,7 +94,9 @@ def workers_health(session: Session, *, now: datetime) -> WorkersHealth:
             oldest_unclaimed(DeliveryState.SCHEDULED),
             oldest_unclaimed(DeliveryState.QUEUED),
             exists().where(
-                Delivery.state.in_([literal_column("'scheduled'"), literal_column("'queued'")])
+                Delivery.state.in_(
+                    [text_literal(s.value) for s in (DeliveryState.SCHEDULED, DeliveryState.QUEUED)]
+                )
             ),
         )
     ).one()

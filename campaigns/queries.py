@@ -16,7 +16,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    literal_column,
     or_,
     select,
 )
@@ -29,7 +28,7 @@ from campaigns.states import ENDED_BADLY, EXPIRED, DeliveryState, PostState
 from connectors.registry import UnknownPlatform
 from publicist.core.database import UTCDateTime
 from publicist.core.settings import Settings
-from publicist.core.sql_plans import literal_limit
+from publicist.core.sql_plans import literal_limit, text_literal
 
 """Final states staff must look at (and may retry)."""
 WAITING = (
@@ -63,11 +62,14 @@ class Windows:
         )
 
 
-def in_states(*states: DeliveryState) -> ColumnElement[bool]:
-    """``deliveries.state IN (...)`` with the states as SQL literals: a partial index on
-    states (campaigns.models) is usable only when the planner sees the values, which a bound
-    parameter hides once psycopg prepares the statement and PostgreSQL plans it generically."""
-    return Delivery.state.in_([literal_column(f"'{state.value}'") for state in states])
+def in_states(
+    *states: DeliveryState, column: ColumnElement[Any] | None = None
+) -> ColumnElement[bool]:
+    """``deliveries.state IN (...)`` (or ``column``'s) with the states as SQL literals
+    (publicist.core.sql_plans.text_literal): a partial index on states (campaigns.models)
+    is usable only when the planner sees the values."""
+    state = Delivery.state.expression if column is None else column
+    return state.in_([text_literal(s.value) for s in states])
 
 
 def processing_window(platform: str) -> timedelta:
@@ -139,7 +141,8 @@ def _known(session: Session, platforms: Iterable[str] | None) -> tuple[str, ...]
 @functools.lru_cache(maxsize=64)
 def _parametric_cut(platforms: tuple[str, ...]) -> _Cut:
     """The cut for these platforms with its times as parameters (:meth:`_Cut.values`), built
-    once: made anew on every read, the statement cost more than running it."""
+    once: assembling the expressions on every read was a large part of a small read's
+    cost."""
     # The current attempt's start and end: how long the delivery has been in its state.
     attempt = (
         select(DeliveryAttempt.started_at)
@@ -179,6 +182,10 @@ def _parametric_cut(platforms: tuple[str, ...]) -> _Cut:
     return _Cut(started, finished, condition, platforms)
 
 
+_COUNTED_ENDED_BADLY = in_states(*ENDED_BADLY, column=DeliveryCount.state.expression)
+"""The delivery counts of the states that ended badly."""
+
+
 def attention_counts(
     session: Session,
     *,
@@ -193,9 +200,7 @@ def attention_counts(
     Those that ended badly come from the delivery counts; the stuck ones from the few
     deliveries in a waiting state past their window (:func:`stuck_counts`)."""
     counted = DeliveryCount.campaign_id if by == "campaign" else DeliveryCount.account_id
-    ended = select(counted, func.sum(DeliveryCount.n)).where(
-        DeliveryCount.state.in_([s.value for s in ENDED_BADLY])
-    )
+    ended = select(counted, func.sum(DeliveryCount.n)).where(_COUNTED_ENDED_BADLY)
     if key is not None:
         ended = ended.where(counted == key)
     found: dict[int, int] = {}
@@ -505,7 +510,7 @@ def _rate_limited(now: datetime, windows: Windows) -> ColumnElement[bool]:
     """Waiting for the platform's quota to reset (not yet late: those are "stuck")."""
     return and_(
         in_states(DeliveryState.SCHEDULED),
-        Delivery.last_error_kind == literal_column(f"'{ErrorKind.RATE_LIMITED.value}'"),
+        Delivery.last_error_kind == text_literal(ErrorKind.RATE_LIMITED.value),
         Delivery.next_attempt_at >= now - windows.late_start,
     )
 
@@ -513,7 +518,7 @@ def _rate_limited(now: datetime, windows: Windows) -> ColumnElement[bool]:
 def _expired() -> ColumnElement[bool]:
     # A literal state, as in in_states: a prepared statement's generic plan would otherwise
     # read every post to count the few in review.
-    in_review = Post.state == literal_column(f"'{PostState.IN_REVIEW.value}'")
+    in_review = Post.state == text_literal(PostState.IN_REVIEW.value)
     return and_(in_review, Post.publish_at.is_not(None))
 
 
@@ -633,9 +638,7 @@ def inbox_count(session: Session, *, now: datetime, windows: Windows) -> int:
     stuck, those waiting on a rate limit and the posts whose review expired, each an
     index read."""
     cut = _Cut.of(session)
-    ended = select(func.coalesce(func.sum(DeliveryCount.n), 0)).where(
-        DeliveryCount.state.in_([literal_column(f"'{state.value}'") for state in ENDED_BADLY])
-    )
+    ended = select(func.coalesce(func.sum(DeliveryCount.n), 0)).where(_COUNTED_ENDED_BADLY)
     stuck = (
         select(func.count())
         .select_from(Delivery)

@@ -93,8 +93,9 @@ def first_entries_per_day(
     filters: Filters = Filters(),
 ) -> DayPage:
     """Like :func:`entries`, but at most ``limit`` of each day (in ``zone``), with each day's
-    full count: a month of a 10,000-post campaign reads the window's ids and due times
-    (two columns from the due-time index) and the text of only the entries shown."""
+    full count: the text is read for the entries shown only. Which those are, PostgreSQL
+    answers with one index range per day (:func:`_first_per_day_in_sql`); SQLite's are
+    counted here from the window's ids and due times (:func:`_first_per_day`)."""
     # The due time as the driver gives it (no UTCDateTime per row: thousands of rows here);
     # aware on PostgreSQL, naive UTC on SQLite, as the type decorator would have fixed.
     raw_due = type_coerce(Delivery.due_at, DateTime(timezone=True))
