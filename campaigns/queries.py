@@ -27,6 +27,7 @@ from campaigns.reasons import ErrorKind
 from campaigns.states import ENDED_BADLY, EXPIRED, DeliveryState, PostState
 from connectors.registry import UnknownPlatform
 from publicist.core.database import UTCDateTime
+from publicist.core.reads import column_rows
 from publicist.core.settings import Settings
 from publicist.core.sql_plans import literal_limit, text_literal
 
@@ -204,7 +205,7 @@ def attention_counts(
     if key is not None:
         ended = ended.where(counted == key)
     found: dict[int, int] = {}
-    for k, n in session.execute(ended.group_by(counted)):
+    for k, n in column_rows(session, ended.group_by(counted)):
         if n:
             found[int(k)] = int(n)
     for k, n in stuck_counts(session, now=now, windows=windows, by=by, key=key).items():
@@ -230,7 +231,7 @@ def stuck_counts(
     values: dict[str, Any] = cut.values(now, windows)
     if key is not None:
         values["key"] = key
-    found = session.execute(_stuck_statement(cut.platforms, by, keyed=key is not None), values)
+    found = column_rows(session, _stuck_statement(cut.platforms, by, keyed=key is not None), values)
     return {int(k): int(n) for k, n in found}
 
 
@@ -285,7 +286,7 @@ def deliveries_needing_attention(
     for query in _attention_statements(
         cut.platforms, by_campaign=campaign_id is not None, by_post=post_id is not None, limit=limit
     ):
-        rows += session.execute(query, values).all()
+        rows += column_rows(session, query, values).all()
     rows.sort(key=lambda row: (row.due_at, row.id), reverse=True)
     found: list[Attention] = []
     for row in rows[:limit]:

@@ -24,6 +24,7 @@ from campaigns.states import ENDED_BADLY, DeliveryState
 from metrics.models import CampaignPlatformTotal, DailyRollup, DeliveryMetrics
 from metrics.platforms import gives
 from publicist.core.database import UTCDateTime
+from publicist.core.reads import column_rows
 from publicist.core.sql_plans import literal_limit
 
 COUNTERS = ("views", "likes", "comments", "shares")
@@ -254,7 +255,7 @@ def _read_sums(
     session: Session, statement: Any, parameters: dict[str, Any] | None = None
 ) -> dict[tuple[Any, str], _Sums]:
     sums: dict[tuple[Any, str], _Sums] = {}
-    for row in session.execute(statement, parameters or {}):
+    for row in column_rows(session, statement, parameters):
         key, platform, *rest = row
         item = _Sums()
         for index, name in enumerate(COUNTERS):
@@ -293,7 +294,7 @@ def _read_states(
     """Deliveries per (campaign, platform) and state, from the counts the database keeps
     with every transition (campaigns.models.DeliveryCount): never a GROUP BY of deliveries."""
     states: dict[tuple[Any, str], dict[str, int]] = defaultdict(dict)
-    for key, platform, state, count in session.execute(statement, parameters or {}):
+    for key, platform, state, count in column_rows(session, statement, parameters):
         if count:
             states[(key, platform)][DeliveryState(state).value] = int(count)
     return states
@@ -517,8 +518,8 @@ def campaign_summaries(
     grouped = _group_platforms(states, sums)
     summaries: list[CampaignSummary] = []
     # Three columns, not the campaigns as entities (each would decode its JSON fields).
-    listed = session.execute(
-        select(Campaign.id, Campaign.name, Campaign.timezone).order_by(Campaign.id.desc())
+    listed = column_rows(
+        session, select(Campaign.id, Campaign.name, Campaign.timezone).order_by(Campaign.id.desc())
     )
     for campaign_id, name, timezone in listed:
         platforms = grouped.get(campaign_id, [])
@@ -561,7 +562,7 @@ _DAILY = (
 
 def daily_series(session: Session, *, campaign_id: int) -> list[DailyPoint]:
     """Growth per day and platform, oldest first, from the daily rollups only."""
-    rows = session.execute(_DAILY, {"campaign_id": campaign_id}).all()
+    rows = column_rows(session, _DAILY, {"campaign_id": campaign_id}).all()
     reported: dict[str, list[bool]] = {}
     for _day, platform, *counters, _interactions in rows:
         seen = reported.setdefault(platform, [False] * len(COUNTERS))
@@ -624,7 +625,7 @@ def _top_statement(scope: Literal["campaign", "account"], limit: int) -> Any:
 def _top(
     session: Session, scope: Literal["campaign", "account"], owner: int, *, limit: int
 ) -> list[TopPost]:
-    rows = session.execute(_top_statement(scope, limit), {"owner": owner})
+    rows = column_rows(session, _top_statement(scope, limit), {"owner": owner})
     return [
         TopPost(
             post_id=post_id,
@@ -670,8 +671,8 @@ def account_report(
     campaign_ids = {key for key, _ in states} | {key for key, _ in sums}
     names: dict[int, str] = {
         campaign_id: name
-        for campaign_id, name in session.execute(
-            select(Campaign.id, Campaign.name).where(Campaign.id.in_(campaign_ids))
+        for campaign_id, name in column_rows(
+            session, select(Campaign.id, Campaign.name).where(Campaign.id.in_(campaign_ids))
         )
     }
     per_campaign: list[AccountCampaign] = []
@@ -693,10 +694,11 @@ def account_report(
                 )
             )
     totals = _totals(overall)
-    first, last = session.execute(
+    first, last = column_rows(
+        session,
         select(func.min(Delivery.published_at), func.max(Delivery.published_at)).where(
             Delivery.account_id == account.id, in_states(DeliveryState.PUBLISHED)
-        )
+        ),
     ).one()
 
     def counter(name: str) -> int | None:

@@ -17,6 +17,7 @@ from publicist.core.database import get_engine, session_factory
 from publicist.core.settings import Settings, get_settings
 from publicist.web import errors, heap, openapi
 from publicist.web.body_limit import PublicistAPI
+from publicist.web.reading import read_sessions
 from publicist.web.routers import (
     accounts,
     calendar,
@@ -90,6 +91,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or system_clock
     app.state.session_factory = sessions or session_factory(get_engine(settings.database_url))
+    app.state.read_sessions = read_sessions(app.state.session_factory)
     errors.install(app)
     for module in (
         health,

@@ -4,20 +4,21 @@ The API reads tokens only from the ``Authorization`` header, never from cookies,
 browser cannot be tricked into sending a write on someone's behalf (no CSRF surface). The
 workspace pages have their own sign-in with a session cookie and a CSRF token on every form
 (``publicist.web.routers.signin``, ``publicist.web.visitor``); a token's role is capped by
-its owner's (``publicist.web.tokens.effective_role``).
+its owner's (``publicist.web.tokens.Caller.effective_role``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from publicist.web.deps import DbSession, Now
-from publicist.web.models import ApiToken
-from publicist.web.tokens import Role, authenticate, effective_role
+from publicist.web.tokens import Caller, Role, authenticate
 
 
 class AuthError(Exception):
@@ -35,42 +36,52 @@ bearer = HTTPBearer(
 )
 
 
-def current_token(
-    session: DbSession,
-    now: Now,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> ApiToken:
+def authorize(
+    session: Session,
+    credentials: HTTPAuthorizationCredentials | None,
+    needed: Role,
+    *,
+    now: datetime,
+) -> Caller:
+    """The caller behind ``credentials`` if its token is live and allows ``needed``."""
     if credentials is None or not credentials.credentials:
         raise AuthError(401, "unauthorized", "an API token is required (Authorization: Bearer …)")
-    token = authenticate(session, secret=credentials.credentials, now=now)
-    if token is None:
+    caller = authenticate(session, secret=credentials.credentials, now=now)
+    if caller is None:
         raise AuthError(401, "unauthorized", "the API token is unknown or revoked")
-    return token
-
-
-def check_role(token: ApiToken, needed: Role) -> None:
-    role = effective_role(token)
+    role = caller.effective_role
     if not role.allows(needed):
-        capped = " (capped by its owner's role)" if role.value != token.role else ""
+        capped = " (capped by its owner's role)" if role != caller.role else ""
         raise AuthError(
             403,
             "forbidden",
-            f"this needs the {needed.value} role; the token {token.name!r} is {role.value}"
+            f"this needs the {needed.value} role; the token {caller.name!r} is {role.value}"
             + capped,
         )
+    return caller
 
 
-def require(needed: Role) -> Callable[[ApiToken], Awaitable[ApiToken]]:
-    """A dependency that lets through tokens with ``needed`` or a higher role."""
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+"""The bearer token as sent, if any; declares the API's security scheme in OpenAPI."""
 
-    async def dependency(token: Annotated[ApiToken, Depends(current_token)]) -> ApiToken:
-        check_role(token, needed)
-        return token
+
+def require(
+    needed: Role,
+) -> Callable[[Session, datetime, HTTPAuthorizationCredentials | None], Caller]:
+    """A dependency that lets through tokens with ``needed`` or a higher role.
+
+    For routes that write through the request's session (``publicist.web.deps.DbSession``);
+    reads take a ``publicist.web.reading.Reader`` instead, which checks the token in the same
+    trip to the thread pool as the read.
+    """
+
+    def dependency(session: DbSession, now: Now, credentials: Credentials) -> Caller:
+        return authorize(session, credentials, needed, now=now)
 
     return dependency
 
 
-Viewer = Annotated[ApiToken, Depends(require(Role.VIEWER))]
-Editor = Annotated[ApiToken, Depends(require(Role.EDITOR))]
-Approver = Annotated[ApiToken, Depends(require(Role.APPROVER))]
-Admin = Annotated[ApiToken, Depends(require(Role.ADMIN))]
+Viewer = Annotated[Caller, Depends(require(Role.VIEWER))]
+Editor = Annotated[Caller, Depends(require(Role.EDITOR))]
+Approver = Annotated[Caller, Depends(require(Role.APPROVER))]
+Admin = Annotated[Caller, Depends(require(Role.ADMIN))]

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.actors import OPERATOR, Actor, ActorKind
@@ -102,25 +102,63 @@ def _record(
     )
 
 
-def authenticate(session: Session, *, secret: str, now: datetime) -> ApiToken | None:
+@dataclass(frozen=True)
+class Caller:
+    """A live token as a request sees it: whom it acts for and what it may do.
+
+    Plain values read in one statement (no ORM objects): every API request starts here.
+    """
+
+    token_id: int
+    name: str
+    role: Role
+    """The token's own role."""
+    owner_id: int | None
+    owner_role: Role | None
+    """Its owner's role now; None for a token without an owner."""
+
+    @property
+    def effective_role(self) -> Role:
+        """What the token may do: its own role, capped by its owner's current role."""
+        return self.role if self.owner_role is None else lower(self.role, self.owner_role)
+
+
+_LIVE_TOKEN = (
+    select(
+        ApiToken.id,
+        ApiToken.name,
+        ApiToken.role,
+        ApiToken.owner_id,
+        ApiToken.last_used_at,
+        Person.role.label("owner_role"),
+    )
+    .outerjoin(Person, Person.id == ApiToken.owner_id)
+    .where(
+        ApiToken.token_hash == bindparam("digest"),
+        ApiToken.revoked_at.is_(None),
+        or_(Person.id.is_(None), Person.disabled.is_(False)),
+    )
+)
+"""The token with a hash, unless it is revoked or its owner is disabled."""
+
+
+def authenticate(session: Session, *, secret: str, now: datetime) -> Caller | None:
     """The live token matching ``secret``, or None (unknown, malformed, revoked, or owned by a
-    disabled person)."""
+    disabled person). Records its use at most once per ``LAST_USED_RESOLUTION``."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_digest(secret)))
-    if token is None or token.revoked_at is not None:
+    row = session.execute(_LIVE_TOKEN, {"digest": secret_digest(secret)}).one_or_none()
+    if row is None:
         return None
-    if token.owner is not None and token.owner.disabled:
-        return None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-    return token
-
-
-def effective_role(token: ApiToken) -> Role:
-    """What the token may do: its own role, capped by its owner's current role."""
-    role = Role(token.role)
-    return role if token.owner is None else lower(role, Role(token.owner.role))
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+    return Caller(
+        token_id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        owner_id=row.owner_id,
+        owner_role=None if row.owner_role is None else Role(row.owner_role),
+    )
 
 
 def list_tokens(session: Session) -> list[ApiToken]:
@@ -143,12 +181,12 @@ def revoke_token(
     return token
 
 
-def token_actor(token: ApiToken) -> Actor:
+def token_actor(caller: Caller) -> Actor:
     """The caller behind a token: its owner (if any) for the audit and the self-approval
     rule, with the token's effective role."""
     return Actor(
         kind=ActorKind.TOKEN,
-        role=effective_role(token),
-        person_id=token.owner_id,
-        token_id=token.id,
+        role=caller.effective_role,
+        person_id=caller.owner_id,
+        token_id=caller.token_id,
     )

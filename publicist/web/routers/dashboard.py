@@ -20,11 +20,10 @@ from fastapi.responses import RedirectResponse, Response
 from publicist.web.dashboard_view import dashboard_context
 from publicist.web.deps import DbSession, Now, Waits
 from publicist.web.i18n import translations
-from publicist.web.models import ApiToken
 from publicist.web.routers.signin import signin_page
 from publicist.web.schemas import MAX_ID, IdText
 from publicist.web.templating import render
-from publicist.web.tokens import authenticate
+from publicist.web.tokens import Caller, authenticate
 from publicist.web.visitor import CurrentVisitor, read_form, refused
 
 COOKIE = "publicist_token"
@@ -50,7 +49,7 @@ def _redirect_setting_cookie(request: Request, secret: str, campaign: int | None
     return response
 
 
-def _token_from_cookie(request: Request, session: DbSession, now: Now) -> ApiToken | None:
+def _token_from_cookie(request: Request, session: DbSession, now: Now) -> Caller | None:
     secret = request.cookies.get(COOKIE)
     return authenticate(session, secret=secret, now=now) if secret else None
 

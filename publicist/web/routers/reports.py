@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from campaigns.accounts import find_account, get_account
 from campaigns.models import Account
@@ -35,11 +37,11 @@ from metrics.reports import (
     top_posts,
 )
 from metrics.time_chart import render_series_svg
-from publicist.web.auth import Viewer
-from publicist.web.deps import DbSession, Now, PathId, Waits
+from publicist.web.deps import PathId, Waits
 from publicist.web.errors import error_response
 from publicist.web.json_body import JsonBody
 from publicist.web.queries import failures, get_campaign
+from publicist.web.reading import ViewerRead
 from publicist.web.schemas import ErrorDetail, FailureOut
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -61,41 +63,59 @@ _ACCOUNT = JsonBody[AccountReport](AccountReport)
 
 
 @router.get("/campaigns", response_model=list[CampaignSummary])
-def campaigns(session: DbSession, now: Now, windows: Waits, _: Viewer) -> Response:
+async def campaigns(read: ViewerRead, windows: Waits) -> Response:
     """Every campaign with its totals (newest first): the dashboard's campaign list."""
-    return _SUMMARIES(campaign_summaries(session, now=now, windows=windows))
+    return await read(
+        lambda session: _SUMMARIES(campaign_summaries(session, now=read.now, windows=windows))
+    )
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignReport)
-def campaign(
-    campaign_id: PathId, session: DbSession, now: Now, windows: Waits, _: Viewer, top: Top = 5
-) -> Response:
+async def campaign(campaign_id: PathId, read: ViewerRead, windows: Waits, top: Top = 5) -> Response:
     """One campaign: totals with coverage, per platform, per day and top posts
     (the same numbers as ``publicist report --format json``)."""
-    found = get_campaign(session, campaign_id)
-    return _REPORT(campaign_report(session, campaign=found, top=top, now=now, windows=windows))
+
+    def report(session: Session) -> Response:
+        found = get_campaign(session, campaign_id)
+        return _REPORT(
+            campaign_report(session, campaign=found, top=top, now=read.now, windows=windows)
+        )
+
+    return await read(report)
 
 
 @router.get("/campaigns/{campaign_id}/totals", response_model=CampaignTotals)
-def totals(campaign_id: PathId, session: DbSession, _: Viewer) -> Response:
+async def totals(campaign_id: PathId, read: ViewerRead) -> Response:
     """Views and interactions alone, from the daily rollups: the cheapest read for a tile
     that refreshes often. Equal to the report's totals."""
-    get_campaign(session, campaign_id)
-    return _TOTALS(campaign_totals(session, campaign_id=campaign_id))
+
+    def sums(session: Session) -> Response:
+        get_campaign(session, campaign_id)
+        return _TOTALS(campaign_totals(session, campaign_id=campaign_id))
+
+    return await read(sums)
 
 
 @router.get("/campaigns/{campaign_id}/platforms", response_model=list[PlatformTotals])
-def platforms(campaign_id: PathId, session: DbSession, _: Viewer) -> Response:
+async def platforms(campaign_id: PathId, read: ViewerRead) -> Response:
     """Deliveries, views and interactions per platform."""
-    found = get_campaign(session, campaign_id)
-    return _PLATFORMS(campaign_report(session, campaign=found, top=0).platforms)
+
+    def per_platform(session: Session) -> Response:
+        found = get_campaign(session, campaign_id)
+        return _PLATFORMS(campaign_report(session, campaign=found, top=0).platforms)
+
+    return await read(per_platform)
 
 
 @router.get("/campaigns/{campaign_id}/series", response_model=list[DailyPoint])
-def series(campaign_id: PathId, session: DbSession, _: Viewer) -> Response:
+async def series(campaign_id: PathId, read: ViewerRead) -> Response:
     """Growth per day (in the campaign's time zone) and platform, oldest first."""
-    get_campaign(session, campaign_id)
-    return _SERIES(daily_series(session, campaign_id=campaign_id))
+
+    def per_day(session: Session) -> Response:
+        get_campaign(session, campaign_id)
+        return _SERIES(daily_series(session, campaign_id=campaign_id))
+
+    return await read(per_day)
 
 
 @router.get(
@@ -103,65 +123,86 @@ def series(campaign_id: PathId, session: DbSession, _: Viewer) -> Response:
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}}},
 )
-def chart(campaign_id: PathId, session: DbSession, _: Viewer) -> Response:
+async def chart(campaign_id: PathId, read: ViewerRead) -> Response:
     """Views and interactions over time per platform, as an SVG image."""
-    found = get_campaign(session, campaign_id)
-    svg = render_series_svg(daily_series(session, campaign_id=found.id), title=found.name)
-    return Response(svg, media_type="image/svg+xml")
+
+    def drawn(session: Session) -> Response:
+        found = get_campaign(session, campaign_id)
+        svg = render_series_svg(daily_series(session, campaign_id=found.id), title=found.name)
+        return Response(svg, media_type="image/svg+xml")
+
+    return await read(drawn)
 
 
 @router.get("/campaigns/{campaign_id}/top-posts", response_model=list[TopPost])
-def campaign_top_posts(
+async def campaign_top_posts(
     campaign_id: PathId,
-    session: DbSession,
-    _: Viewer,
+    read: ViewerRead,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> Response:
     """The posts with the most interactions, with their URLs."""
-    get_campaign(session, campaign_id)
-    return _TOP(top_posts(session, campaign_id=campaign_id, limit=limit))
+
+    def top(session: Session) -> Response:
+        get_campaign(session, campaign_id)
+        return _TOP(top_posts(session, campaign_id=campaign_id, limit=limit))
+
+    return await read(top)
 
 
 @router.get("/campaigns/{campaign_id}/failures", response_model=list[FailureOut])
-def campaign_failures(
-    campaign_id: PathId, session: DbSession, now: Now, windows: Waits, _: Viewer, limit: Limit = 100
+async def campaign_failures(
+    campaign_id: PathId, read: ViewerRead, windows: Waits, limit: Limit = 100
 ) -> Response:
     """Failed, missed and unknown deliveries of one campaign, and those stuck longer than
     their platform normally needs, with the reason."""
-    get_campaign(session, campaign_id)
-    return _FAILURES(
-        failures(session, campaign_id=campaign_id, now=now, windows=windows, limit=limit)
-    )
+
+    def listed(session: Session) -> Response:
+        get_campaign(session, campaign_id)
+        return _FAILURES(
+            failures(session, campaign_id=campaign_id, now=read.now, windows=windows, limit=limit)
+        )
+
+    return await read(listed)
 
 
 @router.get("/failures", response_model=list[FailureOut])
-def all_failures(
-    session: DbSession, now: Now, windows: Waits, _: Viewer, limit: Limit = 100
-) -> Response:
+async def all_failures(read: ViewerRead, windows: Waits, limit: Limit = 100) -> Response:
     """Failed, missed, unknown and stuck deliveries of every campaign."""
-    return _FAILURES(failures(session, campaign_id=None, now=now, windows=windows, limit=limit))
-
-
-@router.get("/accounts", response_model=list[AccountReport])
-def accounts(session: DbSession, now: Now, windows: Waits, _: Viewer) -> Response:
-    """Every account's totals since it was added, across campaigns (no credentials)."""
-    return _ACCOUNTS(
-        [
-            account_report(session, account=account, top=0, now=now, windows=windows)
-            for account in session.scalars(
-                select(Account).order_by(Account.platform, Account.handle)
-            )
-        ]
+    return await read(
+        lambda session: _FAILURES(
+            failures(session, campaign_id=None, now=read.now, windows=windows, limit=limit)
+        )
     )
 
 
+@router.get("/accounts", response_model=list[AccountReport])
+async def accounts(read: ViewerRead, windows: Waits) -> Response:
+    """Every account's totals since it was added, across campaigns (no credentials)."""
+
+    def every_account(session: Session) -> Response:
+        return _ACCOUNTS(
+            [
+                account_report(session, account=account, top=0, now=read.now, windows=windows)
+                for account in session.scalars(
+                    select(Account).order_by(Account.platform, Account.handle)
+                )
+            ]
+        )
+
+    return await read(every_account)
+
+
 @router.get("/accounts/{account_id}", response_model=AccountReport)
-def account(
-    account_id: PathId, session: DbSession, now: Now, windows: Waits, _: Viewer, top: Top = 5
-) -> Response:
+async def account(account_id: PathId, read: ViewerRead, windows: Waits, top: Top = 5) -> Response:
     """The whole-account view: everything one account published, per campaign, top posts."""
-    found = get_account(session, account_id)
-    return _ACCOUNT(account_report(session, account=found, top=top, now=now, windows=windows))
+
+    def view(session: Session) -> Response:
+        found = get_account(session, account_id)
+        return _ACCOUNT(
+            account_report(session, account=found, top=top, now=read.now, windows=windows)
+        )
+
+    return await read(view)
 
 
 @router.get(
@@ -175,9 +216,8 @@ def account(
         503: {"description": "PDF asked for where the server lacks the Pango library."},
     },
 )
-def period(
-    session: DbSession,
-    _: Viewer,
+async def period(
+    read: ViewerRead,
     start: Annotated[date, Query(alias="from", description="First day, e.g. 2021-04-01.")],
     end: Annotated[date, Query(alias="to", description="Last day, e.g. 2021-12-31.")],
     campaign: Annotated[
@@ -195,17 +235,20 @@ def period(
     """The period report (``publicist report --from … --to …``): posts published between two
     days (in each campaign's time zone) and what they drew, per platform, account, campaign
     and month, top posts and a summary sentence, in the format asked for."""
-    report = period_report(
-        session,
-        start=start,
-        end=end,
-        campaign=find_campaign(session, campaign) if campaign is not None else None,
-        account=find_account(session, account) if account is not None else None,
-        language=language,
-        top=top,
+    report = await read(
+        lambda session: period_report(
+            session,
+            start=start,
+            end=end,
+            campaign=find_campaign(session, campaign) if campaign is not None else None,
+            account=find_account(session, account) if account is not None else None,
+            language=language,
+            top=top,
+        )
     )
     try:
-        rendered = export(report, format)
+        # Rendered after the read, with the database connection already given back.
+        rendered = await anyio.to_thread.run_sync(export, report, format)
     except PdfUnavailable as exc:
         return error_response(503, ErrorDetail(type="unavailable", message=str(exc)))
     return Response(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from campaigns.people.models import Person
 from publicist.web.auth import Admin
 from publicist.web.deps import DbSession, Now, PathId
 from publicist.web.present import token_out
@@ -31,7 +32,7 @@ def issue(body: TokenCreate, session: DbSession, now: Now, caller: Admin) -> Tok
         role=body.role,
         name=body.name,
         now=now,
-        owner=caller.owner,
+        owner=None if caller.owner_id is None else session.get(Person, caller.owner_id),
         actor=token_actor(caller),
     )
     return TokenCreated(**token_out(issued.token).model_dump(), token=issued.secret)
