@@ -401,7 +401,7 @@ def count_mismatches(session: Session) -> list[CountMismatch]:
 
 
 def _platforms(session: Session) -> list[str]:
-    return list(session.scalars(select(Account.platform).distinct()))
+    return list(column_rows(session, select(Account.platform).distinct()).scalars())
 
 
 def _waited(row: Any, state: DeliveryState, *, now: datetime) -> timedelta:

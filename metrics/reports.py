@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import ColumnElement, bindparam, case, func, literal_column, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -300,31 +300,38 @@ def _read_states(
     return states
 
 
+_CANCELLED = DeliveryState.CANCELLED.value
+_PUBLISHED = DeliveryState.PUBLISHED.value
+_FAILED = DeliveryState.FAILED.value
+_UNKNOWN = DeliveryState.UNKNOWN.value
+
+
 def _platform_totals(
     platform: str, states: Mapping[str, int], sums: _Sums | None
 ) -> PlatformTotals:
-    values: dict[str, int | None] = {}
-    for name in COUNTERS:
-        reported = bool(sums and sums.reported[name])
+    counted: list[int | None] = [None] * len(COUNTERS)
+    interactions = 0
+    if sums is not None:
         # Not given by the platform, or given but not reported yet (WeChat's same-day
         # figures): "not available", never 0.
-        values[name] = (
+        counted = [
             sums.values[name]
-            if sums and reported and gives(platform, name, reported=True)
+            if sums.reported[name] and gives(platform, name, reported=True)
             else None
-        )
-    interactions = sums.interactions if sums else 0
-    views = values["views"]
+            for name in COUNTERS
+        ]
+        interactions = sums.interactions
+    views, likes, comments, shares = counted
     return PlatformTotals(
         platform=platform,
-        scheduled=sum(states.values()) - states.get(DeliveryState.CANCELLED.value, 0),
-        published=states.get(DeliveryState.PUBLISHED.value, 0),
-        failed=states.get(DeliveryState.FAILED.value, 0),
-        unknown=states.get(DeliveryState.UNKNOWN.value, 0),
+        scheduled=sum(states.values()) - states.get(_CANCELLED, 0),
+        published=states.get(_PUBLISHED, 0),
+        failed=states.get(_FAILED, 0),
+        unknown=states.get(_UNKNOWN, 0),
         views=views,
-        likes=values["likes"],
-        comments=values["comments"],
-        shares=values["shares"],
+        likes=likes,
+        comments=comments,
+        shares=shares,
         interactions=interactions,
         engagement_rate=(interactions / views) if views else None,
         last_updated=sums.updated if sums else None,
@@ -343,32 +350,44 @@ def _group_platforms(
     return grouped
 
 
-def _coverage(platforms: list[PlatformTotals], counter: str) -> str:
-    given = sum(1 for p in platforms if getattr(p, counter) is not None)
-    noun = "platform" if len(platforms) == 1 else "platforms"
-    return f"{given} of {len(platforms)} {noun}"
-
-
 def _sum_available(platforms: Iterable[PlatformTotals], counter: str) -> int | None:
     values = [getattr(p, counter) for p in platforms if getattr(p, counter) is not None]
     return sum(values) if values else None
 
 
 def _totals(platforms: list[PlatformTotals]) -> _Totals:
-    viewed = [p for p in platforms if p.views is not None]
-    views = _sum_available(platforms, "views")
-    updated = [p.last_updated for p in platforms if p.last_updated is not None]
+    """The platforms added up, in one pass (the campaign list does this per campaign)."""
+    scheduled = published = failed = unknown = interactions = viewed_interactions = 0
+    views: int | None = None
+    updated: datetime | None = None
+    given = dict.fromkeys(COUNTERS, 0)
+    for item in platforms:
+        scheduled += item.scheduled
+        published += item.published
+        failed += item.failed
+        unknown += item.unknown
+        interactions += item.interactions
+        if item.views is not None:
+            views = (views or 0) + item.views
+            # Only interactions on platforms that give views belong over views.
+            viewed_interactions += item.interactions
+            given["views"] += 1
+        for name in ("likes", "comments", "shares"):
+            if getattr(item, name) is not None:
+                given[name] += 1
+        if item.last_updated is not None and (updated is None or item.last_updated > updated):
+            updated = item.last_updated
+    noun = "platform" if len(platforms) == 1 else "platforms"
     return _Totals(
-        scheduled=sum(p.scheduled for p in platforms),
-        published=sum(p.published for p in platforms),
-        failed=sum(p.failed for p in platforms),
-        unknown=sum(p.unknown for p in platforms),
+        scheduled=scheduled,
+        published=published,
+        failed=failed,
+        unknown=unknown,
         views=views,
-        interactions=sum(p.interactions for p in platforms),
-        # Only interactions on platforms that give views belong over views.
-        engagement_rate=(sum(p.interactions for p in viewed) / views) if views else None,
-        last_updated=max(updated) if updated else None,
-        coverage={name: _coverage(platforms, name) for name in COUNTERS},
+        interactions=interactions,
+        engagement_rate=(viewed_interactions / views) if views else None,
+        last_updated=updated,
+        coverage={name: f"{given[name]} of {len(platforms)} {noun}" for name in COUNTERS},
     )
 
 
@@ -404,10 +423,23 @@ def _attention(
     return found
 
 
+class CampaignNamed(Protocol):
+    """What a report shows of its campaign: a ``Campaign``, or those columns read alone."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+
 def campaign_report(
     session: Session,
     *,
-    campaign: Campaign,
+    campaign: CampaignNamed,
     top: int = 5,
     now: datetime | None = None,
     windows: Windows | None = None,

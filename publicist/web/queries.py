@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from campaigns.queries import Windows, deliveries_needing_attention
 from publicist.core.errors import NotFound
+from publicist.core.reads import column_rows
 from publicist.web.schemas import FailureOut
 
 
@@ -17,6 +20,28 @@ def get_campaign(session: Session, campaign_id: int) -> Campaign:
     if campaign is None:
         raise NotFound("campaign", campaign_id)
     return campaign
+
+
+class CampaignHeading(NamedTuple):
+    """What a report shows of its campaign (``metrics.reports.CampaignNamed``)."""
+
+    id: int
+    name: str
+    timezone: str
+
+
+_HEADING = select(Campaign.id, Campaign.name, Campaign.timezone).where(
+    Campaign.id == bindparam("campaign_id")
+)
+
+
+def campaign_heading(session: Session, campaign_id: int) -> CampaignHeading:
+    """The campaign's id, name and time zone, or NotFound: for the API's reads, which need
+    no more, three columns cost half of loading the campaign."""
+    row = column_rows(session, _HEADING, {"campaign_id": campaign_id}).one_or_none()
+    if row is None:
+        raise NotFound("campaign", campaign_id)
+    return CampaignHeading(*row)
 
 
 def failures(

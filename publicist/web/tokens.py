@@ -19,6 +19,7 @@ from campaigns.people.roles import lower
 from campaigns.people.roles import parse_role as parse_role
 from publicist.core.crypto import secret_digest
 from publicist.core.errors import Conflict, InvalidInput, NotFound
+from publicist.core.reads import column_rows
 from publicist.web.models import ApiToken
 
 TOKEN_PREFIX = "pub_"  # noqa: S105 - a recognisable prefix, not a secret
@@ -147,7 +148,7 @@ def authenticate(session: Session, *, secret: str, now: datetime) -> Caller | No
     disabled person). Records its use at most once per ``LAST_USED_RESOLUTION``."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    row = session.execute(_LIVE_TOKEN, {"digest": secret_digest(secret)}).one_or_none()
+    row = column_rows(session, _LIVE_TOKEN, {"digest": secret_digest(secret)}).one_or_none()
     if row is None:
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:

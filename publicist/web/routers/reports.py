@@ -40,7 +40,7 @@ from metrics.time_chart import render_series_svg
 from publicist.web.deps import PathId, Waits
 from publicist.web.errors import error_response
 from publicist.web.json_body import JsonBody
-from publicist.web.queries import failures, get_campaign
+from publicist.web.queries import campaign_heading, failures
 from publicist.web.reading import ViewerRead
 from publicist.web.schemas import ErrorDetail, FailureOut
 
@@ -76,7 +76,7 @@ async def campaign(campaign_id: PathId, read: ViewerRead, windows: Waits, top: T
     (the same numbers as ``publicist report --format json``)."""
 
     def report(session: Session) -> Response:
-        found = get_campaign(session, campaign_id)
+        found = campaign_heading(session, campaign_id)
         return _REPORT(
             campaign_report(session, campaign=found, top=top, now=read.now, windows=windows)
         )
@@ -90,7 +90,7 @@ async def totals(campaign_id: PathId, read: ViewerRead) -> Response:
     that refreshes often. Equal to the report's totals."""
 
     def sums(session: Session) -> Response:
-        get_campaign(session, campaign_id)
+        campaign_heading(session, campaign_id)
         return _TOTALS(campaign_totals(session, campaign_id=campaign_id))
 
     return await read(sums)
@@ -101,7 +101,7 @@ async def platforms(campaign_id: PathId, read: ViewerRead) -> Response:
     """Deliveries, views and interactions per platform."""
 
     def per_platform(session: Session) -> Response:
-        found = get_campaign(session, campaign_id)
+        found = campaign_heading(session, campaign_id)
         return _PLATFORMS(campaign_report(session, campaign=found, top=0).platforms)
 
     return await read(per_platform)
@@ -112,7 +112,7 @@ async def series(campaign_id: PathId, read: ViewerRead) -> Response:
     """Growth per day (in the campaign's time zone) and platform, oldest first."""
 
     def per_day(session: Session) -> Response:
-        get_campaign(session, campaign_id)
+        campaign_heading(session, campaign_id)
         return _SERIES(daily_series(session, campaign_id=campaign_id))
 
     return await read(per_day)
@@ -127,7 +127,7 @@ async def chart(campaign_id: PathId, read: ViewerRead) -> Response:
     """Views and interactions over time per platform, as an SVG image."""
 
     def drawn(session: Session) -> Response:
-        found = get_campaign(session, campaign_id)
+        found = campaign_heading(session, campaign_id)
         svg = render_series_svg(daily_series(session, campaign_id=found.id), title=found.name)
         return Response(svg, media_type="image/svg+xml")
 
@@ -143,7 +143,7 @@ async def campaign_top_posts(
     """The posts with the most interactions, with their URLs."""
 
     def top(session: Session) -> Response:
-        get_campaign(session, campaign_id)
+        campaign_heading(session, campaign_id)
         return _TOP(top_posts(session, campaign_id=campaign_id, limit=limit))
 
     return await read(top)
@@ -157,7 +157,7 @@ async def campaign_failures(
     their platform normally needs, with the reason."""
 
     def listed(session: Session) -> Response:
-        get_campaign(session, campaign_id)
+        campaign_heading(session, campaign_id)
         return _FAILURES(
             failures(session, campaign_id=campaign_id, now=read.now, windows=windows, limit=limit)
         )
