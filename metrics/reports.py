@@ -230,12 +230,12 @@ class _Sums:
     updated: datetime | None = None
 
 
-def _metric_sums(group: _Group, *where: ColumnElement[bool]) -> Any:
+def _metric_sums(groups: tuple[_Group, ...], *where: ColumnElement[bool]) -> Any:
     # 0 written into the text: as a parameter, PostgreSQL planned the prepared statement anew
     # on every call instead of keeping its generic plan (see publicist.core.sql_plans).
     collected = DeliveryMetrics.collections > literal_column("0")
     measured = case((collected, DeliveryMetrics.collected_at))
-    columns: list[Any] = [group, DeliveryMetrics.platform]
+    columns: list[Any] = [*groups, DeliveryMetrics.platform]
     for name in COUNTERS:
         column = getattr(DeliveryMetrics, name)
         columns += [func.sum(column), func.count(column)]
@@ -243,20 +243,28 @@ def _metric_sums(group: _Group, *where: ColumnElement[bool]) -> Any:
         func.coalesce(func.sum(DeliveryMetrics.interactions), 0),
         type_coerce(func.max(measured), UTCDateTime()),
     ]
-    return select(*columns).where(*where).group_by(group, DeliveryMetrics.platform)
+    return select(*columns).where(*where).group_by(*groups, DeliveryMetrics.platform)
 
 
 _ACCOUNT_SUMS = _metric_sums(
-    DeliveryMetrics.campaign_id, DeliveryMetrics.account_id == bindparam("account_id")
+    (DeliveryMetrics.campaign_id,), DeliveryMetrics.account_id == bindparam("account_id")
 )
+_SUMS_PER_ACCOUNT = _metric_sums((DeliveryMetrics.account_id, DeliveryMetrics.campaign_id))
 
 
 def _read_sums(
-    session: Session, statement: Any, parameters: dict[str, Any] | None = None
+    session: Session,
+    statement: Any,
+    parameters: dict[str, Any] | None = None,
+    *,
+    keys: int = 1,
 ) -> dict[tuple[Any, str], _Sums]:
+    """Sums per (key, platform); with ``keys`` above 1, the key is a tuple of the first
+    ``keys`` columns."""
     sums: dict[tuple[Any, str], _Sums] = {}
     for row in column_rows(session, statement, parameters):
-        key, platform, *rest = row
+        key = row[0] if keys == 1 else tuple(row[:keys])
+        platform, *rest = row[keys:]
         item = _Sums()
         for index, name in enumerate(COUNTERS):
             item.values[name] = int(rest[2 * index] or 0)
@@ -684,10 +692,29 @@ def _top(
     ]
 
 
+class AccountNamed(Protocol):
+    """What a report shows of its account: an ``Account``, or those columns read alone."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def handle(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
 def account_report(
     session: Session,
     *,
-    account: Account,
+    account: AccountNamed,
     top: int = 5,
     now: datetime | None = None,
     windows: Windows | None = None,
@@ -695,18 +722,133 @@ def account_report(
     """One account across every campaign since it was added (e.g. @IPRinCN's 80 articles)."""
     states = _read_states(session, _STATES_OF_ACCOUNT, {"account_id": account.id})
     attention = _attention(session, states, now=now, windows=windows, by="account", key=account.id)
-    sums = _read_sums(
-        session,
-        _ACCOUNT_SUMS,
-        {"account_id": account.id},
+    sums = _read_sums(session, _ACCOUNT_SUMS, {"account_id": account.id})
+    first, last = column_rows(session, _PUBLISHED_SPAN, {"account_id": account.id}).one()
+    return _account_report(
+        account,
+        states,
+        sums,
+        _campaign_names(session, {key for key, _ in states} | {key for key, _ in sums}),
+        published=(first, last),
+        top_posts=_top(session, "account", account.id, limit=top) if top else [],
+        attention=None if attention is None else attention.get(account.id, 0),
     )
-    campaign_ids = {key for key, _ in states} | {key for key, _ in sums}
-    names: dict[int, str] = {
-        campaign_id: name
-        for campaign_id, name in column_rows(
-            session, select(Campaign.id, Campaign.name).where(Campaign.id.in_(campaign_ids))
-        )
+
+
+_PUBLISHED_SPAN = select(func.min(Delivery.published_at), func.max(Delivery.published_at)).where(
+    Delivery.account_id == bindparam("account_id"), in_states(DeliveryState.PUBLISHED)
+)
+
+
+def _published_end(end: Any) -> Any:
+    """An account's first or last publish: one end of its range in the index of published
+    deliveries by account (no walk over its history)."""
+    return (
+        select(end(Delivery.published_at))
+        .where(Delivery.account_id == Account.id, in_states(DeliveryState.PUBLISHED))
+        .correlate(Account)
+        .scalar_subquery()
+    )
+
+
+_SPANS_PER_ACCOUNT = select(Account.id, _published_end(func.min), _published_end(func.max))
+_STATES_PER_ACCOUNT = (
+    select(
+        DeliveryCount.account_id,
+        DeliveryCount.campaign_id,
+        DeliveryCount.state,
+        func.sum(DeliveryCount.n),
+    )
+    .where(DeliveryCount.n != 0)
+    .group_by(DeliveryCount.account_id, DeliveryCount.campaign_id, DeliveryCount.state)
+)
+
+
+def account_reports(
+    session: Session,
+    *,
+    accounts: Iterable[AccountNamed],
+    now: datetime | None = None,
+    windows: Windows | None = None,
+) -> list[AccountReport]:
+    """Each of ``accounts`` as :func:`account_report` gives it without top posts, in the
+    same few statements whatever their number (the dashboard and ``/api/reports/accounts``
+    list every account; a report per account was four statements each)."""
+    accounts = list(accounts)
+    platform_of = {account.id: account.platform for account in accounts}
+    states: dict[int, dict[tuple[Any, str], dict[str, int]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for account_id, campaign_id, state, count in column_rows(session, _STATES_PER_ACCOUNT):
+        platform = platform_of.get(account_id)
+        if count and platform is not None:
+            states[account_id][(campaign_id, platform)][DeliveryState(state).value] = int(count)
+    sums: dict[int, dict[tuple[Any, str], _Sums]] = defaultdict(dict)
+    for key, item in _read_sums(session, _SUMS_PER_ACCOUNT, keys=2).items():
+        (account_id, campaign_id), platform = key
+        sums[account_id][(campaign_id, platform)] = item
+    spans = {
+        account_id: (first, last)
+        for account_id, first, last in column_rows(session, _SPANS_PER_ACCOUNT)
     }
+    names = _campaign_names(session, None)
+    attention = _attention_per_account(session, states, now=now, windows=windows)
+    return [
+        _account_report(
+            account,
+            states.get(account.id, {}),
+            sums.get(account.id, {}),
+            names,
+            published=spans.get(account.id, (None, None)),
+            top_posts=[],
+            attention=None if attention is None else attention.get(account.id, 0),
+        )
+        for account in accounts
+    ]
+
+
+def _attention_per_account(
+    session: Session,
+    states: Mapping[int, Mapping[tuple[Any, str], Mapping[str, int]]],
+    *,
+    now: datetime | None,
+    windows: Windows | None,
+) -> dict[int, int] | None:
+    """As :func:`_attention` for one account, for every account in ``states`` at once."""
+    if now is None or windows is None:
+        return None
+    found: dict[int, int] = {}
+    for account_id, by_campaign in states.items():
+        ended = sum(
+            counts.get(state.value, 0) for counts in by_campaign.values() for state in ENDED_BADLY
+        )
+        if ended:
+            found[account_id] = ended
+    platforms = {platform for by_campaign in states.values() for _, platform in by_campaign}
+    stuck = stuck_counts(session, now=now, windows=windows, by="account", platforms=platforms)
+    for account_id, n in stuck.items():
+        found[account_id] = found.get(account_id, 0) + n
+    return found
+
+
+def _campaign_names(session: Session, campaign_ids: set[int] | None) -> dict[int, str]:
+    """Campaign names by id: of ``campaign_ids``, or of every campaign for None."""
+    statement = select(Campaign.id, Campaign.name)
+    if campaign_ids is not None:
+        statement = statement.where(Campaign.id.in_(campaign_ids))
+    return {campaign_id: name for campaign_id, name in column_rows(session, statement)}
+
+
+def _account_report(
+    account: AccountNamed,
+    states: Mapping[tuple[Any, str], Mapping[str, int]],
+    sums: Mapping[tuple[Any, str], _Sums],
+    names: Mapping[int, str],
+    *,
+    published: tuple[datetime | None, datetime | None],
+    top_posts: list[TopPost],
+    attention: int | None,
+) -> AccountReport:
     per_campaign: list[AccountCampaign] = []
     overall: list[PlatformTotals] = []
     for campaign_id, platforms in sorted(_group_platforms(states, sums).items()):
@@ -726,12 +868,7 @@ def account_report(
                 )
             )
     totals = _totals(overall)
-    first, last = column_rows(
-        session,
-        select(func.min(Delivery.published_at), func.max(Delivery.published_at)).where(
-            Delivery.account_id == account.id, in_states(DeliveryState.PUBLISHED)
-        ),
-    ).one()
+    first, last = published
 
     def counter(name: str) -> int | None:
         return _sum_available(overall, name)
@@ -756,8 +893,8 @@ def account_report(
         last_published_at=_aware(last),
         last_updated=totals.last_updated,
         campaigns=per_campaign,
-        top_posts=_top(session, "account", account.id, limit=top) if top else [],
-        attention=None if attention is None else attention.get(account.id, 0),
+        top_posts=top_posts,
+        attention=attention,
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Account
 from campaigns.queries import Windows
-from metrics.reports import account_report, campaign_report, campaign_summaries
+from metrics.reports import account_reports, campaign_report, campaign_summaries
 from metrics.time_chart import ChartWords, render_series_svg
 from publicist.web.charts import platform_bars_svg
 from publicist.web.queries import failures, get_campaign
@@ -57,12 +57,10 @@ def dashboard_context(
         "summaries": summaries,
         "selected": chosen.campaign_id if chosen is not None else None,
         "report": None,
-        "accounts": [
-            account_report(session, account=account, top=0)
-            for account in session.scalars(
-                select(Account).order_by(Account.platform, Account.handle)
-            )
-        ],
+        "accounts": account_reports(
+            session,
+            accounts=session.scalars(select(Account).order_by(Account.platform, Account.handle)),
+        ),
     }
     if chosen is None:
         return context

@@ -29,7 +29,13 @@ from campaigns.queries import (
 from campaigns.states import ENDED_BADLY, DeliveryState, PostState
 from metrics.consistency import total_mismatches
 from metrics.models import DailyRollup
-from metrics.reports import account_report, campaign_report, campaign_summaries, campaign_totals
+from metrics.reports import (
+    account_report,
+    account_reports,
+    campaign_report,
+    campaign_summaries,
+    campaign_totals,
+)
 from publicist.core.migrate import upgrade
 from tests.conftest import drop_postgres_database, postgres_database
 
@@ -135,7 +141,12 @@ def _assert_reads_equal_group_by(session: Session) -> None:
             one.unknown,
         )
         assert listed.attention == one.attention
-    for account in session.scalars(select(Account)):
+    every = list(session.scalars(select(Account).order_by(Account.id)))
+    assert account_reports(session, accounts=every, now=NOW, windows=WINDOWS) == [
+        account_report(session, account=account, top=0, now=NOW, windows=WINDOWS)
+        for account in every
+    ]
+    for account in every:
         mine = account_report(session, account=account, top=0, now=NOW, windows=WINDOWS)
         rows = session.scalars(select(Delivery).where(Delivery.account_id == account.id)).all()
         states = Counter(d.state.value for d in rows)

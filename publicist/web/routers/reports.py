@@ -30,6 +30,7 @@ from metrics.reports import (
     PlatformTotals,
     TopPost,
     account_report,
+    account_reports,
     campaign_report,
     campaign_summaries,
     campaign_totals,
@@ -180,14 +181,8 @@ async def accounts(read: ViewerRead, windows: Waits) -> Response:
     """Every account's totals since it was added, across campaigns (no credentials)."""
 
     def every_account(session: Session) -> Response:
-        return _ACCOUNTS(
-            [
-                account_report(session, account=account, top=0, now=read.now, windows=windows)
-                for account in session.scalars(
-                    select(Account).order_by(Account.platform, Account.handle)
-                )
-            ]
-        )
+        listed = session.scalars(select(Account).order_by(Account.platform, Account.handle))
+        return _ACCOUNTS(account_reports(session, accounts=listed, now=read.now, windows=windows))
 
     return await read(every_account)
 

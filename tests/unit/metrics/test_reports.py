@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Account, Campaign, Delivery
+from campaigns.queries import Windows
 from campaigns.states import DeliveryState
 from connectors.base import Capabilities, MetricCounts
 from metrics.cadence import Cadence
 from metrics.collection import claim_collections, record_counts
 from metrics.reports import (
     account_report,
+    account_reports,
     campaign_report,
     campaign_summaries,
     campaign_totals,
@@ -295,6 +298,30 @@ def test_the_account_view_covers_every_campaign_since_the_account_was_added(
     assert per["@IPRinCN account launch"].failed == 1
     assert sum(c.interactions for c in report.campaigns) == report.interactions
     assert report.top_posts[0].account == "@IPRinCN"
+    accounts = [iprincn, other]
+    assert account_reports(session, accounts=accounts) == [
+        account_report(session, account=account, top=0) for account in accounts
+    ]
+
+
+def test_every_accounts_report_at_once_equals_each_report_alone(session: Session) -> None:
+    """Counters a platform does not give, not reported yet, an account with nothing yet,
+    one that failed only, and what needs attention: the set-based reads agree."""
+    campaign, _, deliveries = _week(session)
+    _measure_week(session, deliveries)
+    builders.account(session, platform="x", handle="@new", now=NOW)
+    failing = builders.account(session, platform="weibo", handle="only-failed", now=NOW)
+    builders.delivery(
+        session, campaign=campaign, account=failing, at=NOW, state=DeliveryState.FAILED
+    )
+    windows = Windows(late_start=timedelta(seconds=60), publishing=timedelta(seconds=90))
+    later = NOW + timedelta(days=2)
+    every = list(session.scalars(select(Account).order_by(Account.id)))
+    assert account_reports(session, accounts=every, now=later, windows=windows) == [
+        account_report(session, account=account, top=0, now=later, windows=windows)
+        for account in every
+    ]
+    assert account_reports(session, accounts=[]) == []
 
 
 def test_an_account_without_measured_posts_has_no_views_yet(session: Session) -> None:
