@@ -6,6 +6,7 @@ dashboard also draws a narrow variant (larger type, fewer ticks) for phones.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,7 +83,23 @@ def render_series_svg(
     lines show running totals, so each line ends at the platform's total in the report.
     Each line is a group with the id ``series-<counter>-<platform>``; the description lists
     every platform's last value, so the chart can be read (and checked) as text.
+
+    Drawing takes matplotlib a few hundred milliseconds, and the numbers change only when
+    metrics are collected: the last drawings are kept, keyed by everything drawn (the
+    points, the title, the words, the shape), so a page shown again with the same numbers
+    does not draw again.
     """
+    return _drawn_series(tuple(points), title, cumulative, words, narrow)
+
+
+@functools.lru_cache(maxsize=32)
+def _drawn_series(
+    points: tuple[DailyPoint, ...],
+    title: str,
+    cumulative: bool,
+    words: ChartWords,
+    narrow: bool,
+) -> str:
     # Imported here: matplotlib takes a second to load and most commands never draw.
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from metrics.plotting import style, to_svg
 
 
@@ -23,8 +25,21 @@ def platform_bars_svg(
 
     Each bar is a group with the id ``<prefix>-bar-<platform>``; the description lists the
     values, so the chart reads (and is checked) as text. Type is set large enough to stay
-    readable when the chart is shrunk to a phone's width.
+    readable when the chart is shrunk to a phone's width. The last drawings are kept, keyed
+    by everything drawn (as ``metrics.time_chart.render_series_svg``).
     """
+    return _drawn_bars(tuple(rows), title, color, prefix, not_available, empty)
+
+
+@functools.lru_cache(maxsize=32)
+def _drawn_bars(
+    rows: tuple[tuple[str, int | None], ...],
+    title: str,
+    color: str,
+    prefix: str,
+    not_available: str,
+    empty: str,
+) -> str:
     from matplotlib.figure import Figure
 
     description = "; ".join(

@@ -63,3 +63,25 @@ def test_the_title_is_escaped_and_an_empty_chart_still_draws() -> None:
     assert title.text == "A & B"
     empty = platform_bars_svg([], title="Views", color="#123456", prefix="v")
     assert _bar_widths(empty, "v") == {}
+
+
+def test_the_same_bars_are_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from metrics import plotting
+    from publicist.web import charts
+
+    drawn: list[int] = []
+    real = plotting.to_svg
+
+    def counted(*args: object, **kwargs: object) -> str:
+        drawn.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("publicist.web.charts.to_svg", counted)
+    charts._drawn_bars.cache_clear()
+    rows: list[tuple[str, int | None]] = [("x", 10), ("weibo", None)]
+    first = platform_bars_svg(rows, title="Views", color="#123456", prefix="views")
+    assert platform_bars_svg(list(rows), title="Views", color="#123456", prefix="views") == first
+    assert len(drawn) == 1
+    platform_bars_svg([("x", 11), ("weibo", None)], title="Views", color="#123456", prefix="views")
+    platform_bars_svg(rows, title="浏览量", color="#123456", prefix="views")
+    assert len(drawn) == 3

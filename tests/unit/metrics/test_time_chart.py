@@ -135,3 +135,28 @@ def test_the_chart_speaks_the_pages_language_in_a_cjk_font() -> None:
     # Text is drawn as glyph paths: the Chinese ones come from the CJK font, not boxes.
     glyphs = re.findall(r'<path id="series-([A-Za-z-]+)-[0-9a-f]+"', svg)
     assert any("CJK" in name for name in glyphs)
+
+
+def test_the_same_numbers_are_drawn_once_and_new_ones_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from metrics import plotting, time_chart
+
+    drawn: list[int] = []
+    real = plotting.to_svg
+
+    def counted(*args: object, **kwargs: object) -> str:
+        drawn.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("metrics.time_chart.to_svg", counted)
+    time_chart._drawn_series.cache_clear()
+    first = render_series_svg(_points(), title="IP Week")
+    again = render_series_svg(list(_points()), title="IP Week")
+    assert again == first
+    assert len(drawn) == 1
+    grown = [*_points(), DailyPoint(date(2021, 4, 24), "x", views=10, interactions=1)]
+    assert render_series_svg(grown, title="IP Week") != first
+    render_series_svg(_points(), title="IP Week", narrow=True)
+    render_series_svg(_points(), title="知识产权宣传周")
+    assert len(drawn) == 4
