@@ -647,6 +647,23 @@ def measure_api(url: str, shape: Shape, *, repeat: int) -> tuple[list[Timing], s
                 repeat=few,
                 warmup=5,
             ),
+            # Reads beyond the list, measured so that what they cost is on record.
+            timed(
+                f"GET every account's report, {shape.accounts} accounts",
+                get("/api/reports/accounts"),
+                repeat=few,
+            ),
+            timed(
+                f"GET posts of the {shape.big:,}-post campaign (first 100, with deliveries)",
+                get("/api/posts", params={"campaign": "1"}),
+                repeat=few,
+            ),
+            timed(
+                f"GET /dashboard ({shape.campaigns} campaigns, {shape.accounts} accounts, charts)",
+                page("/dashboard"),
+                repeat=few,
+                warmup=5,
+            ),
         ]  # fmt: skip
         client.close()
         return timings, ""
