@@ -70,9 +70,9 @@ def require(
 ) -> Callable[[Session, datetime, HTTPAuthorizationCredentials | None], Caller]:
     """A dependency that lets through tokens with ``needed`` or a higher role.
 
-    For routes that write through the request's session (``publicist.web.deps.DbSession``);
-    reads take a ``publicist.web.reading.Reader`` instead, which checks the token in the same
-    trip to the thread pool as the read.
+    For routes that use the request's session (``publicist.web.deps.DbSession``); the
+    reports' reads take a ``publicist.web.reading.Reader`` instead, which checks the token in
+    the same trip to the thread pool as the read.
     """
 
     def dependency(session: DbSession, now: Now, credentials: Credentials) -> Caller:

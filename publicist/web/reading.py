@@ -8,8 +8,8 @@ hands one function to the thread pool, where the session is opened, the token ch
 read done and the session closed.
 
 On PostgreSQL a read's session runs without a transaction (``AUTOCOMMIT``): that saves the
-``BEGIN`` and ``COMMIT`` round trips and loses nothing, since under PostgreSQL's default
-isolation (read committed) every statement already sees its own snapshot. The one write a
+``BEGIN`` and ``COMMIT`` round trips and loses nothing, since under the isolation Publicist
+runs with (PostgreSQL's default, read committed) every statement sees its own snapshot anyway. The one write a
 read may make, the token's ``last_used_at``, is a single statement.
 """
 

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from publicist.web.charts import platform_bars_svg
+from tests.drawings import count_drawings
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -66,17 +67,9 @@ def test_the_title_is_escaped_and_an_empty_chart_still_draws() -> None:
 
 
 def test_the_same_bars_are_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from metrics import plotting
     from publicist.web import charts
 
-    drawn: list[int] = []
-    real = plotting.to_svg
-
-    def counted(*args: object, **kwargs: object) -> str:
-        drawn.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr("publicist.web.charts.to_svg", counted)
+    drawn = count_drawings(monkeypatch, "publicist.web.charts")
     charts._drawn_bars.cache_clear()
     rows: list[tuple[str, int | None]] = [("x", 10), ("weibo", None)]
     first = platform_bars_svg(rows, title="Views", color="#123456", prefix="views")

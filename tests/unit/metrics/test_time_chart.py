@@ -12,6 +12,7 @@ import pytest
 from metrics.plotting import font_families
 from metrics.reports import DailyPoint
 from metrics.time_chart import ChartWords, compact, render_series_svg
+from tests.drawings import count_drawings
 
 SVG = "{http://www.w3.org/2000/svg}"
 _PAIR = re.compile(r"[ML]\s*(-?[\d.]+)\s+(-?[\d.]+)")
@@ -140,16 +141,9 @@ def test_the_chart_speaks_the_pages_language_in_a_cjk_font() -> None:
 def test_the_same_numbers_are_drawn_once_and_new_ones_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from metrics import plotting, time_chart
+    from metrics import time_chart
 
-    drawn: list[int] = []
-    real = plotting.to_svg
-
-    def counted(*args: object, **kwargs: object) -> str:
-        drawn.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr("metrics.time_chart.to_svg", counted)
+    drawn = count_drawings(monkeypatch, "metrics.time_chart")
     time_chart._drawn_series.cache_clear()
     first = render_series_svg(_points(), title="IP Week")
     again = render_series_svg(list(_points()), title="IP Week")
