@@ -134,3 +134,30 @@ class CampaignPlatformTotal(Base):
     comments_days: Mapped[int] = mapped_column(Integer)
     shares_days: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AccountMetricTotal(Base):
+    """An account's totals in one campaign: the sum of its deliveries' latest values.
+
+    Written only by the database's triggers on ``delivery_metrics`` (migration 0024), in the
+    same transaction as each change of a latest value; the account view and the list of
+    every account read one row per campaign instead of summing every published post.
+    ``<counter>_reported`` counts the deliveries that carry the counter (0: never reported,
+    shown as "not available"); ``updated_at`` is the last measured collection.
+    """
+
+    __tablename__ = "account_metric_totals"
+
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    views: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    comments: Mapped[int] = mapped_column(BigInteger)
+    shares: Mapped[int] = mapped_column(BigInteger)
+    views_reported: Mapped[int] = mapped_column(Integer)
+    likes_reported: Mapped[int] = mapped_column(Integer)
+    comments_reported: Mapped[int] = mapped_column(Integer)
+    shares_reported: Mapped[int] = mapped_column(Integer)
+    interactions: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

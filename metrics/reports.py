@@ -15,21 +15,23 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, bindparam, case, func, literal_column, select, type_coerce
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy.orm import Session
 
 from campaigns.models import Account, Campaign, Delivery, DeliveryCount, Post
 from campaigns.queries import Windows, in_states, stuck_counts
 from campaigns.states import ENDED_BADLY, DeliveryState
-from metrics.models import CampaignPlatformTotal, DailyRollup, DeliveryMetrics
+from metrics.models import (
+    AccountMetricTotal,
+    CampaignPlatformTotal,
+    DailyRollup,
+    DeliveryMetrics,
+)
 from metrics.platforms import gives
-from publicist.core.database import UTCDateTime
 from publicist.core.reads import column_rows
 from publicist.core.sql_plans import literal_limit
 
 COUNTERS = ("views", "likes", "comments", "shares")
-
-_Group = ColumnElement[Any] | InstrumentedAttribute[int]
 
 
 def _jsonable(value: Any) -> Any:
@@ -230,26 +232,25 @@ class _Sums:
     updated: datetime | None = None
 
 
-def _metric_sums(groups: tuple[_Group, ...], *where: ColumnElement[bool]) -> Any:
-    # 0 written into the text: as a parameter, PostgreSQL planned the prepared statement anew
-    # on every call instead of keeping its generic plan (see publicist.core.sql_plans).
-    collected = DeliveryMetrics.collections > literal_column("0")
-    measured = case((collected, DeliveryMetrics.collected_at))
-    columns: list[Any] = [*groups, DeliveryMetrics.platform]
+def _kept_account_sums(*, every_account: bool) -> Any:
+    """Sums per campaign and platform of one account (or of every account, keyed by
+    account and campaign), from the totals the database keeps with every change of a
+    latest value (metrics.models.AccountMetricTotal): one row per campaign, never a walk
+    over the account's posts."""
+    kept = AccountMetricTotal
+    columns: list[Any] = [kept.account_id] if every_account else []
+    columns += [kept.campaign_id, kept.platform]
     for name in COUNTERS:
-        column = getattr(DeliveryMetrics, name)
-        columns += [func.sum(column), func.count(column)]
-    columns += [
-        func.coalesce(func.sum(DeliveryMetrics.interactions), 0),
-        type_coerce(func.max(measured), UTCDateTime()),
-    ]
-    return select(*columns).where(*where).group_by(*groups, DeliveryMetrics.platform)
+        columns += [getattr(kept, name), getattr(kept, f"{name}_reported")]
+    columns += [kept.interactions, kept.updated_at]
+    statement = select(*columns)
+    if not every_account:
+        statement = statement.where(kept.account_id == bindparam("account_id"))
+    return statement
 
 
-_ACCOUNT_SUMS = _metric_sums(
-    (DeliveryMetrics.campaign_id,), DeliveryMetrics.account_id == bindparam("account_id")
-)
-_SUMS_PER_ACCOUNT = _metric_sums((DeliveryMetrics.account_id, DeliveryMetrics.campaign_id))
+_ACCOUNT_SUMS = _kept_account_sums(every_account=False)
+_SUMS_PER_ACCOUNT = _kept_account_sums(every_account=True)
 
 
 def _read_sums(

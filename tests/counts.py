@@ -6,12 +6,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from campaigns.queries import count_mismatches
-from metrics.consistency import total_mismatches
+from metrics.consistency import account_total_mismatches, total_mismatches
 
 
 def assert_counts_exact(engine: Engine) -> None:
-    """The counts and totals kept by the triggers equal a GROUP BY over the deliveries and
-    the daily rollups."""
+    """The counts and totals kept by the triggers equal a GROUP BY over the deliveries, the
+    daily rollups and the latest values."""
     with Session(engine) as session:
         assert count_mismatches(session) == []
         assert total_mismatches(session) == []
+        assert account_total_mismatches(session) == []

@@ -27,26 +27,37 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 @db_app.command("check-counts")
 def db_check_counts() -> None:
-    """Compare the delivery counts and campaign totals the database keeps with a count of
-    every delivery and a sum of every daily rollup; exit code 1 and the differing rows if
-    they differ (they never should: triggers keep them).
+    """Compare the delivery counts, campaign totals and account totals the database keeps
+    with a count of every delivery, a sum of every daily rollup and of every latest value;
+    exit code 1 and the differing rows if they differ (they never should: triggers keep
+    them).
 
     Example: [bold]publicist db check-counts[/]
     """
     from campaigns.queries import count_mismatches
-    from metrics.consistency import total_mismatches
+    from metrics.consistency import account_total_mismatches, total_mismatches
 
     with database() as session:
         mismatches = count_mismatches(session)
         totals = total_mismatches(session)
+        accounts = account_total_mismatches(session)
     for total in totals:
         err_console.print(
             f"campaign {total.campaign_id} on {safe(total.platform)}: kept {total.kept}, "
             f"rollups {total.actual}",
             highlight=False,
         )
-    if not mismatches and not totals:
-        console.print("[green]ok[/] delivery counts equal the deliveries, totals the rollups")
+    for account in accounts:
+        err_console.print(
+            f"account {account.account_id} in campaign {account.campaign_id} on "
+            f"{safe(account.platform)}: kept {account.kept}, latest values {account.actual}",
+            highlight=False,
+        )
+    if not mismatches and not totals and not accounts:
+        console.print(
+            "[green]ok[/] delivery counts equal the deliveries, campaign totals the rollups, "
+            "account totals the latest values"
+        )
         return
     table = Table("campaign", "account", "state", "kept", "actual")
     for row in mismatches:
@@ -58,7 +69,8 @@ def db_check_counts() -> None:
         err_console.print(table)
     err_console.print(
         f"[red]FAIL[/] {len(mismatches)} counts differ from the deliveries, "
-        f"{len(totals)} totals from the rollups"
+        f"{len(totals)} campaign totals from the rollups, {len(accounts)} account totals "
+        "from the latest values"
     )
     raise typer.Exit(1)
 

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 import sqlalchemy as sa
@@ -27,8 +28,8 @@ from campaigns.queries import (
     deliveries_needing_attention,
 )
 from campaigns.states import ENDED_BADLY, DeliveryState, PostState
-from metrics.consistency import total_mismatches
-from metrics.models import DailyRollup
+from metrics.consistency import account_total_mismatches, total_mismatches
+from metrics.models import AccountMetricTotal, DailyRollup, DeliveryMetrics
 from metrics.reports import (
     account_report,
     account_reports,
@@ -478,5 +479,128 @@ def test_revision_0021_keeps_counts_without_the_post_join_and_reverses(bare_url:
             session.execute(sa.text("UPDATE deliveries SET state = 'cancelled' WHERE id % 2 = 0"))
             session.commit()
             assert count_mismatches(session) == []
+    finally:
+        engine.dispose()
+
+
+def _latest_values(session: Session, deliveries: list[Delivery], rng: random.Random) -> None:
+    """A row of latest values for each delivery, as the collection plan writes them (nothing
+    measured yet), in one multi-row statement."""
+    platform = {a: p for a, p in session.execute(select(Account.id, Account.platform))}
+    campaign = {p: c for p, c in session.execute(select(Post.id, Post.campaign_id))}
+    session.execute(
+        sa.insert(DeliveryMetrics),
+        [
+            {
+                "delivery_id": d.id,
+                "campaign_id": campaign[d.post_id],
+                "account_id": d.account_id,
+                "platform": platform[d.account_id],
+                "collected_at": NOW,
+                "interactions": 0,
+                "extras": {},
+                "next_collect_at": NOW + timedelta(minutes=rng.randint(0, 60)),
+                "collections": 0,
+            }
+            for d in deliveries
+        ],
+    )
+
+
+def test_account_totals_follow_every_latest_value_change(session: Session) -> None:
+    """Latest values inserted, measured (several rows per statement and one at a time, a
+    counter reported for the first time, one never), planned again, taken back in time,
+    moved to another account, deleted: the kept account totals stay the sums of the latest
+    values, and the account reports read them."""
+    rng = random.Random(24)
+    made = _build(session, rng, deliveries=40)
+    _latest_values(session, made, rng)
+    assert account_total_mismatches(session) == []
+    latest = cast(sa.Table, DeliveryMetrics.__table__)
+    key = latest.c.delivery_id
+    for round_ in range(3):  # the collector's recording: one statement, many rows
+        chosen = [d.id for d in rng.sample(made, 25)]
+        session.execute(
+            sa.update(latest)
+            .where(key.in_(chosen))
+            .values(
+                views=sa.case((key % 3 == round_, None), else_=key * (round_ + 10)),
+                likes=key % (round_ + 7),
+                shares=None if round_ == 0 else key % 5,
+                interactions=latest.c.interactions + key % 11,
+                collections=latest.c.collections + 1,
+                collected_at=NOW + timedelta(hours=round_ + 1),
+            )
+        )
+        assert account_total_mismatches(session) == []
+    for delivery in rng.sample(made, 5):  # one row at a time
+        session.execute(
+            sa.update(latest)
+            .where(key == delivery.id)
+            .values(comments=rng.randint(0, 9), collections=latest.c.collections + 1)
+        )
+    assert account_total_mismatches(session) == []
+    session.execute(  # the plan alone changes: nothing counted changes
+        sa.update(latest).values(next_collect_at=NOW + timedelta(days=1))
+    )
+    assert account_total_mismatches(session) == []
+    ids = [d.id for d in rng.sample(made, 6)]
+    session.execute(  # measured times taken back, one row cleared: those keys recounted
+        sa.update(latest).where(key.in_(ids[:3])).values(collected_at=NOW - timedelta(days=1))
+    )
+    session.execute(sa.update(latest).where(key == ids[3]).values(collections=0, views=None))
+    assert account_total_mismatches(session) == []
+    other = session.scalars(select(Account.id).order_by(Account.id.desc())).first()
+    session.execute(  # moved to another account (never done by the collector)
+        sa.update(latest).where(key == ids[4]).values(account_id=other)
+    )
+    assert account_total_mismatches(session) == []
+    session.execute(sa.delete(latest).where(key.in_(ids[4:])))
+    session.execute(sa.delete(latest).where(key % 5 == 0))
+    assert account_total_mismatches(session) == []
+    every = list(session.scalars(select(Account).order_by(Account.id)))
+    for account, report in zip(every, account_reports(session, accounts=every), strict=True):
+        rows = session.execute(
+            select(latest.c.views, latest.c.interactions).where(latest.c.account_id == account.id)
+        ).all()
+        assert report.interactions == sum(row.interactions for row in rows)
+        views = [row.views for row in rows if row.views is not None]
+        if account.platform != "weibo":  # Weibo gives no views: "not available" whatever
+            assert report.views == (sum(views) if views else None)
+
+
+def test_revision_0024_backfills_account_totals_and_reverses(bare_url: str) -> None:
+    """Latest values written before the revision are summed by its backfill; going down
+    removes the table and its triggers (writes still work), coming back sums again."""
+    from alembic import command
+
+    from publicist.core.migrate import alembic_config
+
+    upgrade(bare_url, "0023")
+    engine = sa.create_engine(bare_url)
+    try:
+        with Session(engine) as session:
+            rng = random.Random(240)
+            made = _build(session, rng, deliveries=30)
+            _latest_values(session, made, rng)
+            session.execute(
+                sa.text(
+                    "UPDATE delivery_metrics SET views = delivery_id * 10, interactions = 7, "
+                    "collections = 1 WHERE delivery_id % 2 = 0"
+                )
+            )
+            session.commit()
+        upgrade(bare_url)
+        with Session(engine) as session:
+            assert session.scalar(select(sa.func.count()).select_from(AccountMetricTotal))
+            assert account_total_mismatches(session) == []
+        command.downgrade(alembic_config(bare_url), "0023")
+        assert "account_metric_totals" not in sa.inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE delivery_metrics SET interactions = 9"))
+            connection.execute(sa.text("DELETE FROM delivery_metrics WHERE delivery_id % 3 = 0"))
+        upgrade(bare_url)
+        with Session(engine) as session:
+            assert account_total_mismatches(session) == []
     finally:
         engine.dispose()

@@ -1,5 +1,6 @@
-"""Revision 0022 (issue 12, "Reads"): the indexes of posts in review and of a campaign's
-deliveries that ended badly match the models, are used by the reads, and go down and up."""
+"""Revisions 0022 to 0024 (issue 12, "Reads"): the indexes of posts in review and of a
+campaign's deliveries that ended badly, the account index's carried columns and the kept
+account totals match the models, are used by the reads, and go down and up."""
 
 from __future__ import annotations
 
@@ -116,8 +117,9 @@ def postgres_database(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
 
 
 @pytest.mark.postgres
-def test_the_account_views_sums_read_the_account_index_alone(postgres: Engine) -> None:
-    """The statement the account view sends, as PostgreSQL plans it once prepared."""
+def test_the_account_views_sums_read_the_kept_rows_of_the_account(postgres: Engine) -> None:
+    """The statement the account view sends, as PostgreSQL plans it once prepared: a range
+    of the kept account totals (0024), not the account's posts."""
     from metrics.reports import _ACCOUNT_SUMS
 
     statement = _ACCOUNT_SUMS.params(account_id=1)
@@ -128,4 +130,16 @@ def test_the_account_views_sums_read_the_account_index_alone(postgres: Engine) -
         connection.execute(text("SET enable_seqscan = off"))  # an empty table: no statistics
         connection.execute(text("SET enable_bitmapscan = off"))
         plan = "\n".join(str(row[0]) for row in connection.execute(text("EXPLAIN " + compiled)))
-    assert f"Index Only Scan using {ACCOUNT_INDEX}" in plan, plan
+    assert "pk_account_metric_totals" in plan, plan
+    assert "delivery_metrics" not in plan, plan
+
+def test_revision_0024_matches_the_model(database: tuple[str, Engine]) -> None:
+    """The kept account totals' table as the migration makes it is the model's."""
+    _, engine = database
+    with engine.connect() as connection:
+        differences = [
+            d
+            for d in compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            if "account_metric_totals" in repr(d)
+        ]
+    assert differences == []
