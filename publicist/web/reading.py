@@ -9,8 +9,8 @@ read done and the session closed.
 
 On PostgreSQL a read's session runs without a transaction (``AUTOCOMMIT``): that saves the
 ``BEGIN`` and ``COMMIT`` round trips and loses nothing, since under the isolation Publicist
-runs with (PostgreSQL's default, read committed) every statement sees its own snapshot anyway. The one write a
-read may make, the token's ``last_used_at``, is a single statement.
+runs with (PostgreSQL's default, read committed) every statement sees its own snapshot
+anyway. The one write a read may make, the token's ``last_used_at``, is a single statement.
 """
 
 from __future__ import annotations

@@ -133,6 +133,7 @@ def test_the_account_views_sums_read_the_kept_rows_of_the_account(postgres: Engi
     assert "pk_account_metric_totals" in plan, plan
     assert "delivery_metrics" not in plan, plan
 
+
 def test_revision_0024_matches_the_model(database: tuple[str, Engine]) -> None:
     """The kept account totals' table as the migration makes it is the model's."""
     _, engine = database

@@ -23,6 +23,8 @@ Revision ID: 0024
 Revises: 0023
 """
 
+# ruff: noqa: S608 - every statement here is built from this module's constant names, never input
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -92,13 +94,17 @@ def _usual(new: str, old: str) -> str:
 def _changed(new: str, old: str, *, postgres: bool) -> str:
     """A counted value differs (a change of ``next_collect_at`` alone counts nothing)."""
     differs = "IS DISTINCT FROM" if postgres else "IS NOT"
-    return "(" + " OR ".join(
-        [
-            *(f"{new}.{c} {differs} {old}.{c}" for c in COUNTERS),
-            f"{new}.interactions <> {old}.interactions",
-            f"{_measured(new)} {differs} {_measured(old)}",
-        ]
-    ) + ")"
+    return (
+        "("
+        + " OR ".join(
+            [
+                *(f"{new}.{c} {differs} {old}.{c}" for c in COUNTERS),
+                f"{new}.interactions <> {old}.interactions",
+                f"{_measured(new)} {differs} {_measured(old)}",
+            ]
+        )
+        + ")"
+    )
 
 
 def _upsert(select: str, *, target: str) -> str:
@@ -117,8 +123,7 @@ def _upsert(select: str, *, target: str) -> str:
     )
     alias = f" AS {target}" if target != TABLE else ""
     return (
-        # Built from this module's constant names only, never from input.
-        f"INSERT INTO {TABLE}{alias} ({', '.join(COLUMNS)}) {select} "  # noqa: S608
+        f"INSERT INTO {TABLE}{alias} ({', '.join(COLUMNS)}) {select} "
         f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {added}, {later}"
     )
 
@@ -129,13 +134,11 @@ def _recount(keys: str, *, postgres: bool) -> str:
     match = " AND ".join(f"t.{k} = k.{k}" for k in KEY)
     join = " AND ".join(f"m.{k} = k.{k}" for k in KEY)
     if postgres:
-        delete = f"DELETE FROM {TABLE} AS t USING ({keys}) AS k WHERE {match}"  # noqa: S608
+        delete = f"DELETE FROM {TABLE} AS t USING ({keys}) AS k WHERE {match}"
     else:
-        delete = (
-            f"DELETE FROM {TABLE} WHERE ({', '.join(KEY)}) IN ({keys})"  # noqa: S608
-        )
+        delete = f"DELETE FROM {TABLE} WHERE ({', '.join(KEY)}) IN ({keys})"
     insert = (
-        f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "  # noqa: S608 - constant names
+        f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "
         f"SELECT {_sums('m')} FROM delivery_metrics AS m JOIN ({keys}) AS k ON {join} "
         f"GROUP BY {', '.join(f'm.{k}' for k in KEY)}"
         + (f" ORDER BY {', '.join(f'm.{k}' for k in KEY)}" if postgres else "")
@@ -144,9 +147,10 @@ def _recount(keys: str, *, postgres: bool) -> str:
 
 
 BACKFILL = (
-    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "  # noqa: S608 - constant names
+    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "
     f"SELECT {_sums('m')} FROM delivery_metrics AS m GROUP BY {', '.join(f'm.{k}' for k in KEY)}"
 )
+
 
 def _key_of(row: str) -> str:
     """A select of ``row``'s key, named as the kept table names it."""
@@ -161,7 +165,7 @@ def _postgres_functions() -> dict[str, str]:
     usual = _usual("w", "o")
     changed = _changed("w", "o", postgres=True)
     unusual_keys = (
-        f"{_key_of('o')} FROM old_rows o "  # noqa: S608 - constant names
+        f"{_key_of('o')} FROM old_rows o "
         f"JOIN new_rows w ON w.delivery_id = o.delivery_id WHERE NOT {usual} "
         f"UNION {_key_of('w')} FROM old_rows o "
         f"JOIN new_rows w ON w.delivery_id = o.delivery_id WHERE NOT {usual}"
@@ -169,13 +173,13 @@ def _postgres_functions() -> dict[str, str]:
     difference = ", ".join(f"sum({d})" for d in _difference("w", "o"))
     return {
         "insert": _upsert(
-            f"SELECT {_sums('n')} FROM new_rows AS n "  # noqa: S608
+            f"SELECT {_sums('n')} FROM new_rows AS n "
             f"GROUP BY {', '.join(f'n.{k}' for k in KEY)} {_ORDER}",
             target="t",
         )
         + ";",
         "update": _upsert(
-            f"SELECT {', '.join(f'w.{k}' for k in KEY)}, {difference}, "  # noqa: S608
+            f"SELECT {', '.join(f'w.{k}' for k in KEY)}, {difference}, "
             f"max({_measured('w')}) FROM old_rows o JOIN new_rows w "
             f"ON w.delivery_id = o.delivery_id WHERE {usual} AND {changed} "
             f"GROUP BY {', '.join(f'w.{k}' for k in KEY)} {_ORDER}",
@@ -269,7 +273,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for event in _REFERENCING:
-            op.execute(f"DROP TRIGGER IF EXISTS delivery_metrics_account_{event} ON delivery_metrics")
+            op.execute(
+                f"DROP TRIGGER IF EXISTS delivery_metrics_account_{event} ON delivery_metrics"
+            )
             op.execute(f"DROP FUNCTION IF EXISTS account_metric_totals_{event}()")
     else:
         for event in _sqlite_triggers():
