@@ -531,10 +531,15 @@ def _reason(state: str, stuck: bool, kind: str | None, detail: str | None) -> Er
 
 def _rate_limited(now: datetime, windows: Windows) -> ColumnElement[bool]:
     """Waiting for the platform's quota to reset (not yet late: those are "stuck")."""
+    return _rate_limited_since(now - windows.late_start)
+
+
+def _rate_limited_since(late_cut: Any) -> ColumnElement[bool]:
+    """:func:`_rate_limited` with its cut (a time, or a parameter standing for one)."""
     return and_(
         in_states(DeliveryState.SCHEDULED),
         Delivery.last_error_kind == text_literal(ErrorKind.RATE_LIMITED.value),
-        Delivery.next_attempt_at >= now - windows.late_start,
+        Delivery.next_attempt_at >= late_cut,
     )
 
 
@@ -661,6 +666,17 @@ def inbox_count(session: Session, *, now: datetime, windows: Windows) -> int:
     stuck, those waiting on a rate limit and the posts whose review expired, each an
     index read."""
     cut = _Cut.of(session)
+    values: dict[str, Any] = cut.values(now, windows)
+    values["now"] = now
+    return int(session.scalar(_inbox_count_statement(cut.platforms), values) or 0)
+
+
+@functools.lru_cache(maxsize=64)
+def _inbox_count_statement(platforms: tuple[str, ...]) -> Any:
+    """The statement of :func:`inbox_count`, built once per set of platforms with ``now``
+    and the cut's times as parameters: every signed-in page sends it, and assembling it
+    cost more than PostgreSQL's answer."""
+    cut = _parametric_cut(platforms)
     ended = select(func.coalesce(func.sum(DeliveryCount.n), 0)).where(_COUNTED_ENDED_BADLY)
     stuck = (
         select(func.count())
@@ -668,11 +684,13 @@ def inbox_count(session: Session, *, now: datetime, windows: Windows) -> int:
         .join(Account, Account.id == Delivery.account_id)
         .where(cut.stuck)
     )
-    limited = select(func.count()).select_from(Delivery).where(_rate_limited(now, windows))
+    # The rate-limited are those not late yet: due after the cut that makes a wait "stuck".
+    late_cut = bindparam("late_cut", type_=UTCDateTime())
+    limited = select(func.count()).select_from(Delivery).where(_rate_limited_since(late_cut))
+    now = bindparam("now", type_=UTCDateTime())
     expired = select(func.count()).select_from(Post).where(_expired(), Post.publish_at <= now)
     parts = [part.scalar_subquery() for part in (ended, stuck, limited, expired)]
-    total = select(parts[0] + parts[1] + parts[2] + parts[3])
-    return int(session.scalar(total, cut.values(now, windows)) or 0)
+    return select(parts[0] + parts[1] + parts[2] + parts[3])
 
 
 def inbox_item(

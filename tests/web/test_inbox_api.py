@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from campaigns.people.roles import Role
-from tests.web.conftest import Api
+from campaigns.queries import Windows, inbox, inbox_count
+from tests.web.conftest import Api, app_settings
 from tests.web.inbox_data import PASSWORD, InboxPlan, make_plan
 from tests.web.test_inbox import _csrf
 
@@ -36,6 +37,17 @@ def test_inbox_lists_items_with_reasons_and_actions(api: Api, plan: InboxPlan) -
     assert items[("post", plan.expired_post)]["state"] == "expired"
     dues = [i["due_at"] for i in response.json()]
     assert dues == sorted(dues, reverse=True)
+
+
+def test_the_badge_counts_every_kind_the_inbox_lists(api: Api, plan: InboxPlan) -> None:
+    """Ended badly, rate-limited and expired in review: the count every page shows (one
+    statement, built once) equals the inbox's length, and follows the clock."""
+    windows = Windows.from_settings(app_settings())
+    with api.sessions() as session:
+        for moment in (api.clock.now(), api.clock.now() + timedelta(days=2)):
+            listed = inbox(session, now=moment, windows=windows)
+            assert inbox_count(session, now=moment, windows=windows) == len(listed)
+            assert {item.state for item in listed} >= {"failed", "unknown", "expired"}
 
 
 def test_delivery_actions_need_an_approver(api: Api, plan: InboxPlan) -> None:
