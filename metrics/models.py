@@ -55,9 +55,10 @@ class DeliveryMetrics(Base):
             sqlite_where=text(COLLECTING),
             postgresql_where=text(COLLECTING),
         ),
-        # An account's top posts: the first rows of one index range.
-        # The account's top posts walk it by interactions; on PostgreSQL it also carries what
-        # the account view sums per campaign, so those sums read the index alone (0023).
+        # An account's top posts: the first rows of one index range, walked by interactions.
+        # On PostgreSQL it also carries the columns the account view summed from it (0023);
+        # since 0024 those sums are kept per account (AccountMetricTotal), and the carried
+        # columns are no longer read.
         Index(
             "ix_delivery_metrics_account_interactions",
             "account_id",

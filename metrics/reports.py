@@ -413,15 +413,18 @@ def _attention(
     key: int | None = None,
 ) -> dict[int, int] | None:
     """Deliveries needing attention (campaigns.queries.attention_counts): those that ended
-    badly from the ``states`` already read, plus the stuck ones. Keyed by campaign, or by
-    ``key`` alone for one account."""
+    badly from the ``states`` already read, plus the stuck ones, per ``by``.
+
+    ``states`` is keyed by (owner, platform), the owner being a campaign or an account as
+    ``by`` says; with ``key`` (one account's states, keyed by campaign) everything counts
+    for ``key``."""
     if now is None or windows is None:
         return None
     found: dict[int, int] = {}
-    for (campaign_id, _), counts in states.items():
+    for (first, _), counts in states.items():
         ended = sum(counts.get(state.value, 0) for state in ENDED_BADLY)
         if ended:
-            owner = int(campaign_id if by == "campaign" or key is None else key)
+            owner = int(first if by == "campaign" or key is None else key)
             found[owner] = found.get(owner, 0) + ended
     # Every delivery of the campaigns or the account asked for is counted in ``states``, so
     # their platforms are the only ones a stuck delivery can be on.
@@ -724,7 +727,7 @@ def account_report(
     states = _read_states(session, _STATES_OF_ACCOUNT, {"account_id": account.id})
     attention = _attention(session, states, now=now, windows=windows, by="account", key=account.id)
     sums = _read_sums(session, _ACCOUNT_SUMS, {"account_id": account.id})
-    first, last = column_rows(session, _PUBLISHED_SPAN, {"account_id": account.id}).one()
+    _, first, last = column_rows(session, _PUBLISHED_SPAN, {"account_id": account.id}).one()
     return _account_report(
         account,
         states,
@@ -734,11 +737,6 @@ def account_report(
         top_posts=_top(session, "account", account.id, limit=top) if top else [],
         attention=None if attention is None else attention.get(account.id, 0),
     )
-
-
-_PUBLISHED_SPAN = select(func.min(Delivery.published_at), func.max(Delivery.published_at)).where(
-    Delivery.account_id == bindparam("account_id"), in_states(DeliveryState.PUBLISHED)
-)
 
 
 def _published_end(end: Any) -> Any:
@@ -753,6 +751,7 @@ def _published_end(end: Any) -> Any:
 
 
 _SPANS_PER_ACCOUNT = select(Account.id, _published_end(func.min), _published_end(func.max))
+_PUBLISHED_SPAN = _SPANS_PER_ACCOUNT.where(Account.id == bindparam("account_id"))
 _STATES_PER_ACCOUNT = (
     select(
         DeliveryCount.account_id,
@@ -780,10 +779,15 @@ def account_reports(
     states: dict[int, dict[tuple[Any, str], dict[str, int]]] = defaultdict(
         lambda: defaultdict(dict)
     )
+    # The same counts per (account, platform), all campaigns together: what _attention
+    # counts per account.
+    merged: dict[tuple[Any, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for account_id, campaign_id, state, count in column_rows(session, _STATES_PER_ACCOUNT):
         platform = platform_of.get(account_id)
         if count and platform is not None:
-            states[account_id][(campaign_id, platform)][DeliveryState(state).value] = int(count)
+            name = DeliveryState(state).value
+            states[account_id][(campaign_id, platform)][name] = int(count)
+            merged[(account_id, platform)][name] += int(count)
     sums: dict[int, dict[tuple[Any, str], _Sums]] = defaultdict(dict)
     for key, item in _read_sums(session, _SUMS_PER_ACCOUNT, keys=2).items():
         (account_id, campaign_id), platform = key
@@ -793,7 +797,7 @@ def account_reports(
         for account_id, first, last in column_rows(session, _SPANS_PER_ACCOUNT)
     }
     names = _campaign_names(session, None)
-    attention = _attention_per_account(session, states, now=now, windows=windows)
+    attention = _attention(session, merged, now=now, windows=windows, by="account")
     return [
         _account_report(
             account,
@@ -806,30 +810,6 @@ def account_reports(
         )
         for account in accounts
     ]
-
-
-def _attention_per_account(
-    session: Session,
-    states: Mapping[int, Mapping[tuple[Any, str], Mapping[str, int]]],
-    *,
-    now: datetime | None,
-    windows: Windows | None,
-) -> dict[int, int] | None:
-    """As :func:`_attention` for one account, for every account in ``states`` at once."""
-    if now is None or windows is None:
-        return None
-    found: dict[int, int] = {}
-    for account_id, by_campaign in states.items():
-        ended = sum(
-            counts.get(state.value, 0) for counts in by_campaign.values() for state in ENDED_BADLY
-        )
-        if ended:
-            found[account_id] = ended
-    platforms = {platform for by_campaign in states.values() for _, platform in by_campaign}
-    stuck = stuck_counts(session, now=now, windows=windows, by="account", platforms=platforms)
-    for account_id, n in stuck.items():
-        found[account_id] = found.get(account_id, 0) + n
-    return found
 
 
 def _campaign_names(session: Session, campaign_ids: set[int] | None) -> dict[int, str]:

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from publicist.web.auth import Credentials, authorize
+from publicist.web.deps import Now
 from publicist.web.tokens import Role
 
 T = TypeVar("T")
@@ -74,17 +75,17 @@ class Reader:
 
 def reader(
     needed: Role,
-) -> Callable[[Request, HTTPAuthorizationCredentials | None], Coroutine[Any, Any, Reader]]:
+) -> Callable[
+    [Request, HTTPAuthorizationCredentials | None, datetime], Coroutine[Any, Any, Reader]
+]:
     """The dependency giving a route a :class:`Reader` for tokens allowed ``needed``.
 
     ``async`` so that FastAPI calls it on the event loop: it only gathers what the read
     needs, and the token is checked in the read's own trip to the thread pool.
     """
 
-    async def dependency(request: Request, credentials: Credentials) -> Reader:
-        return Reader(
-            request.app.state.read_sessions, credentials, needed, request.app.state.clock.now()
-        )
+    async def dependency(request: Request, credentials: Credentials, now: Now) -> Reader:
+        return Reader(request.app.state.read_sessions, credentials, needed, now)
 
     return dependency
 

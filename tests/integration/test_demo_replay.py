@@ -19,7 +19,7 @@ from campaigns.states import DeliveryState
 from metrics.models import DailyRollup
 from metrics.period import PeriodReport, period_report
 from metrics.period_export import ReportFormat, export
-from metrics.reports import account_report
+from metrics.reports import account_reports
 from publicist.core.database import session_scope
 from publicist.demo import Replay, platform_truth, replayed, report_by_month
 
@@ -107,7 +107,7 @@ def test_posts_went_out_on_time_over_the_span_and_rollups_span_the_months(
 def test_pdf_and_xlsx_carry_the_dashboards_totals(replay: Replay) -> None:
     with session_scope() as session:
         account = session.scalars(select(Account).where(Account.handle == "@IPRinCN")).one()
-        dashboard = account_report(session, account=account, top=0)  # the dashboard's row
+        (dashboard,) = account_reports(session, accounts=[account])  # the dashboard's row
     report = _x_report("en")
     assert dashboard.views is not None
     assert (report.totals.published, report.totals.views, report.totals.interactions) == (
